@@ -1,0 +1,2 @@
+// Placeholder until the local broker fixture lands.
+export const mochaHooks = {};
