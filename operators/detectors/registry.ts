@@ -1,0 +1,30 @@
+/**
+ * Detector factories by name: what a topology's config, the NAB runner and the lab refer to.
+ *
+ * ```ts
+ * const detector = createDetector('ewma-zscore', { alpha: 0.02 });
+ * for (const [t, x] of series) scores.push(detector.score(t, x));
+ * ```
+ */
+import { ewmaZScore } from './ewma-zscore.js';
+import type { Detector, DetectorFactory } from './types.js';
+
+export const detectorFactories = {
+  'ewma-zscore': ewmaZScore,
+} as const satisfies Readonly<Record<string, DetectorFactory>>;
+
+export type DetectorName = keyof typeof detectorFactories;
+
+export const detectorNames: readonly DetectorName[] = Object.keys(detectorFactories) as DetectorName[];
+
+export function isDetectorName(name: string): name is DetectorName {
+  return Object.hasOwn(detectorFactories, name);
+}
+
+/** Makes a detector by registry name; throws a RangeError listing the names when it is unknown. */
+export function createDetector(name: string, options?: Readonly<Record<string, number>>): Detector {
+  if (!isDetectorName(name)) {
+    throw new RangeError(`unknown detector '${name}' (accepted: ${detectorNames.join(', ')})`);
+  }
+  return detectorFactories[name](options);
+}
