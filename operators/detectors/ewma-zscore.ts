@@ -46,6 +46,21 @@ export class EwmaZScoreDetector implements Detector {
     this.threshold = o.threshold;
   }
 
+  /** True once warm-up is over and points are scored. */
+  get warm(): boolean {
+    return this.#state.count >= this.#warmUpPoints;
+  }
+
+  /** The current reference mean (of the points learnt so far). */
+  get mean(): number {
+    return this.#state.mean;
+  }
+
+  /** The current reference standard deviation, never below a tiny floor relative to the mean. */
+  get std(): number {
+    return Math.max(Math.sqrt(this.#state.variance), stdFloor(this.#state.mean));
+  }
+
   score(timestampMs: number, value: number): number {
     return this.observe(timestampMs, value).score;
   }

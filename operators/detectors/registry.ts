@@ -6,11 +6,21 @@
  * for (const [t, x] of series) scores.push(detector.score(t, x));
  * ```
  */
+import { adwin } from './adwin.js';
+import { cusum } from './cusum.js';
 import { ewmaZScore } from './ewma-zscore.js';
+import { halfSpaceTrees } from './half-space-trees.js';
+import { mad } from './mad.js';
+import { pageHinkley } from './page-hinkley.js';
 import type { Detector, DetectorFactory } from './types.js';
 
 export const detectorFactories = {
   'ewma-zscore': ewmaZScore,
+  mad,
+  cusum,
+  'page-hinkley': pageHinkley,
+  adwin,
+  'half-space-trees': halfSpaceTrees,
 } as const satisfies Readonly<Record<string, DetectorFactory>>;
 
 export type DetectorName = keyof typeof detectorFactories;
