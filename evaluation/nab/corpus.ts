@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { resolveAnomalyWindows } from './anomaly-windows.js';
 import { columnIndex, parseFiniteNumber, parseNabCsv } from './nab-csv.js';
-import { parseNabTimestampMs } from './nab-timestamp.js';
+import { parseNabTimestampField, parseNabTimestampMs } from './nab-timestamp.js';
 import type { NabCorpus, NabDataFile } from './types.js';
 
 const windowsFileSchema = z.record(z.string(), z.array(z.tuple([z.string(), z.string()])));
@@ -62,7 +62,7 @@ export function parseNabDataFile(
   const timestampsMs = new Float64Array(table.rows.length);
   const values = new Float64Array(table.rows.length);
   table.rows.forEach((row, rowIndex) => {
-    const timestampMs = parseTimestampField(row[timestampColumn] ?? '', source, rowIndex);
+    const timestampMs = parseNabTimestampField(row[timestampColumn] ?? '', source, rowIndex);
     timestampsMs[rowIndex] = timestampMs;
     values[rowIndex] = parseFiniteNumber(row[valueColumn] ?? '', source, rowIndex, 'value');
   });
@@ -73,14 +73,6 @@ export function parseNabDataFile(
   );
   const category = path.posix.dirname(relativePath);
   return { relativePath, category, fileName: path.posix.basename(relativePath), timestampsMs, values, windows };
-}
-
-export function parseTimestampField(field: string, source: string, rowIndex: number): number {
-  try {
-    return parseNabTimestampMs(field);
-  } catch (error) {
-    throw new Error(`${source}: data row ${rowIndex + 1}: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 /** `<category>/<file>.csv` for every CSV one level below `data/` (NAB's layout), sorted. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseTimestampField } from './corpus.js';
 import { columnIndex, parseFiniteNumber, parseNabCsv } from './nab-csv.js';
+import { parseNabTimestampField } from './nab-timestamp.js';
 import type { DetectorFileScores, NabCorpus, NabDataFile } from './types.js';
 
 /** Where NAB keeps a detector's output for a data file: `<root>/<detector>/<category>/<detector>_<file>`. */
@@ -39,7 +39,7 @@ export function parseDetectorResultsCsv(text: string, file: NabDataFile, source:
   }
   const anomalyScores = new Float64Array(table.rows.length);
   table.rows.forEach((row, rowIndex) => {
-    if (parseTimestampField(row[timestampColumn] ?? '', source, rowIndex) !== file.timestampsMs[rowIndex]) {
+    if (parseNabTimestampField(row[timestampColumn] ?? '', source, rowIndex) !== file.timestampsMs[rowIndex]) {
       throw new Error(`${source}: data row ${rowIndex + 1}: timestamp does not match ${file.relativePath}`);
     }
     anomalyScores[rowIndex] = parseFiniteNumber(row[scoreColumn] ?? '', source, rowIndex, 'anomaly_score');

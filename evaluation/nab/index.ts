@@ -42,3 +42,10 @@ export {
   type ThresholdSweep,
 } from './threshold-optimizer.js';
 export type { AnomalyWindow, DetectorFileScores, NabCorpus, NabDataFile, NabProfile } from './types.js';
+export {
+  buildScoreboard,
+  formatScoreboardMarkdown,
+  formatScoreboardText,
+  toNabFinalScores,
+  type ScoreboardRow,
+} from './scoreboard.js';

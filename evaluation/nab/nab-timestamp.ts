@@ -29,3 +29,12 @@ export function parseNabTimestampMs(text: string): number {
   const fractionMs = fraction === undefined ? 0 : Number(`0.${fraction}`) * 1000;
   return wholeMs + fractionMs;
 }
+
+/** {@link parseNabTimestampMs} for a CSV field, with the file and data row in the error. */
+export function parseNabTimestampField(field: string, source: string, rowIndex: number): number {
+  try {
+    return parseNabTimestampMs(field);
+  } catch (error) {
+    throw new Error(`${source}: data row ${rowIndex + 1}: ${(error as Error).message}`, { cause: error });
+  }
+}

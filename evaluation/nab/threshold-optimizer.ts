@@ -5,7 +5,8 @@ import type { DetectorFileScores, NabProfile } from './types.js';
 
 /**
  * Threshold that detects nothing, reported when no threshold beats the null detector. Anomaly
- * scores are in [0, 1]; NAB starts its sweep from the same value.
+ * scores are in [0, 1]; NAB starts its sweep from the same value. (Should a detector's scores reach
+ * 1.1, the optimiser reports `Infinity` instead.)
  */
 export const DETECT_NOTHING_THRESHOLD = 1.1;
 
