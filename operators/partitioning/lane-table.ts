@@ -1,0 +1,194 @@
+/**
+ * The lanes of `keyedPartition` without RxJS: which lane holds which key, the per-key queues, and work
+ * stealing.
+ *
+ * A key is *active* while it has records queued or one in flight; an active key stays on its lane, so
+ * its records are processed one at a time in arrival order. An inactive key is routed afresh (ring,
+ * bounded-load ring or static hash). A lane serves its keys round-robin, one record at a time.
+ *
+ * Stealing: a lane with nothing queued takes the whole queue of one key from the lane with the most
+ * queued records — the key with the longest queue that is not in flight there — and the key's
+ * assignment moves with it. Order is kept because a key in flight is never moved, and a moved key's
+ * later records follow its assignment.
+ */
+import { HashRing, staticLaneOf } from './hash-ring.js';
+
+export interface LaneTableOptions {
+  readonly laneCount: number;
+  readonly routing: 'consistent' | 'static';
+  readonly virtualNodesPerLane: number;
+  /** ε of the bounded-load rule, or null for the plain ring. */
+  readonly boundedLoadEpsilon: number | null;
+  readonly stealing: boolean;
+  /** A lane is stolen from only when it has at least this many records queued. */
+  readonly minStealQueued: number;
+}
+
+export interface LaneStats {
+  readonly lane: number;
+  /** Records whose work has finished on this lane. */
+  readonly records: number;
+  /** Time spent in work, in the scheduler's milliseconds. */
+  readonly busyMs: number;
+  readonly queued: number;
+  readonly activeKeys: number;
+  readonly stolenIn: number;
+  readonly stolenOut: number;
+}
+
+interface Lane<R> {
+  readonly queues: Map<string, R[]>;
+  queued: number;
+  inFlightKey: string | null;
+  activeKeys: number;
+  records: number;
+  busyMs: number;
+  stolenIn: number;
+  stolenOut: number;
+}
+
+export class LaneTable<R> {
+  readonly #o: LaneTableOptions;
+  readonly #ring: HashRing | null;
+  readonly #lanes: Lane<R>[] = [];
+  readonly #assignment = new Map<string, number>();
+  #totalQueued = 0;
+
+  constructor(options: LaneTableOptions) {
+    this.#o = options;
+    this.#ring = options.routing === 'consistent' ? new HashRing(options.laneCount, options.virtualNodesPerLane) : null;
+    for (let i = 0; i < options.laneCount; i++) {
+      this.#lanes.push({ queues: new Map(), queued: 0, inFlightKey: null, activeKeys: 0, records: 0, busyMs: 0, stolenIn: 0, stolenOut: 0 });
+    }
+  }
+
+  get laneCount(): number {
+    return this.#lanes.length;
+  }
+
+  get totalQueued(): number {
+    return this.#totalQueued;
+  }
+
+  get activeKeyCount(): number {
+    return this.#assignment.size;
+  }
+
+  queued(lane: number): number {
+    return this.#lanes[lane]!.queued;
+  }
+
+  isBusy(lane: number): boolean {
+    return this.#lanes[lane]!.inFlightKey !== null;
+  }
+
+  /** The lane an active key is on, if it is active. */
+  laneOfActiveKey(key: string): number | undefined {
+    return this.#assignment.get(key);
+  }
+
+  /** Queues a record under its key; returns the lane it went to. */
+  enqueue(key: string, record: R): number {
+    let laneIndex = this.#assignment.get(key);
+    if (laneIndex === undefined) {
+      laneIndex = this.#route(key);
+      this.#assignment.set(key, laneIndex);
+      this.#lanes[laneIndex]!.activeKeys++;
+    }
+    const lane = this.#lanes[laneIndex]!;
+    const queue = lane.queues.get(key);
+    if (queue === undefined) lane.queues.set(key, [record]);
+    else queue.push(record);
+    lane.queued++;
+    this.#totalQueued++;
+    return laneIndex;
+  }
+
+  /**
+   * The next record for an idle lane (stealing a key's queue first if the lane has none queued), now
+   * in flight on it; undefined if the lane is busy or there is nothing for it.
+   */
+  take(laneIndex: number): { key: string; record: R } | undefined {
+    const lane = this.#lanes[laneIndex]!;
+    if (lane.inFlightKey !== null) return undefined;
+    if (lane.queued === 0 && this.#o.stealing) this.#steal(laneIndex);
+    const next = lane.queues.entries().next();
+    if (next.done) return undefined;
+    const [key, queue] = next.value;
+    const record = queue.shift()!;
+    lane.queues.delete(key);
+    if (queue.length > 0) lane.queues.set(key, queue); // to the back: round-robin over keys
+    lane.queued--;
+    this.#totalQueued--;
+    lane.inFlightKey = key;
+    return { key, record };
+  }
+
+  /** The lane's in-flight record is done (emitted); `busyMs` is added to its load. */
+  done(laneIndex: number, busyMs: number): void {
+    const lane = this.#lanes[laneIndex]!;
+    const key = lane.inFlightKey;
+    if (key === null) throw new Error(`lane ${laneIndex} has nothing in flight`);
+    lane.inFlightKey = null;
+    lane.records++;
+    lane.busyMs += busyMs;
+    if (!lane.queues.has(key)) {
+      this.#assignment.delete(key);
+      lane.activeKeys--;
+    }
+  }
+
+  stats(): LaneStats[] {
+    return this.#lanes.map((l, lane) => ({
+      lane,
+      records: l.records,
+      busyMs: l.busyMs,
+      queued: l.queued,
+      activeKeys: l.activeKeys,
+      stolenIn: l.stolenIn,
+      stolenOut: l.stolenOut,
+    }));
+  }
+
+  #route(key: string): number {
+    if (this.#ring === null) return staticLaneOf(key, this.#lanes.length);
+    const epsilon = this.#o.boundedLoadEpsilon;
+    if (epsilon === null) return this.#ring.laneOf(key);
+    const cap = Math.ceil(((1 + epsilon) * (this.#assignment.size + 1)) / this.#lanes.length);
+    for (const lane of this.#ring.walk(key)) if (this.#lanes[lane]!.activeKeys < cap) return lane;
+    return this.#ring.laneOf(key); // unreachable: some lane is always below the cap
+  }
+
+  #steal(thiefIndex: number): void {
+    let victimIndex = -1;
+    let most = this.#o.minStealQueued - 1;
+    this.#lanes.forEach((lane, i) => {
+      if (i !== thiefIndex && lane.queued > most) {
+        most = lane.queued;
+        victimIndex = i;
+      }
+    });
+    if (victimIndex < 0) return;
+    const victim = this.#lanes[victimIndex]!;
+    let stolenKey: string | null = null;
+    let longest = 0;
+    for (const [key, queue] of victim.queues) {
+      if (key !== victim.inFlightKey && queue.length > longest) {
+        longest = queue.length;
+        stolenKey = key;
+      }
+    }
+    if (stolenKey === null) return;
+    const queue = victim.queues.get(stolenKey)!;
+    victim.queues.delete(stolenKey);
+    victim.queued -= queue.length;
+    victim.activeKeys--;
+    victim.stolenOut++;
+    const thief = this.#lanes[thiefIndex]!;
+    thief.queues.set(stolenKey, queue);
+    thief.queued += queue.length;
+    thief.activeKeys++;
+    thief.stolenIn++;
+    this.#assignment.set(stolenKey, thiefIndex);
+  }
+}
