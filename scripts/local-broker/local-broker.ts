@@ -32,6 +32,11 @@ export interface LocalBrokerOptions {
   readonly heap?: string;
   /** Keep the data folder after stop (for looking at logs). Default false. */
   readonly keepData?: boolean;
+  /**
+   * Kill the broker and exit on SIGINT/SIGTERM (default true: right for tests and scripts). A command
+   * that drains on those signals itself passes false and stops the broker after draining.
+   */
+  readonly handleSignals?: boolean;
 }
 
 export interface LocalBroker {
@@ -76,7 +81,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   child.stdout.pipe(out);
   child.stderr.pipe(out);
   running.add(child);
-  installExitHook();
+  installExitHook(options.handleSignals ?? true);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
     running.delete(child);
     resolve(code);
@@ -104,7 +109,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       }),
     ]);
   } catch (error) {
-    options.keepData ?? true; // keep logs of a failed start for diagnosis
+    // The data folder (with the broker's logs) is kept after a failed start, for diagnosis.
     stopped = true;
     child.kill('SIGKILL');
     await exited;
@@ -215,13 +220,18 @@ function runToCompletion(command: string, args: string[], logFile: string): Prom
 }
 
 /** Kill every broker this process started if it exits without stopping them (test failure, Ctrl-C). */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
+let signalHooksInstalled = false;
+
+function installExitHook(handleSignals: boolean): void {
   const killAll = (): void => {
     for (const child of running) child.kill('SIGKILL');
   };
-  process.once('exit', killAll);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', killAll);
+  }
+  if (!handleSignals || signalHooksInstalled) return;
+  signalHooksInstalled = true;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       killAll();

@@ -1,0 +1,84 @@
+/**
+ * The `signalpath` command line. Other tools drive `run` exactly as documented here, so its flags
+ * (`--group`, `--topic role=name`, `--until-idle`, `--brokers`) are a contract.
+ */
+import { Command, Option } from 'commander';
+import { ConfigError } from '../config.js';
+import { runCommand } from './run-command.js';
+import { produceCommand, tailCommand } from './topic-commands.js';
+import { brokerCommand } from './broker-command.js';
+import { demoCommand } from './demo-command.js';
+import { SETTINGS } from '../config.js';
+
+const program = new Command('signalpath')
+  .description('Stream-processing topologies as code (RxJS on Kafka) for monitoring AI models.')
+  .showHelpAfterError('(run with --help for usage)');
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const setting = (name: keyof typeof SETTINGS, flags: string): Option => new Option(flags, `${SETTINGS[name].help} [env ${SETTINGS[name].env}]`);
+
+program
+  .command('run')
+  .description('Run a topology against KAFKA_BROKERS (or --brokers, or a local broker when neither is set).')
+  .argument('<topology>', 'a topology name (a folder under topologies/) or a path to a topology module')
+  .addOption(setting('brokers', '--brokers <host:port,...>'))
+  .addOption(setting('group', '--group <id>'))
+  .option('--topic <role=name>', 'override a topic by role: input, dlq, or a declared output (repeatable)', collect, [])
+  .addOption(setting('untilIdleMs', '--until-idle <ms>'))
+  .addOption(setting('maxUnsettled', '--max-unsettled <n>'))
+  .addOption(setting('partitionHighWater', '--partition-high-water <n>'))
+  .addOption(setting('batchSize', '--batch-size <n>'))
+  .addOption(setting('commitIntervalMs', '--commit-interval <ms>'))
+  .addOption(setting('drainTimeoutMs', '--drain-timeout <ms>'))
+  .addOption(setting('allowedLatenessMs', '--allowed-lateness <ms>'))
+  .addOption(setting('partitionIdleTimeoutMs', '--partition-idle-timeout <ms>'))
+  .addOption(setting('startFrom', '--start-from <earliest|latest>'))
+  .addOption(setting('partitions', '--partitions <n>'))
+  .addOption(setting('schemaRegistryUrl', '--schema-registry <url>'))
+  .option('--quiet', 'print only the final summary')
+  .action(runCommand);
+
+program
+  .command('produce')
+  .description('Put Avro records on a topic from JSON lines (a file, or standard input).')
+  .argument('<topic>', 'topic to write to (created if missing)')
+  .requiredOption('--contract <name>', 'the value contract: inference-event, mention, label or dead-letter')
+  .option('--file <path>', 'JSON-lines file to read (default: standard input)')
+  .option('--partitions <n>', 'partitions if the topic must be created', '4')
+  .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]')
+  .action(produceCommand);
+
+program
+  .command('tail')
+  .description('Print a topic as JSON lines, decoding each record with the contract its headers name.')
+  .argument('<topic>', 'topic to read (from the beginning)')
+  .option('--contract <name>', 'decode with this contract when records carry no schema header')
+  .option('--max <n>', 'stop after this many records')
+  .option('--follow', 'keep waiting for new records (Ctrl-C to stop)')
+  .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]')
+  .action(tailCommand);
+
+program
+  .command('broker')
+  .description('Start a local Kafka broker (KRaft, 127.0.0.1) and keep it running until Ctrl-C.')
+  .action(brokerCommand);
+
+program
+  .command('demo')
+  .description('The main job (`npm start`): broker, topics, a generated stream of InferenceEvents, an example topology, a summary.')
+  .option('--events <n>', 'events to generate', '200000')
+  .option('--seed <n>', 'generator seed', '7')
+  .option('--topology <name>', 'topology to run', 'latency-watch')
+  .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+  .action(demoCommand);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`signalpath: ${error.message}`);
+    process.exit(2);
+  }
+  console.error(`signalpath: ${(error as Error).message ?? error}`);
+  process.exit(1);
+}

@@ -1,0 +1,74 @@
+/** `signalpath run <topology>`: validate the configuration, connect, run, drain on signals. */
+import { clientConfigFromEnv, parseTopicOverrides, readSetting, type RunConfig } from '../config.js';
+import { loadTopology } from '../topology-loader.js';
+import { runTopology, resolveTopics } from '../runner.js';
+import { connectBrokers } from './brokers.js';
+
+export interface RunFlags {
+  brokers?: string;
+  group?: string;
+  topic: string[];
+  untilIdle?: string;
+  maxUnsettled?: string;
+  partitionHighWater?: string;
+  batchSize?: string;
+  commitInterval?: string;
+  drainTimeout?: string;
+  allowedLateness?: string;
+  partitionIdleTimeout?: string;
+  startFrom?: string;
+  partitions?: string;
+  schemaRegistry?: string;
+  quiet?: boolean;
+}
+
+export async function runCommand(topologyName: string, flags: RunFlags): Promise<void> {
+  const env = process.env;
+  const log = (message: string): void => console.error(`[${new Date().toISOString()}] ${message}`);
+  // Everything is validated before anything connects: a bad setting fails at once, by name.
+  const topology = await loadTopology(topologyName);
+  const topics = parseTopicOverrides(flags.topic);
+  resolveTopics(topology, topics);
+  const settings = {
+    group: (readSetting('group', flags.group, env) as string | undefined) ?? `signalpath.${topology.name}`,
+    untilIdleMs: readSetting('untilIdleMs', flags.untilIdle, env) as number | undefined,
+    maxUnsettled: readSetting('maxUnsettled', flags.maxUnsettled, env) as number,
+    partitionHighWater: readSetting('partitionHighWater', flags.partitionHighWater, env) as number,
+    batchSize: readSetting('batchSize', flags.batchSize, env) as number,
+    commitIntervalMs: readSetting('commitIntervalMs', flags.commitInterval, env) as number,
+    drainTimeoutMs: readSetting('drainTimeoutMs', flags.drainTimeout, env) as number,
+    allowedLatenessMs: readSetting('allowedLatenessMs', flags.allowedLateness, env) as number,
+    partitionIdleTimeoutMs: readSetting('partitionIdleTimeoutMs', flags.partitionIdleTimeout, env) as number,
+    startFrom: readSetting('startFrom', flags.startFrom, env) as 'earliest' | 'latest',
+    partitions: readSetting('partitions', flags.partitions, env) as number,
+    schemaRegistryUrl: readSetting('schemaRegistryUrl', flags.schemaRegistry, env) as string | undefined,
+  };
+  const connection = await connectBrokers(flags.brokers, log);
+  const config: RunConfig = { ...settings, brokers: connection.brokers, topics, clientConfig: clientConfigFromEnv(env), log };
+
+  let running;
+  try {
+    running = await runTopology(topology, config);
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`${signal}: draining (deadline ${config.drainTimeoutMs} ms)…`);
+    void running.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  const progress = flags.quiet
+    ? undefined
+    : setInterval(() => {
+        const s = running.stats();
+        log(`consumed ${s.consumed} · produced ${s.delivered} · dead-lettered ${s.deadLettered} · unsettled ${s.unsettled} · paused partitions ${s.pausedPartitions} · late ${s.late}`);
+      }, 5_000);
+  const summary = await running.done;
+  clearInterval(progress);
+  await connection.close();
+  console.log(JSON.stringify(summary));
+  process.exit(summary.reason === 'fatal' ? 1 : 0);
+}

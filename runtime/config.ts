@@ -1,0 +1,109 @@
+/**
+ * Run configuration, from command-line flags and environment variables, validated with zod at start.
+ * Every setting has one flag and one environment variable; a bad value fails before anything
+ * connects, with a message that names the flag, the variable and what is accepted.
+ */
+import { z } from 'zod';
+
+export interface RunConfig {
+  readonly brokers: string;
+  readonly group: string;
+  /** `role → topic` overrides from `--topic role=name`. */
+  readonly topics: Readonly<Record<string, string>>;
+  /** Exit once the input has been idle this long and everything is settled and committed. */
+  readonly untilIdleMs?: number;
+  readonly maxUnsettled: number;
+  readonly partitionHighWater: number;
+  readonly batchSize: number;
+  readonly commitIntervalMs: number;
+  readonly drainTimeoutMs: number;
+  readonly allowedLatenessMs: number;
+  readonly partitionIdleTimeoutMs: number;
+  readonly startFrom: 'earliest' | 'latest';
+  readonly partitions: number;
+  readonly schemaRegistryUrl?: string;
+  readonly clientConfig?: Readonly<Record<string, string>>;
+  readonly log: (message: string) => void;
+}
+
+const brokerList = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}(,[A-Za-z0-9.\-_[\]:]+:\d{1,5})*$/, 'expected host:port[,host:port…], e.g. 127.0.0.1:9092');
+const positiveInt = (max: number) => z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'expected at least 1').max(max, `expected at most ${max}`);
+const nonNegativeInt = (max: number) => z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(0, 'expected at least 0').max(max, `expected at most ${max}`);
+
+/** One setting: its flag, environment variable, schema and default. */
+interface Setting {
+  readonly flag: string;
+  readonly env: string;
+  readonly schema: z.ZodType;
+  readonly default?: unknown;
+  readonly help: string;
+}
+
+export const SETTINGS = {
+  brokers: { flag: '--brokers', env: 'KAFKA_BROKERS', schema: brokerList, help: 'Kafka bootstrap servers, host:port[,host:port…]; unset: start a local broker' },
+  group: { flag: '--group', env: 'SIGNALPATH_GROUP', schema: z.string().trim().min(1, 'expected a non-empty consumer group id').max(249), help: 'consumer group id (default: signalpath.<topology>)' },
+  untilIdleMs: { flag: '--until-idle', env: 'SIGNALPATH_UNTIL_IDLE_MS', schema: positiveInt(86_400_000), help: 'exit 0 once the input has been idle this many ms and every record is settled and committed' },
+  maxUnsettled: { flag: '--max-unsettled', env: 'SIGNALPATH_MAX_UNSETTLED', schema: positiveInt(10_000_000), default: 20_000, help: 'high-water mark: most records consumed and not yet settled, over all partitions' },
+  partitionHighWater: { flag: '--partition-high-water', env: 'SIGNALPATH_PARTITION_HIGH_WATER', schema: positiveInt(10_000_000), default: 10_000, help: 'pause a partition at this many unsettled records; resume at half' },
+  batchSize: { flag: '--batch-size', env: 'SIGNALPATH_BATCH_SIZE', schema: positiveInt(100_000), default: 1000, help: 'records asked of the client per consume call' },
+  commitIntervalMs: { flag: '--commit-interval', env: 'SIGNALPATH_COMMIT_INTERVAL_MS', schema: positiveInt(600_000), default: 1000, help: 'ms between commits of settled offsets' },
+  drainTimeoutMs: { flag: '--drain-timeout', env: 'SIGNALPATH_DRAIN_TIMEOUT_MS', schema: positiveInt(3_600_000), default: 30_000, help: 'ms to wait for in-flight records on shutdown before committing what settled' },
+  allowedLatenessMs: { flag: '--allowed-lateness', env: 'SIGNALPATH_ALLOWED_LATENESS_MS', schema: nonNegativeInt(86_400_000), default: 5_000, help: 'event-time slack (ms) before a record counts as late' },
+  partitionIdleTimeoutMs: { flag: '--partition-idle-timeout', env: 'SIGNALPATH_PARTITION_IDLE_TIMEOUT_MS', schema: positiveInt(86_400_000), default: 30_000, help: 'ms after which a silent partition stops holding the watermark back' },
+  startFrom: { flag: '--start-from', env: 'SIGNALPATH_START_FROM', schema: z.enum(['earliest', 'latest'], { error: 'expected earliest or latest' }), default: 'earliest', help: 'where a group without committed offsets starts' },
+  partitions: { flag: '--partitions', env: 'SIGNALPATH_PARTITIONS', schema: positiveInt(10_000), default: 4, help: 'partitions for topics the runner creates (unless the topology declares them)' },
+  schemaRegistryUrl: { flag: '--schema-registry', env: 'SCHEMA_REGISTRY_URL', schema: z.url({ error: 'expected a URL, e.g. http://localhost:8081' }), help: 'Confluent-compatible schema registry (e.g. Redpanda\'s); unset: plain Avro with schema headers' },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates one setting from its flag value (first) or environment variable. Returns the default
+ * when neither is given.
+ */
+export function readSetting<K extends SettingName>(name: K, flagValue: unknown, env: NodeJS.ProcessEnv): unknown {
+  const setting: Setting = SETTINGS[name];
+  const fromFlag = flagValue !== undefined;
+  const raw = fromFlag ? flagValue : env[setting.env];
+  if (raw === undefined || raw === '') return setting.default;
+  const parsed = setting.schema.safeParse(raw);
+  if (!parsed.success) {
+    const reason = parsed.error.issues.map((issue) => issue.message).join('; ');
+    const where = fromFlag ? `${setting.flag}` : `${setting.env} (environment)`;
+    throw new ConfigError(`invalid ${where}: ${JSON.stringify(raw)} — ${reason}. Setting: ${setting.flag} / ${setting.env}: ${setting.help}.`);
+  }
+  return parsed.data;
+}
+
+/** Parses repeated `--topic role=name` flags. */
+export function parseTopicOverrides(values: readonly string[]): Record<string, string> {
+  const topics: Record<string, string> = {};
+  for (const value of values) {
+    const match = /^([a-z][a-z0-9._-]*)=([A-Za-z0-9._-]{1,249})$/.exec(value);
+    if (!match) {
+      throw new ConfigError(`invalid --topic ${JSON.stringify(value)}: expected role=topic, e.g. --topic mentions=mentions.v2 (topic names: letters, digits, '.', '_', '-')`);
+    }
+    topics[match[1]!] = match[2]!;
+  }
+  return topics;
+}
+
+/** Client settings from SIGNALPATH_KAFKA_<NAME> variables (e.g. SIGNALPATH_KAFKA_SASL_USERNAME → sasl.username). */
+export function clientConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
+  const config: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('SIGNALPATH_KAFKA_') || value === undefined) continue;
+    config[name.slice('SIGNALPATH_KAFKA_'.length).toLowerCase().replaceAll('_', '.')] = value;
+  }
+  return Object.keys(config).length > 0 ? config : undefined;
+}

@@ -1,0 +1,371 @@
+/**
+ * The Kafka source: consumes one input topic with the callback API's `consume(n)` loop, turns each
+ * record into an {@link Envelope}, and tracks per partition which offsets have settled, so that it
+ * commits only the highest contiguous settled offset.
+ *
+ * Backpressure is by count of unsettled records, because that is what holds memory: the loop never
+ * asks librdkafka for more records than fit under `maxUnsettled`, and a partition whose own unsettled
+ * count passes `partitionHighWater` is paused until it falls to `partitionLowWater`, so one slow key
+ * cannot starve the others. Flowing mode (consume without a count) has no backpressure at all.
+ */
+import { createSettlement } from '../settlement.js';
+import type { Envelope, RecordHeaders, RecordOrigin } from '../envelope.js';
+import { PartitionOffsetTracker } from '../offset-tracker.js';
+import { CODES, KafkaConsumer, type KafkaConsumerInstance, type LibrdKafkaError, type Message, type TopicPartition } from './client.js';
+import { WatermarkTracker } from '../../operators/event-time/watermark-tracker.js';
+
+/** What the source does with a record it could not decode: the runner dead-letters it. */
+export type DeadLetterHandler = (origin: RecordOrigin, step: string, error: unknown, settle: () => void) => void;
+
+export interface KafkaSourceOptions<T> {
+  readonly brokers: string;
+  readonly group: string;
+  readonly topic: string;
+  /** Decodes a record value; throws on bad input (the record is then dead-lettered). */
+  readonly decode: (bytes: Buffer, headers: RecordHeaders) => T;
+  /**
+   * Called when decode throws: returns a promise when the error can be cured by fetching something
+   * (a writer schema from the registry) — the record is then decoded again — or null to dead-letter.
+   */
+  readonly resolveWriter?: (error: unknown, bytes: Buffer) => Promise<void> | null;
+  /** Event time of a decoded value in epoch ms; default: the Kafka record timestamp. */
+  readonly eventTime?: (value: T) => number;
+  readonly onDeadLetter: DeadLetterHandler;
+  /** Strict bound on records consumed and not yet settled, over all partitions. */
+  readonly maxUnsettled: number;
+  /** A partition is paused above this many unsettled records and resumed at `partitionLowWater`. */
+  readonly partitionHighWater: number;
+  readonly partitionLowWater: number;
+  /** Records asked of librdkafka per `consume` call. */
+  readonly batchSize: number;
+  readonly commitIntervalMs: number;
+  /** Event-time slack before a record counts as late, and the idle timeout of a partition. */
+  readonly allowedLatenessMs: number;
+  readonly idleTimeoutMs: number;
+  /** Where a group without committed offsets starts: 'earliest' (default) or 'latest'. */
+  readonly startFrom: 'earliest' | 'latest';
+  /** Extra librdkafka settings (e.g. security), applied last. */
+  readonly clientConfig?: Readonly<Record<string, string | number | boolean>>;
+  readonly log: (message: string) => void;
+}
+
+export interface SourceStats {
+  consumed: number;
+  deadLettered: number;
+  unsettled: number;
+  maxUnsettledSeen: number;
+  pausedPartitions: number;
+  commits: number;
+  late: number;
+}
+
+interface Assigned {
+  readonly tracker: PartitionOffsetTracker;
+  paused: boolean;
+  lastCommitted: number;
+}
+
+export class KafkaSource<T> {
+  readonly stats: SourceStats = { consumed: 0, deadLettered: 0, unsettled: 0, maxUnsettledSeen: 0, pausedPartitions: 0, commits: 0, late: 0 };
+  #consumer: KafkaConsumerInstance;
+  #assigned = new Map<number, Assigned>();
+  #stopping = false;
+  #loopDone: Promise<void> = Promise.resolve();
+  #roomWaiter: (() => void) | null = null;
+  #settledWaiters: (() => void)[] = [];
+  #commitTimer: NodeJS.Timeout | undefined;
+  #lastRecordAtMs = Date.now();
+  #everAssigned = false;
+  #watermarks: WatermarkTracker;
+  #fatal: ((error: Error) => void) | null = null;
+
+  constructor(private readonly options: KafkaSourceOptions<T>) {
+    this.#watermarks = new WatermarkTracker({
+      allowedLatenessMs: options.allowedLatenessMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      now: () => Date.now(),
+    });
+    this.#consumer = new KafkaConsumer(
+      {
+        'bootstrap.servers': options.brokers,
+        'group.id': options.group,
+        'client.id': `signalpath-${options.group}`,
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        // librdkafka's default (1000 ms) left the consume loop idle half the time (PERF-NOTES).
+        'fetch.queue.backoff.ms': 10,
+        'queued.max.messages.kbytes': 65536,
+        'socket.keepalive.enable': true,
+        rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.#onRebalance(err, assignment),
+        offset_commit_cb: (err: LibrdKafkaError | null) => {
+          if (err && err.code !== CODES.ERRORS.ERR__NO_OFFSET) options.log(`offset commit failed: ${err.message}`);
+        },
+        log_level: 3,
+        ...options.clientConfig,
+      },
+      // auto.offset.reset belongs in the topic configuration: an empty topic config would override it.
+      { 'auto.offset.reset': options.startFrom },
+    );
+  }
+
+  /** Connects, subscribes and starts consuming into `emit`. Resolves once connected. */
+  async start(emit: (envelope: Envelope<T>) => void, onFatal: (error: Error) => void): Promise<void> {
+    this.#fatal = onFatal;
+    await new Promise<void>((resolve, reject) =>
+      this.#consumer.connect({ timeout: 15_000 }, (err) =>
+        err ? reject(new Error(`cannot reach Kafka at ${this.options.brokers} (KAFKA_BROKERS / --brokers): ${err.message}`)) : resolve(),
+      ),
+    );
+    this.#consumer.setDefaultConsumeTimeout(100);
+    this.#consumer.subscribe([this.options.topic]);
+    this.#commitTimer = setInterval(() => this.commit(false), this.options.commitIntervalMs);
+    this.#commitTimer.unref();
+    this.#loopDone = this.#loop(emit).catch((error: unknown) => onFatal(error as Error));
+  }
+
+  /** Milliseconds since the last record arrived, or null before any partition was assigned. */
+  idleForMs(): number | null {
+    if (!this.#everAssigned) return null;
+    if (this.stats.unsettled > 0 || [...this.#assigned.values()].some((a) => a.paused)) return 0;
+    return Date.now() - this.#lastRecordAtMs;
+  }
+
+  /** Stops fetching; records already handed out keep settling. */
+  async stopFetching(): Promise<void> {
+    this.#stopping = true;
+    this.#roomWaiter?.();
+    await this.#loopDone;
+  }
+
+  /** Resolves when every consumed record has settled, or after `timeoutMs` (returns false then). */
+  waitSettled(timeoutMs: number): Promise<boolean> {
+    if (this.stats.unsettled === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#settledWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Commits each partition's settled position if it moved. `sync` waits for the broker. */
+  commit(sync: boolean): void {
+    const offsets: { topic: string; partition: number; offset: number }[] = [];
+    for (const [partition, assigned] of this.#assigned) {
+      const offset = assigned.tracker.commitOffset();
+      if (offset !== null && offset > assigned.lastCommitted) {
+        offsets.push({ topic: this.options.topic, partition, offset });
+        assigned.lastCommitted = offset;
+      }
+    }
+    if (offsets.length === 0) return;
+    this.stats.commits++;
+    try {
+      if (sync) this.#consumer.commitSync(offsets);
+      else this.#consumer.commit(offsets);
+    } catch (error) {
+      this.options.log(`offset commit failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Final commit and disconnect. */
+  async close(): Promise<void> {
+    clearInterval(this.#commitTimer);
+    this.commit(true);
+    await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
+  }
+
+  async #loop(emit: (envelope: Envelope<T>) => void): Promise<void> {
+    const { maxUnsettled, batchSize } = this.options;
+    while (!this.#stopping) {
+      const room = maxUnsettled - this.stats.unsettled;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
+        this.#roomWaiter = null;
+        continue;
+      }
+      const messages = await this.#consume(Math.min(batchSize, room));
+      if (this.#stopping) {
+        // Fetched after the stop: not tracked, never committed, re-read by whoever consumes next.
+        break;
+      }
+      if (messages.length === 0) continue;
+      this.#lastRecordAtMs = Date.now();
+      for (const message of messages) {
+        const cure = this.#handle(message, emit, true);
+        if (cure !== null) {
+          await cure;
+          this.#handle(message, emit, false);
+        }
+      }
+      this.#applyPauses();
+    }
+  }
+
+  #consume(count: number): Promise<Message[]> {
+    return new Promise((resolve, reject) =>
+      this.#consumer.consume(count, (err, messages) => {
+        if (err && err.code !== CODES.ERRORS.ERR__TIMED_OUT && err.code !== CODES.ERRORS.ERR__PARTITION_EOF) {
+          if (err.isFatal) reject(new Error(`Kafka consumer failed: ${err.message}`));
+          else this.options.log(`consume: ${err.message} (retrying)`);
+        }
+        resolve(messages ?? []);
+      }),
+    );
+  }
+
+  /** Returns a promise when the record must be handled again after it resolves (see resolveWriter). */
+  #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean): Promise<void> | null {
+    const assigned = this.#assigned.get(message.partition);
+    // A record of a partition revoked while it was being fetched: leave it to the next owner.
+    if (assigned === undefined) return null;
+    const headers = toHeaders(message.headers);
+    let value: T | undefined;
+    let decodeError: unknown = null;
+    try {
+      if (message.value === null) throw new Error('record has no value (a tombstone); the contract requires one');
+      value = this.options.decode(message.value, headers);
+    } catch (error) {
+      const cure = mayResolve && message.value !== null ? (this.options.resolveWriter?.(error, message.value) ?? null) : null;
+      if (cure !== null) return cure;
+      decodeError = error;
+    }
+    const tracker = assigned.tracker;
+    const seq = tracker.track(message.offset);
+    const stats = this.stats;
+    stats.consumed++;
+    if (++stats.unsettled > stats.maxUnsettledSeen) stats.maxUnsettledSeen = stats.unsettled;
+    const origin: RecordOrigin = {
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      key: toBuffer(message.key),
+      value: message.value,
+    };
+    const settlement = createSettlement(() => {
+      if (tracker.settle(seq)) this.#onSettled();
+    }, `${message.topic}[${message.partition}]@${message.offset}`);
+    if (decodeError !== null) {
+      stats.deadLettered++;
+      this.options.onDeadLetter(origin, 'decode', decodeError, () => settlement.settle('dead-lettered'));
+      return null;
+    }
+    const eventTimeMs = this.options.eventTime ? this.options.eventTime(value as T) : (message.timestamp ?? Date.now());
+    const observed = this.#watermarks.observe(message.partition, eventTimeMs);
+    if (observed.late) stats.late++;
+    emit({
+      key: origin.key === null ? null : origin.key.toString('utf8'),
+      value: value as T,
+      eventTimeMs,
+      watermarkMs: observed.watermarkMs,
+      headers,
+      origin,
+      settlement,
+    });
+    return null;
+  }
+
+  #onSettled(): void {
+    this.stats.unsettled--;
+    if (this.#roomWaiter !== null && this.stats.unsettled <= this.options.maxUnsettled - this.options.batchSize / 2) this.#roomWaiter();
+    if (this.stats.unsettled === 0 && this.#settledWaiters.length > 0) {
+      for (const waiter of this.#settledWaiters.splice(0)) waiter();
+    }
+    if (this.stats.pausedPartitions > 0) this.#applyPausesSoon();
+  }
+
+  #resumeScheduled = false;
+  #applyPausesSoon(): void {
+    if (this.#resumeScheduled) return;
+    this.#resumeScheduled = true;
+    setImmediate(() => {
+      this.#resumeScheduled = false;
+      this.#applyPauses();
+    });
+  }
+
+  #applyPauses(): void {
+    const { partitionHighWater, partitionLowWater, topic } = this.options;
+    const toPause: TopicPartition[] = [];
+    const toResume: TopicPartition[] = [];
+    for (const [partition, assigned] of this.#assigned) {
+      const unsettled = assigned.tracker.unsettled;
+      if (!assigned.paused && unsettled >= partitionHighWater) {
+        assigned.paused = true;
+        toPause.push({ topic, partition });
+      } else if (assigned.paused && unsettled <= partitionLowWater) {
+        assigned.paused = false;
+        toResume.push({ topic, partition });
+      }
+    }
+    if (toPause.length > 0) this.#consumer.pause(toPause);
+    if (toResume.length > 0) this.#consumer.resume(toResume);
+    this.stats.pausedPartitions += toPause.length - toResume.length;
+  }
+
+  #onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
+    const consumer = this.#consumer as KafkaConsumerInstance & CooperativeMethods;
+    const cooperative = consumer.rebalanceProtocol() === 'COOPERATIVE';
+    try {
+      if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+        for (const { partition } of assignment) {
+          this.#assigned.set(partition, { tracker: new PartitionOffsetTracker(this.options.topic, partition), paused: false, lastCommitted: -1 });
+          this.#watermarks.addPartition(partition);
+        }
+        this.#everAssigned = true;
+        this.#lastRecordAtMs = Date.now();
+        if (cooperative) consumer.incrementalAssign(assignment);
+        else this.#consumer.assign(assignment);
+        this.options.log(`assigned ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
+      } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+        // Commit what has settled, then let go: records still in flight for these partitions will be
+        // re-read by their next owner (at-least-once), never committed by this instance.
+        this.commit(true);
+        for (const { partition } of assignment) {
+          const assigned = this.#assigned.get(partition);
+          if (assigned === undefined) continue;
+          assigned.tracker.revoke();
+          this.stats.unsettled -= assigned.tracker.unsettled;
+          if (assigned.paused) this.stats.pausedPartitions--;
+          this.#assigned.delete(partition);
+          this.#watermarks.removePartition(partition);
+        }
+        if (cooperative) consumer.incrementalUnassign(assignment);
+        else this.#consumer.unassign();
+        this.options.log(`revoked ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
+        this.#roomWaiter?.();
+      } else {
+        this.options.log(`rebalance error: ${err.message}`);
+      }
+    } catch (error) {
+      this.#fatal?.(error as Error);
+    }
+  }
+}
+
+/** Methods the client has (lib/kafka-consumer.js) but its type declarations omit. */
+interface CooperativeMethods {
+  rebalanceProtocol(): 'COOPERATIVE' | 'EAGER' | 'NONE';
+  incrementalAssign(assignments: TopicPartition[]): void;
+  incrementalUnassign(assignments: TopicPartition[]): void;
+}
+
+function toBuffer(key: Message['key']): Buffer | null {
+  if (key === null || key === undefined) return null;
+  return typeof key === 'string' ? Buffer.from(key) : key;
+}
+
+const noHeaders: RecordHeaders = Object.freeze({});
+
+function toHeaders(headers: Message['headers']): RecordHeaders {
+  if (headers === undefined || headers.length === 0) return noHeaders;
+  const result: Record<string, Buffer> = {};
+  for (const header of headers) {
+    for (const name in header) {
+      const value = header[name];
+      result[name] = typeof value === 'string' ? Buffer.from(value) : (value as Buffer);
+    }
+  }
+  return result;
+}

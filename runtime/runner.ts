@@ -1,0 +1,237 @@
+/**
+ * The topology runner: wires a {@link Topology} between a {@link KafkaSource} and a {@link KafkaSink}.
+ *
+ * Lifecycle: create missing topics → connect the producer → subscribe → run until stopped (a signal,
+ * `--until-idle`, or a fatal error). Stopping drains: stop fetching, complete the input so that
+ * stateful steps flush what they hold, wait (up to the drain deadline) for every record to settle,
+ * flush the producer, commit, disconnect. A fatal error stops without committing anything unsettled,
+ * so a restart re-reads it (at-least-once).
+ */
+import { Subject, type Subscription } from 'rxjs';
+import type { Contract } from '../schemas/index.js';
+import { DeadLetterContract } from '../schemas/index.js';
+import { deadLetterFor, describeError } from './dead-letter.js';
+import type { Envelope, RecordOrigin } from './envelope.js';
+import { createSettlement } from './settlement.js';
+import { ensureTopics } from './kafka/admin.js';
+import type { MessageHeader } from './kafka/client.js';
+import { KafkaSink } from './kafka/sink.js';
+import { KafkaSource, type SourceStats } from './kafka/source.js';
+import { createTopicSerde, UnknownWriterSchemaError, type TopicSerde } from './serde/index.js';
+import type { RoutedEnvelope, StepContext, Topology } from './topology.js';
+import type { RunConfig } from './config.js';
+
+export interface RunSummary {
+  readonly topology: string;
+  readonly reason: 'idle' | 'stopped' | 'fatal';
+  readonly error?: string;
+  readonly consumed: number;
+  readonly produced: number;
+  readonly deadLettered: number;
+  readonly maxUnsettledSeen: number;
+  /** True when every consumed record settled before the drain deadline. */
+  readonly drained: boolean;
+  readonly elapsedMs: number;
+}
+
+export interface RunningTopology {
+  /** Resolves when the run has ended (drained and committed, or failed). */
+  readonly done: Promise<RunSummary>;
+  /** Begins a graceful stop (idempotent); resolves with the summary. */
+  stop(): Promise<RunSummary>;
+  readonly stats: () => SourceStats & { produced: number; delivered: number };
+  /** Resolved topic name per role (`input`, each output, `dlq`). */
+  readonly topics: Readonly<Record<string, string>>;
+}
+
+/** Starts `topology`; resolves once it is connected and consuming. */
+export async function runTopology<In>(topology: Topology<In>, config: RunConfig): Promise<RunningTopology> {
+  const log = config.log;
+  const startedAt = Date.now();
+  const topics = resolveTopics(topology as Topology<unknown>, config.topics);
+
+  await ensureTopics(config.brokers, [
+    { topic: topics.input!, partitions: topology.input.partitions ?? config.partitions },
+    ...Object.entries(topology.outputs).map(([role, spec]) => ({ topic: topics[role]!, partitions: spec.partitions ?? config.partitions })),
+    { topic: topics.dlq!, partitions: 1 },
+  ]);
+
+  const schemaRegistry = config.schemaRegistryUrl ? { url: config.schemaRegistryUrl } : undefined;
+  const inputSerde = await prepared(createTopicSerde({ contract: topology.input.contract, schemaRegistry, topic: topics.input! }));
+  const deadLetterSerde = await prepared(createTopicSerde({ contract: DeadLetterContract, schemaRegistry, topic: topics.dlq! }));
+  const outputs = new Map<string, { topic: string; serde: TopicSerde<unknown>; key: (value: unknown, envelope: Envelope<unknown>) => string | null }>();
+  for (const [role, spec] of Object.entries(topology.outputs)) {
+    const contract = spec.contract as Contract<unknown>;
+    const keyField = contract.keyField;
+    const key = spec.key
+      ? (value: unknown) => spec.key!(value)
+      : keyField
+        ? (value: unknown) => String((value as Record<string, unknown>)[keyField])
+        : (_: unknown, envelope: Envelope<unknown>) => envelope.key;
+    outputs.set(role, { topic: topics[role]!, serde: await prepared(createTopicSerde({ contract, schemaRegistry, topic: topics[role]! })), key });
+  }
+
+  let fatalError: Error | null = null;
+  let stopping: Promise<RunSummary> | null = null;
+  const sink = new KafkaSink({ brokers: config.brokers, clientId: `signalpath-${topology.name}`, clientConfig: config.clientConfig });
+
+  const deadLetter = (origin: RecordOrigin, step: string, error: unknown, settle: () => void): void => {
+    const value = deadLetterFor(origin, step, error, Date.now());
+    const encoded = deadLetterSerde.encode(value);
+    sink.send(topics.dlq!, origin.key, encoded.value, toKafkaHeaders(encoded.headers), null, createSettlement(settle, 'dead letter'), 'dead-lettered');
+    deadLettered++;
+    if (deadLettered <= 5 || deadLettered % 1000 === 0) log(`dead letter #${deadLettered} from ${step} (${origin.topic}[${origin.partition}]@${origin.offset}): ${describeError(error)}`);
+  };
+  let deadLettered = 0;
+
+  const source = new KafkaSource<In>({
+    brokers: config.brokers,
+    group: config.group,
+    topic: topics.input!,
+    decode: (bytes, headers) => inputSerde.decode(bytes, headers) as In,
+    resolveWriter: (error, bytes) => (error instanceof UnknownWriterSchemaError ? inputSerde.resolveWriter(bytes) : null),
+    eventTime: topology.input.eventTime,
+    onDeadLetter: deadLetter,
+    maxUnsettled: config.maxUnsettled,
+    partitionHighWater: config.partitionHighWater,
+    partitionLowWater: Math.floor(config.partitionHighWater / 2),
+    batchSize: config.batchSize,
+    commitIntervalMs: config.commitIntervalMs,
+    allowedLatenessMs: config.allowedLatenessMs,
+    idleTimeoutMs: config.partitionIdleTimeoutMs,
+    startFrom: config.startFrom,
+    clientConfig: config.clientConfig,
+    log,
+  });
+
+  const fail = (error: Error): void => {
+    if (fatalError !== null) return;
+    fatalError = error;
+    log(`fatal: ${error.message}`);
+    void stop('fatal');
+  };
+
+  await sink.connect(fail);
+
+  // Build the steps: each gets its context (name, dead-letter route) once, at start.
+  const input$ = new Subject<Envelope<In>>();
+  let stream = input$.asObservable() as import('rxjs').Observable<unknown>;
+  for (const step of topology.chain) {
+    const context: StepContext = {
+      topologyName: topology.name,
+      stepName: step.name,
+      deadLetter: (envelope, error) => deadLetter(envelope.origin, step.name, error, () => envelope.settlement.settle('dead-lettered')),
+      log: (message) => log(`[${step.name}] ${message}`),
+    };
+    stream = stream.pipe(step.build(context));
+  }
+
+  let outputsComplete!: () => void;
+  const outputsDone = new Promise<void>((resolve) => (outputsComplete = resolve));
+  const subscription: Subscription = stream.subscribe({
+    next: (item) => {
+      const routed = item as RoutedEnvelope;
+      const output = outputs.get(routed.output);
+      if (output === undefined) {
+        fail(new Error(`topology ${topology.name}: a step routed a record to "${routed.output}", which is not a declared output (${[...outputs.keys()].join(', ')})`));
+        return;
+      }
+      let encoded: { value: Buffer; headers: Readonly<Record<string, Buffer>> };
+      try {
+        encoded = output.serde.encode(routed.value);
+      } catch (error) {
+        deadLetter(routed.origin, `encode-${routed.output}`, error, () => routed.settlement.settle('dead-lettered'));
+        return;
+      }
+      sink.send(output.topic, output.key(routed.value, routed), encoded.value, toKafkaHeaders({ ...routed.headers, ...encoded.headers }), null, routed.settlement);
+    },
+    error: (error: unknown) => fail(new Error(`a step failed and stopped the stream: ${describeError(error)}`)),
+    complete: () => outputsComplete(),
+  });
+
+  await source.start((envelope) => input$.next(envelope), fail);
+  log(`running ${topology.name}: ${topics.input} → ${Object.keys(topology.outputs).map((r) => topics[r]).join(', ')} (group ${config.group}, dead letters → ${topics.dlq})`);
+
+  let idleTimer: NodeJS.Timeout | undefined;
+  if (config.untilIdleMs !== undefined) {
+    const untilIdleMs = config.untilIdleMs;
+    idleTimer = setInterval(() => {
+      const idle = source.idleForMs();
+      if (idle !== null && idle >= untilIdleMs && sink.inFlight === 0) void stop('idle');
+    }, Math.min(200, untilIdleMs));
+  }
+
+  let resolveDone!: (summary: RunSummary) => void;
+  const done = new Promise<RunSummary>((resolve) => (resolveDone = resolve));
+
+  async function stop(reason: RunSummary['reason']): Promise<RunSummary> {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      clearInterval(idleTimer);
+      await source.stopFetching();
+      let drained = false;
+      if (fatalError === null) {
+        // Completing the input lets stateful steps flush what they hold (windows, reservoirs).
+        input$.complete();
+        const deadline = Date.now() + config.drainTimeoutMs;
+        await Promise.race([outputsDone, sleep(config.drainTimeoutMs)]);
+        drained = await source.waitSettled(Math.max(0, deadline - Date.now()));
+        await sink.flush(Math.max(1000, deadline - Date.now()));
+        if (!drained) log(`drain deadline (${config.drainTimeoutMs} ms) passed with ${source.stats.unsettled} records unsettled; they will be re-read after restart`);
+      }
+      subscription.unsubscribe();
+      // Commit only settled offsets: after a fatal error too, since what settled is durable.
+      await source.close();
+      await sink.close();
+      const summary: RunSummary = {
+        topology: topology.name,
+        reason: fatalError ? 'fatal' : reason,
+        ...(fatalError ? { error: (fatalError as Error).message } : {}),
+        consumed: source.stats.consumed,
+        produced: sink.delivered,
+        deadLettered,
+        maxUnsettledSeen: source.stats.maxUnsettledSeen,
+        drained,
+        elapsedMs: Date.now() - startedAt,
+      };
+      resolveDone(summary);
+      return summary;
+    })();
+    return stopping;
+  }
+
+  return {
+    done,
+    stop: () => stop('stopped'),
+    stats: () => ({ ...source.stats, produced: sink.produced, delivered: sink.delivered }),
+    topics,
+  };
+}
+
+/** Topic per role: declared defaults, overridden by `--topic role=name`. Unknown roles fail. */
+export function resolveTopics(topology: Topology<unknown>, overrides: Readonly<Record<string, string>>): Record<string, string> {
+  const topics: Record<string, string> = { input: topology.input.topic, dlq: topology.deadLetterTopic };
+  for (const [role, spec] of Object.entries(topology.outputs)) topics[role] = spec.topic;
+  for (const [role, name] of Object.entries(overrides)) {
+    if (!(role in topics)) {
+      throw new Error(`--topic ${role}=${name}: "${role}" is not a role of topology ${topology.name}; its roles are ${Object.keys(topics).join(', ')}`);
+    }
+    topics[role] = name;
+  }
+  return topics;
+}
+
+function toKafkaHeaders(headers: Readonly<Record<string, Buffer>>): MessageHeader[] | undefined {
+  const names = Object.keys(headers);
+  if (names.length === 0) return undefined;
+  return names.map((name) => ({ [name]: headers[name]! }));
+}
+
+async function prepared<T>(serde: TopicSerde<T>): Promise<TopicSerde<T>> {
+  await serde.prepare();
+  return serde;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,82 @@
+/**
+ * latency-watch — the smallest useful monitor, and the example `npm start` runs: it flags inferences
+ * whose latency is far above what is normal for their model and turns each into a Mention.
+ *
+ * "Normal" is a per-model exponentially weighted mean and deviation of latency, learned from the
+ * stream (state per model, bounded by the number of models). The richer reference topology,
+ * model-monitor, samples, enriches, partitions and deduplicates; this one shows the runtime's
+ * contract in a few lines: a dropped record settles as dropped, a mention settles its input when the
+ * broker acknowledges it, a record that breaks a step goes to the dead-letter topic.
+ */
+import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
+import { defineTopology, filterRecords, mapRecords, toOutput } from '../../runtime/topology.js';
+import type { Envelope } from '../../runtime/envelope.js';
+
+/** How many deviations above the model's mean latency counts as anomalous. */
+const THRESHOLD_SIGMAS = 4;
+/** Weight of each new observation in the running mean and variance. */
+const ALPHA = 0.01;
+/** Observations per model before it may be flagged (the baseline warms up first). */
+const WARMUP = 200;
+const MAX_MODELS = 100_000;
+
+interface Baseline {
+  mean: number;
+  variance: number;
+  seen: number;
+}
+
+const baselines = new Map<string, Baseline>();
+
+function isSlow(event: InferenceEvent): boolean {
+  let baseline = baselines.get(event.model_id);
+  if (baseline === undefined) {
+    if (baselines.size >= MAX_MODELS) baselines.delete(baselines.keys().next().value!);
+    baseline = { mean: event.latency_ms, variance: 0, seen: 0 };
+    baselines.set(event.model_id, baseline);
+  }
+  const deviation = event.latency_ms - baseline.mean;
+  const slow = baseline.seen >= WARMUP && deviation > THRESHOLD_SIGMAS * Math.sqrt(baseline.variance);
+  // Learn from normal traffic only, so an incident does not teach the baseline that it is normal.
+  if (!slow) {
+    baseline.mean += ALPHA * deviation;
+    baseline.variance = (1 - ALPHA) * (baseline.variance + ALPHA * deviation * deviation);
+    baseline.seen++;
+  }
+  return slow;
+}
+
+function toMention(event: InferenceEvent, envelope: Envelope<InferenceEvent>): Mention {
+  const baseline = baselines.get(event.model_id)!;
+  return {
+    mention_id: `latency-watch:${envelope.origin.partition}:${envelope.origin.offset}`,
+    emitted_at: Date.now(),
+    window_start: event.ts,
+    window_end: event.ts,
+    model_id: event.model_id,
+    model_version: event.model_version,
+    tenant: event.tenant,
+    segment: event.segment,
+    field: 'latency_ms',
+    direction: 'HIGH',
+    detector: 'ewma-sigma',
+    score: (event.latency_ms - baseline.mean) / Math.max(1e-9, Math.sqrt(baseline.variance)),
+    cluster_id: `${event.model_id}/${event.segment}/latency_ms`,
+    event_count: 1,
+    evidence_event_ids: [event.event_id],
+    shadow: false,
+    attributes: {},
+  };
+}
+
+export default defineTopology({
+  name: 'latency-watch',
+  description: 'Flags inferences whose latency is far above their model’s learned normal, as Mentions.',
+  input: { topic: 'inference-events', contract: InferenceEventContract, eventTime: (event) => event.ts },
+  outputs: { mentions: { topic: 'mentions', contract: MentionContract } },
+  steps: (input) =>
+    input
+      .step('slow-only', filterRecords(isSlow))
+      .step('to-mention', mapRecords(toMention))
+      .step('route', toOutput('mentions')),
+});
