@@ -60,7 +60,7 @@ describe('schemas: topic contracts', () => {
     expect(defaults('dev.signalpath.Mention')).to.deep.equal({ shadow: false, attributes: {} });
     for (const c of CONTRACTS.values()) {
       for (const f of (c.schema as { fields: { name: string; doc?: string }[] }).fields) {
-        expect(f.doc, `${c.name}.${f.name} has a doc`).to.be.a('string').and.not.empty;
+        expect(f.doc?.length ?? 0, `${c.name}.${f.name} has a doc`).to.be.greaterThan(0);
       }
     }
   });
