@@ -75,6 +75,7 @@ export class KafkaSource<T> {
   #settledWaiters: (() => void)[] = [];
   #commitTimer: NodeJS.Timeout | undefined;
   #lastRecordAtMs = Date.now();
+  #lastSettledAtMs = 0;
   #everAssigned = false;
   #watermarks: WatermarkTracker;
   #fatal: ((error: Error) => void) | null = null;
@@ -123,11 +124,15 @@ export class KafkaSource<T> {
     this.#loopDone = this.#loop(emit).catch((error: unknown) => onFatal(error as Error));
   }
 
-  /** Milliseconds since the last record arrived, or null before any partition was assigned. */
+  /**
+   * Milliseconds since anything moved — a record arrived or one settled — or null before any
+   * partition was assigned. Records that steps hold (windows, reservoirs) do not settle until the
+   * input completes, so "idle" cannot wait for everything to settle; stopping then drains them.
+   */
   idleForMs(): number | null {
     if (!this.#everAssigned) return null;
-    if (this.stats.unsettled > 0 || [...this.#assigned.values()].some((a) => a.paused)) return 0;
-    return Date.now() - this.#lastRecordAtMs;
+    if (this.stats.pausedPartitions > 0) return 0;
+    return Date.now() - Math.max(this.#lastRecordAtMs, this.#lastSettledAtMs);
   }
 
   /** Stops fetching; records already handed out keep settling. */
@@ -268,6 +273,8 @@ export class KafkaSource<T> {
 
   #onSettled(): void {
     this.stats.unsettled--;
+    // Cheap enough per settlement (a few ns), and it keeps a slow but moving run from looking idle.
+    this.#lastSettledAtMs = Date.now();
     if (this.#roomWaiter !== null && this.stats.unsettled <= this.options.maxUnsettled - this.options.batchSize / 2) this.#roomWaiter();
     if (this.stats.unsettled === 0 && this.#settledWaiters.length > 0) {
       for (const waiter of this.#settledWaiters.splice(0)) waiter();
