@@ -1,0 +1,480 @@
+/**
+ * enrich: looks up data for each record by key — through a local cache, one call per key at a time,
+ * with bounded concurrency, a timeout and jittered retries — and passes the record on with what was
+ * found, as soon as its own lookup is done (no head-of-line blocking).
+ *
+ * ```
+ * source:  --a--b--a--c--|            (letter = lookup key; a lookup takes 4 frames)
+ * result:  ------A--B-A--C|           (2nd a joins the call under way or hits the cache; c is not held
+ *                                      back by anyone; `ordered: true` would release in input order)
+ * ```
+ *
+ * Cache: lru-cache bounded by `maxCacheEntries`; fresh for `ttlMs`, then served stale for
+ * `staleWhileRevalidateMs` while one background refresh runs; "not found" answers are cached for
+ * `negativeTtlMs`. Single-flight: misses for a key whose lookup is under way join it (`coalesced`).
+ * A lookup that fails for good (after `retries` jittered retries of retriable errors, each attempt
+ * bounded by `timeoutMs` and aborted through its AbortSignal) never errors the stream: the record goes
+ * on unenriched with `status: 'failed'` and the error text (`onFailure: 'flag'`, the default), or to
+ * the `deadLetter` callback (`onFailure: 'dead-letter'`).
+ *
+ * `mode: 'batched'` is the efficiency-tuned baseline: records wait until `batchSize` of them or
+ * `batchWindowMs` have gathered, one batch lookup serves them all, and the batch leaves together in
+ * order, one batch at a time — cache hits and fast keys wait behind the slowest key of their batch.
+ *
+ * State: stateful per key (the cache, bounded by `maxCacheEntries`; the calls under way, bounded by
+ * `concurrency`) and per record held (bounded by `maxPendingRecords`). The cache is rebuilt after a
+ * restart, so it is not snapshotted.
+ *
+ * Delivery: every input leaves exactly once — enriched, flagged, or handed to `deadLetter` (which then
+ * owns its settlement). Unordered by default; `ordered: true` keeps input order. Records held count
+ * toward `pauseAtPendingRecords` (`onPressure(true)`, `false` at half); beyond `maxPendingRecords` the
+ * stream errors, because upstream ignored the pause.
+ *
+ * @example
+ * const counters = new EnrichCounters();
+ * const out = from(envelopes).pipe(
+ *   enrich({
+ *     keyOf: (event: { model_id: string }) => event.model_id,
+ *     lookup: async (modelId) => ({ owner: `team-${modelId}` }),
+ *     counters,
+ *   }),
+ * );
+ */
+import { asyncScheduler, forkJoin, from, isObservable, map, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { withValue, type Envelope } from '../runtime/envelope.js';
+import { EnrichCounters } from './enrichment/counters.js';
+import { EnrichmentCache, NOT_FOUND } from './enrichment/enrichment-cache.js';
+import { runWithRetries, type AttemptOutcome, type AttemptPolicy } from './enrichment/attempts.js';
+import { ReorderBuffer } from './enrichment/reorder-buffer.js';
+import { isRetriableByDefault } from './enrichment/retry.js';
+import { checkFunction, checkInteger, checkOneOf } from './partitioning/option-checks.js';
+import { assertSeededRandom, SeededRandom } from './random.js';
+
+export { EnrichCounters } from './enrichment/counters.js';
+export { LookupTimeoutError } from './enrichment/retry.js';
+
+/** How a record's enrichment went. */
+export type EnrichStatus = 'hit' | 'stale' | 'fetched' | 'not-found' | 'failed';
+
+/** The value `enrich` emits: the record, what was found, and how. */
+export interface Enriched<T, E> {
+  readonly record: T;
+  /** The lookup's answer; undefined when not found or failed. */
+  readonly enrichment: E | undefined;
+  readonly status: EnrichStatus;
+  /** Why the lookup failed (`status: 'failed'`). */
+  readonly error?: string;
+}
+
+/** A record whose lookup failed, for the dead-letter output; the receiver owns its settlement. */
+export interface EnrichFailure<T> {
+  readonly envelope: Envelope<T>;
+  readonly step: string;
+  readonly key: string;
+  readonly error: unknown;
+  /** Scheduler time of the failure, epoch ms. */
+  readonly failedAtMs: number;
+}
+
+/** Looks one key up; resolves undefined when there is nothing to find. Must honour `signal`. */
+export type Lookup<E> = (key: string, signal: AbortSignal) => PromiseLike<E | undefined> | Observable<E | undefined>;
+
+/** Looks several keys up in one call (batched mode); keys missing from the map were not found. */
+export type BatchLookup<E> = (
+  keys: readonly string[],
+  signal: AbortSignal,
+) => PromiseLike<ReadonlyMap<string, E>> | Observable<ReadonlyMap<string, E>>;
+
+export interface EnrichOptions<T, E> {
+  /** The lookup key of a record. Required. */
+  readonly keyOf: (value: T) => string;
+  /** The lookup. Required (batched mode uses it when `lookupBatch` is not given). */
+  readonly lookup: Lookup<E>;
+  /** Step name in dead letters and errors. Default 'enrich'. */
+  readonly step?: string;
+  /** 'async' (the default) or 'batched' (the baseline: fixed batches, head-of-line blocking). */
+  readonly mode?: 'async' | 'batched';
+  /** Lookups under way at once, [1, 4096]. Default 16. */
+  readonly concurrency?: number;
+  /** Emit in input order (a slow lookup then holds later records back). Default false. */
+  readonly ordered?: boolean;
+  /** Cache size in entries, [0, 1e7] (0 disables the cache). Default 10000. */
+  readonly maxCacheEntries?: number;
+  /** How long an answer is fresh, ms, [0, 1e9]. Default 60000. */
+  readonly ttlMs?: number;
+  /** How long past `ttlMs` an answer is still served while refreshed, ms, [0, 1e9]. Default 30000. */
+  readonly staleWhileRevalidateMs?: number;
+  /** How long "not found" is cached, ms, [0, 1e9] (0: not cached). Default 10000. */
+  readonly negativeTtlMs?: number;
+  /** Time limit of one lookup attempt, ms, [1, 1e7]. Default 1000. */
+  readonly timeoutMs?: number;
+  /** Retries of a retriable failure, [0, 20]. Default 2. */
+  readonly retries?: number;
+  /** Base of the exponential full-jitter backoff, ms, [0, 1e6]. Default 50. */
+  readonly retryBaseDelayMs?: number;
+  /** Cap of the backoff, ms, [0, 1e7]. Default 2000. */
+  readonly retryMaxDelayMs?: number;
+  /** Which failures are retried. Default: timeouts and errors not marked `retriable: false` or 4xx. */
+  readonly isRetriable?: (error: unknown) => boolean;
+  /** 'flag' (emit unenriched with status 'failed', the default) or 'dead-letter'. */
+  readonly onFailure?: 'flag' | 'dead-letter';
+  /** Receives failed records when `onFailure: 'dead-letter'`; it must settle them. */
+  readonly deadLetter?: (failure: EnrichFailure<T>) => void;
+  /** `onPressure(true)` when this many records are held, [1, 1e7]. Default 1000. */
+  readonly pauseAtPendingRecords?: number;
+  /** More records held than this errors the stream, [pauseAtPendingRecords, 1e8]. Default 100000. */
+  readonly maxPendingRecords?: number;
+  readonly onPressure?: (paused: boolean) => void;
+  /** Batched mode: records per batch, [1, 1e5]. Default 100. */
+  readonly batchSize?: number;
+  /** Batched mode: longest wait for a batch to fill, ms, [0, 1e7]. Default 50. */
+  readonly batchWindowMs?: number;
+  /** Batched mode: one call for a batch's keys. Default: `lookup` per key, together. */
+  readonly lookupBatch?: BatchLookup<E>;
+  /** Counters to update (hits, misses, coalesced, timeouts, in flight, latency). */
+  readonly counters?: EnrichCounters;
+  /** Clock and timers (timeouts, retries, TTL, batch windows). Default asyncScheduler. */
+  readonly scheduler?: SchedulerLike;
+  /** Retry jitter. Default SeededRandom.fromSeed(0); each subscription draws from a clone. */
+  readonly random?: SeededRandom;
+}
+
+const op = 'enrich';
+
+export class PendingOverflowError extends Error {
+  constructor(limit: number) {
+    super(`enrich: more than maxPendingRecords=${limit} records held: upstream did not pause on onPressure(true)`);
+    this.name = 'PendingOverflowError';
+  }
+}
+
+interface Waiter<T> {
+  readonly envelope: Envelope<T>;
+  readonly seq: number;
+  /** The lookup key (batched mode keeps it with the record). */
+  readonly key?: string;
+}
+
+interface Flight<T> {
+  readonly key: string;
+  readonly waiters: Waiter<T>[];
+}
+
+export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Envelope<T>, Envelope<Enriched<T, E>>> {
+  checkFunction(op, 'keyOf', options.keyOf, true);
+  checkFunction(op, 'lookup', options.lookup, true);
+  checkFunction(op, 'isRetriable', options.isRetriable, false);
+  checkFunction(op, 'onPressure', options.onPressure, false);
+  checkFunction(op, 'lookupBatch', options.lookupBatch, false);
+  const mode = checkOneOf(op, 'mode', options.mode ?? 'async', ['async', 'batched'] as const);
+  const onFailure = checkOneOf(op, 'onFailure', options.onFailure ?? 'flag', ['flag', 'dead-letter'] as const);
+  checkFunction(op, 'deadLetter', options.deadLetter, onFailure === 'dead-letter');
+  const concurrency = checkInteger(op, 'concurrency', options.concurrency ?? 16, 1, 4096);
+  const maxCacheEntries = checkInteger(op, 'maxCacheEntries', options.maxCacheEntries ?? 10_000, 0, 1e7);
+  const cacheOptions = {
+    maxEntries: Math.max(1, maxCacheEntries),
+    ttlMs: maxCacheEntries === 0 ? 0 : checkInteger(op, 'ttlMs', options.ttlMs ?? 60_000, 0, 1e9),
+    staleWhileRevalidateMs: maxCacheEntries === 0 ? 0 : checkInteger(op, 'staleWhileRevalidateMs', options.staleWhileRevalidateMs ?? 30_000, 0, 1e9),
+    negativeTtlMs: maxCacheEntries === 0 ? 0 : checkInteger(op, 'negativeTtlMs', options.negativeTtlMs ?? 10_000, 0, 1e9),
+  };
+  const policy: AttemptPolicy = {
+    timeoutMs: checkInteger(op, 'timeoutMs', options.timeoutMs ?? 1000, 1, 1e7),
+    retries: checkInteger(op, 'retries', options.retries ?? 2, 0, 20),
+    retryBaseDelayMs: checkInteger(op, 'retryBaseDelayMs', options.retryBaseDelayMs ?? 50, 0, 1e6),
+    retryMaxDelayMs: checkInteger(op, 'retryMaxDelayMs', options.retryMaxDelayMs ?? 2000, 0, 1e7),
+    isRetriable: options.isRetriable ?? isRetriableByDefault,
+  };
+  const pauseAt = checkInteger(op, 'pauseAtPendingRecords', options.pauseAtPendingRecords ?? 1000, 1, 1e7);
+  const maxPending = checkInteger(op, 'maxPendingRecords', options.maxPendingRecords ?? 100_000, pauseAt, 1e8);
+  const batchSize = checkInteger(op, 'batchSize', options.batchSize ?? 100, 1, 1e5);
+  const batchWindowMs = checkInteger(op, 'batchWindowMs', options.batchWindowMs ?? 50, 0, 1e7);
+  assertSeededRandom(options.random, `${op}: option 'random'`);
+  const step = options.step ?? op;
+  const ordered = options.ordered ?? false;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const baseRandom = options.random ?? SeededRandom.fromSeed(0);
+  const { keyOf, lookup, deadLetter, onPressure } = options;
+  const lookupBatch: BatchLookup<E> =
+    options.lookupBatch ??
+    ((keys, signal) =>
+      forkJoin(keys.map((key) => { const r = lookup(key, signal); return isObservable(r) ? r : from(r); })).pipe(
+        map((values) => {
+          const found = new Map<string, E>();
+          values.forEach((value, i) => {
+            if (value !== undefined) found.set(keys[i]!, value);
+          });
+          return found;
+        }),
+      ));
+
+  return (source) =>
+    new Observable<Envelope<Enriched<T, E>>>((subscriber) => {
+      const counters = options.counters ?? new EnrichCounters();
+      const random = baseRandom.clone();
+      const cache = new EnrichmentCache<E>(cacheOptions);
+      const reorder = new ReorderBuffer<Envelope<Enriched<T, E>> | null>();
+      const flights = new Map<string, Flight<T>>();
+      const cancels = new Set<() => void>();
+      const events = { onTimeout: () => counters.timeouts++, onRetry: () => counters.retries++ };
+      let waiting = 0; // records waiting for a lookup
+      let active = 0;
+      let sourceDone = false;
+      let paused = false;
+      /** Async mode: flights waiting for a free slot (a deque: head index instead of Array.shift). */
+      let callQueue: Flight<T>[] = [];
+      let callQueueHead = 0;
+      /** Batched mode: the batch being filled, full batches waiting, and whether one is under way. */
+      let batch: Waiter<T>[] = [];
+      let batchTimer: { unsubscribe(): void } | undefined;
+      const batchQueue: Waiter<T>[][] = [];
+      let batchRunning = false;
+
+      const held = (): number => waiting + reorder.held + batch.length + batchQueue.reduce((n, b) => n + b.length, 0);
+
+      const emit = (result: Envelope<Enriched<T, E>> | null, seq: number): void => {
+        if (!ordered) {
+          if (result !== null) subscriber.next(result);
+          return;
+        }
+        for (const out of reorder.complete(seq, result)) if (out !== null && !subscriber.closed) subscriber.next(out);
+      };
+
+      const deliver = (w: Waiter<T>, enrichment: E | undefined, status: EnrichStatus): void =>
+        emit(withValue(w.envelope, { record: w.envelope.value, enrichment, status }), w.seq);
+
+      const fail = (w: Waiter<T>, key: string, error: unknown): void => {
+        counters.failures++;
+        if (onFailure === 'flag') {
+          const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          emit(withValue(w.envelope, { record: w.envelope.value, enrichment: undefined, status: 'failed' as const, error: text }), w.seq);
+          return;
+        }
+        deadLetter!({ envelope: w.envelope, step, key, error, failedAtMs: scheduler.now() });
+        emit(null, w.seq);
+      };
+
+      const afterProgress = (): void => {
+        counters.pendingRecords = held();
+        if (paused && counters.pendingRecords <= Math.floor(pauseAt / 2)) {
+          paused = false;
+          onPressure?.(false);
+        }
+        if (sourceDone && active === 0 && held() === 0 && !batchRunning) subscriber.complete();
+      };
+
+      const beforeHold = (): boolean => {
+        const count = held() + 1;
+        if (count > maxPending) {
+          subscriber.error(new PendingOverflowError(maxPending));
+          return false;
+        }
+        if (!paused && count >= pauseAt) {
+          paused = true;
+          onPressure?.(true);
+        }
+        return true;
+      };
+
+      // ---- async mode ----
+      const startFlight = (flight: Flight<T>): void => {
+        active++;
+        counters.inFlight++;
+        counters.lookups++;
+        const startedMs = scheduler.now();
+        // done may run before runWithRetries returns (a synchronous answer): reach cancel through a holder.
+        const handle: { cancel?: () => void; finished: boolean } = { finished: false };
+        handle.cancel = runWithRetries(flight.key, (signal) => lookup(flight.key, signal), policy, scheduler, random, events, (outcome) => {
+          handle.finished = true;
+          if (handle.cancel !== undefined) cancels.delete(handle.cancel);
+          active--;
+          counters.inFlight--;
+          counters.recordLatency(scheduler.now() - startedMs);
+          flights.delete(flight.key);
+          try {
+            finishFlight(flight, outcome);
+          } catch (err) {
+            subscriber.error(err); // a throwing deadLetter callback or downstream: a fault
+            return;
+          }
+          while (active < concurrency && callQueueHead < callQueue.length) {
+            const next = callQueue[callQueueHead++]!;
+            if (callQueueHead > 1024 && callQueueHead * 2 > callQueue.length) {
+              callQueue = callQueue.slice(callQueueHead);
+              callQueueHead = 0;
+            }
+            startFlight(next);
+          }
+          afterProgress();
+        });
+        if (!handle.finished) cancels.add(handle.cancel);
+      };
+
+      const finishFlight = (flight: Flight<T>, outcome: AttemptOutcome<E>): void => {
+        if (outcome.ok) {
+          if (outcome.value === undefined) counters.notFound++;
+          cache.write(flight.key, outcome.value ?? NOT_FOUND, scheduler.now());
+        }
+        waiting -= flight.waiters.length;
+        for (const w of flight.waiters) {
+          if (subscriber.closed) return;
+          if (!outcome.ok) fail(w, flight.key, outcome.error);
+          else deliver(w, outcome.value, outcome.value === undefined ? 'not-found' : 'fetched');
+        }
+      };
+
+      const onAsyncRecord = (envelope: Envelope<T>, key: string, seq: number): void => {
+        const read = cache.read(key, scheduler.now());
+        if (read.state === 'fresh') {
+          counters.hits++;
+          if (ordered && !beforeHold()) return;
+          const found = read.value === NOT_FOUND ? undefined : read.value;
+          deliver({ envelope, seq }, found, found === undefined ? 'not-found' : 'hit');
+          return;
+        }
+        if (read.state === 'stale') {
+          counters.staleHits++;
+          if (ordered && !beforeHold()) return;
+          deliver({ envelope, seq }, read.value, 'stale');
+          if (!flights.has(key) && active < concurrency) {
+            const refresh: Flight<T> = { key, waiters: [] };
+            flights.set(key, refresh);
+            startFlight(refresh);
+          }
+          return;
+        }
+        counters.misses++;
+        if (!beforeHold()) return;
+        waiting++;
+        const flight = flights.get(key);
+        if (flight !== undefined) {
+          counters.coalesced++;
+          flight.waiters.push({ envelope, seq });
+          return;
+        }
+        const fresh: Flight<T> = { key, waiters: [{ envelope, seq }] };
+        flights.set(key, fresh);
+        if (active < concurrency) startFlight(fresh);
+        else callQueue.push(fresh);
+      };
+
+      // ---- batched mode ----
+      const closeBatch = (): void => {
+        batchTimer?.unsubscribe();
+        batchTimer = undefined;
+        if (batch.length === 0) return;
+        batchQueue.push(batch);
+        batch = [];
+        runNextBatch();
+      };
+
+      const runNextBatch = (): void => {
+        if (batchRunning) return;
+        const next = batchQueue.shift(); // at most a few batches wait: O(1) in practice
+        if (next === undefined) return;
+        batchRunning = true;
+        const now = scheduler.now();
+        const answers = new Map<string, E | undefined>();
+        const toFetch = new Set<string>();
+        const keys = next.map((w) => w.key!);
+        keys.forEach((key) => {
+          const read = cache.read(key, now);
+          if (read.state === 'absent') {
+            counters.misses++;
+            if (toFetch.has(key)) counters.coalesced++;
+            toFetch.add(key);
+          } else {
+            if (read.state === 'fresh') counters.hits++;
+            else counters.staleHits++;
+            answers.set(key, read.value === NOT_FOUND ? undefined : read.value);
+          }
+        });
+        const release = (outcome: AttemptOutcome<ReadonlyMap<string, E>> | null): void => {
+          batchRunning = false;
+          const t = scheduler.now();
+          for (const key of toFetch) {
+            if (outcome?.ok) {
+              const value = outcome.value?.get(key);
+              if (value === undefined) counters.notFound++;
+              cache.write(key, value ?? NOT_FOUND, t);
+            }
+          }
+          next.forEach((w, i) => {
+            if (subscriber.closed) return;
+            const key = keys[i]!;
+            if (answers.has(key)) {
+              const found = answers.get(key);
+              deliver(w, found, found === undefined ? 'not-found' : 'hit');
+            } else if (outcome === null || outcome.ok) {
+              const found = outcome?.value?.get(key);
+              deliver(w, found, found === undefined ? 'not-found' : 'fetched');
+            } else fail(w, key, outcome.error);
+          });
+          runNextBatch();
+          afterProgress();
+        };
+        if (toFetch.size === 0) {
+          release(null);
+          return;
+        }
+        active++;
+        counters.inFlight++;
+        counters.lookups++;
+        const fetchKeys = [...toFetch];
+        const handle: { cancel?: () => void; finished: boolean } = { finished: false };
+        handle.cancel = runWithRetries(`batch of ${fetchKeys.length}`, (signal) => lookupBatch(fetchKeys, signal), policy, scheduler, random, events, (outcome) => {
+          handle.finished = true;
+          if (handle.cancel !== undefined) cancels.delete(handle.cancel);
+          active--;
+          counters.inFlight--;
+          counters.recordLatency(scheduler.now() - now);
+          try {
+            release(outcome);
+          } catch (err) {
+            subscriber.error(err);
+          }
+        });
+        if (!handle.finished) cancels.add(handle.cancel);
+      };
+
+      const onBatchedRecord = (envelope: Envelope<T>, key: string, seq: number): void => {
+        if (!beforeHold()) return;
+        batch.push({ envelope, seq, key });
+        if (batch.length >= batchSize) closeBatch();
+        else if (batchTimer === undefined) batchTimer = scheduler.schedule(closeBatch, batchWindowMs);
+      };
+
+      const subscription = source.subscribe({
+        next: (envelope) => {
+          const seq = ordered ? reorder.issue() : -1;
+          let key: string;
+          try {
+            key = keyOf(envelope.value);
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
+          try {
+            if (mode === 'async') onAsyncRecord(envelope, key, seq);
+            else onBatchedRecord(envelope, key, seq);
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
+          afterProgress();
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          sourceDone = true;
+          if (mode === 'batched') closeBatch();
+          afterProgress();
+        },
+      });
+
+      return () => {
+        subscription.unsubscribe();
+        batchTimer?.unsubscribe();
+        for (const cancel of cancels) cancel();
+        cancels.clear();
+      };
+    });
+}

@@ -1,0 +1,5 @@
+export { EnrichmentCache, NOT_FOUND, type CacheRead, type EnrichmentCacheOptions } from './enrichment-cache.js';
+export { LookupTimeoutError, isRetriableByDefault, fullJitterDelayMs } from './retry.js';
+export { ReorderBuffer } from './reorder-buffer.js';
+export { EnrichCounters } from './counters.js';
+export { runWithRetries, type AttemptPolicy, type AttemptOutcome, type AttemptEvents } from './attempts.js';
