@@ -8,3 +8,13 @@ export { AdwinDetector, adwin, adwinOptionSpec } from './adwin.js';
 export { HalfSpaceForest, HalfSpaceTreesDetector, halfSpaceTrees, halfSpaceTreesOptionSpec } from './half-space-trees.js';
 export { tuneThreshold, precisionTiers, type ThresholdTuning, type RecallAtPrecision } from './tune-threshold.js';
 export { erf, gaussianTailScore, alarmRatioScore } from './stats.js';
+export {
+  perKeyDetector,
+  featureForestDetector,
+  inferenceFieldValue,
+  modelSegmentKey,
+  scalarFields,
+  type ScalarField,
+  type PerKeyDetectorOptions,
+  type FeatureForestDetectorOptions,
+} from './per-key.js';
