@@ -19,7 +19,7 @@ import { KafkaSink } from './kafka/sink.js';
 import { KafkaSource, type SourceStats } from './kafka/source.js';
 import { createTopicSerde, UnknownWriterSchemaError, type TopicSerde } from './serde/index.js';
 import type { RoutedEnvelope, StepContext, Topology } from './topology.js';
-import type { RunConfig } from './config.js';
+import { ConfigError, type RunConfig } from './config.js';
 
 export interface RunSummary {
   readonly topology: string;
@@ -214,7 +214,7 @@ export function resolveTopics(topology: Topology<unknown>, overrides: Readonly<R
   for (const [role, spec] of Object.entries(topology.outputs)) topics[role] = spec.topic;
   for (const [role, name] of Object.entries(overrides)) {
     if (!(role in topics)) {
-      throw new Error(`--topic ${role}=${name}: "${role}" is not a role of topology ${topology.name}; its roles are ${Object.keys(topics).join(', ')}`);
+      throw new ConfigError(`--topic ${role}=${name}: "${role}" is not a role of topology ${topology.name}; its roles are ${Object.keys(topics).join(', ')}`);
     }
     topics[role] = name;
   }

@@ -70,10 +70,22 @@ export async function committedOffsets(brokers: string, group: string, topic: st
   const consumer = await connectedConsumer(brokers, group, timeoutMs);
   try {
     const toppars = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
-    const committed = await new Promise<{ partition: number; offset: number }[]>((resolve, reject) =>
-      consumer.committed(toppars, timeoutMs, (err, result) => (err ? reject(err) : resolve(result))),
-    );
-    return committed.map(({ partition, offset }) => ({ partition, offset })).sort((a, b) => a.partition - b.partition);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const committed = await new Promise<{ partition: number; offset?: number }[]>((resolve, reject) =>
+          consumer.committed(toppars, timeoutMs, (err, result) => (err ? reject(err) : resolve(result))),
+        );
+        // No commit yet reads as -1001 (librdkafka's OFFSET_INVALID).
+        return committed.map(({ partition, offset }) => ({ partition, offset: offset ?? -1001 })).sort((a, b) => a.partition - b.partition);
+      } catch (error) {
+        // The group coordinator moves or loads for a moment after a broker starts; ask again.
+        const code = (error as LibrdKafkaError).code;
+        const retriable = code === CODES.ERRORS.ERR_NOT_COORDINATOR || code === CODES.ERRORS.ERR_COORDINATOR_LOAD_IN_PROGRESS || code === CODES.ERRORS.ERR_COORDINATOR_NOT_AVAILABLE;
+        if (!retriable || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   } finally {
     await disconnect(consumer);
   }
