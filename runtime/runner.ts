@@ -59,7 +59,14 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const schemaRegistry = config.schemaRegistryUrl ? { url: config.schemaRegistryUrl } : undefined;
   const inputSerde = await prepared(createTopicSerde({ contract: topology.input.contract, schemaRegistry, topic: topics.input! }));
   const deadLetterSerde = await prepared(createTopicSerde({ contract: DeadLetterContract, schemaRegistry, topic: topics.dlq! }));
-  const outputs = new Map<string, { topic: string; serde: TopicSerde<unknown>; key: (value: unknown, envelope: Envelope<unknown>) => string | null }>();
+  interface OutputRoute {
+    readonly topic: string;
+    readonly serde: TopicSerde<unknown>;
+    readonly key: (value: unknown, envelope: Envelope<unknown>) => string | null;
+    lastHeaders?: Readonly<Record<string, Buffer>>;
+    kafkaHeaders?: MessageHeader[];
+  }
+  const outputs = new Map<string, OutputRoute>();
   for (const [role, spec] of Object.entries(topology.outputs)) {
     const contract = spec.contract as Contract<unknown>;
     const keyField = contract.keyField;
@@ -143,7 +150,13 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         deadLetter(routed.origin, `encode-${routed.output}`, error, () => routed.settlement.settle('dead-lettered'));
         return;
       }
-      sink.send(output.topic, output.key(routed.value, routed), encoded.value, toKafkaHeaders({ ...routed.headers, ...encoded.headers }), null, routed.settlement);
+      // Outputs carry their own contract's headers (input headers describe the input's schema). The
+      // serde hands out the same header object for every record, so its Kafka form is built once.
+      if (encoded.headers !== output.lastHeaders) {
+        output.lastHeaders = encoded.headers;
+        output.kafkaHeaders = toKafkaHeaders(encoded.headers);
+      }
+      sink.send(output.topic, output.key(routed.value, routed), encoded.value, output.kafkaHeaders, null, routed.settlement);
     },
     error: (error: unknown) => fail(new Error(`a step failed and stopped the stream: ${describeError(error)}`)),
     complete: () => outputsComplete(),
