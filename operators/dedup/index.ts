@@ -1,0 +1,2 @@
+export { DistinctCounter, type DistinctCounterOptions } from './distinct-counter.js';
+export { MentionTable, type DedupWindow, type MentionSourceEvent, type ClusterMember, type OpenMention, type MentionTableOptions } from './mention-table.js';
