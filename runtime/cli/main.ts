@@ -8,6 +8,7 @@ import { runCommand } from './run-command.js';
 import { produceCommand, tailCommand } from './topic-commands.js';
 import { brokerCommand } from './broker-command.js';
 import { demoCommand } from './demo-command.js';
+import { nabCommand } from './nab-command.js';
 import { SETTINGS } from '../config.js';
 
 const program = new Command('signalpath')
@@ -71,6 +72,14 @@ program
   .option('--topology <name>', 'topology to run', 'latency-watch')
   .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
   .action(demoCommand);
+
+program
+  .command('nab')
+  .description('Score the detectors on the NAB benchmark through parallelDetect; print the scoreboard beside the published one and points/s.')
+  .option('--out <dir>', 'root of the NAB-format results', 'reports/nab')
+  .option('--reports <dir>', 'folder for nab.md, nab.html and nab.json', 'reports')
+  .option('--detectors <a,b,...>', 'detectors to run (registry names); default: all')
+  .action(nabCommand);
 
 try {
   await program.parseAsync(process.argv);
