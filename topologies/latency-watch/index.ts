@@ -9,8 +9,9 @@
  * broker acknowledges it, a record that breaks a step goes to the dead-letter topic.
  */
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
-import { defineTopology, filterRecords, mapRecords, toOutput } from '../../runtime/topology.js';
-import type { Envelope } from '../../runtime/envelope.js';
+import { defer, mergeMap, type OperatorFunction } from 'rxjs';
+import { defineTopology, mapRecords, toOutput } from '../../runtime/topology.js';
+import { dropRecord, withValue, type Envelope } from '../../runtime/envelope.js';
 
 /** How many deviations above the model's mean latency counts as anomalous. */
 const THRESHOLD_SIGMAS = 4;
@@ -26,28 +27,48 @@ interface Baseline {
   seen: number;
 }
 
-const baselines = new Map<string, Baseline>();
-
-function isSlow(event: InferenceEvent): boolean {
-  let baseline = baselines.get(event.model_id);
-  if (baseline === undefined) {
-    if (baselines.size >= MAX_MODELS) baselines.delete(baselines.keys().next().value!);
-    baseline = { mean: event.latency_ms, variance: 0, seen: 0 };
-    baselines.set(event.model_id, baseline);
-  }
-  const deviation = event.latency_ms - baseline.mean;
-  const slow = baseline.seen >= WARMUP && deviation > THRESHOLD_SIGMAS * Math.sqrt(baseline.variance);
-  // Learn from normal traffic only, so an incident does not teach the baseline that it is normal.
-  if (!slow) {
-    baseline.mean += ALPHA * deviation;
-    baseline.variance = (1 - ALPHA) * (baseline.variance + ALPHA * deviation * deviation);
-    baseline.seen++;
-  }
-  return slow;
+/** A slow inference, with how many deviations above its model's normal it was. */
+interface SlowInference {
+  readonly event: InferenceEvent;
+  readonly sigmas: number;
 }
 
-function toMention(event: InferenceEvent, envelope: Envelope<InferenceEvent>): Mention {
-  const baseline = baselines.get(event.model_id)!;
+/**
+ * The per-model baselines live in the step, created anew for each subscription, so every run (and
+ * every test) starts clean. Fast inferences settle as dropped; slow ones go on with their score.
+ */
+function slowInferences(): OperatorFunction<Envelope<InferenceEvent>, Envelope<SlowInference>> {
+  return (source) =>
+    defer(() => {
+      const baselines = new Map<string, Baseline>();
+      return source.pipe(
+        mergeMap((envelope) => {
+          const event = envelope.value;
+          let baseline = baselines.get(event.model_id);
+          if (baseline === undefined) {
+            // Bounded: forget the oldest model when too many are tracked.
+            if (baselines.size >= MAX_MODELS) baselines.delete(baselines.keys().next().value!);
+            baseline = { mean: event.latency_ms, variance: 0, seen: 0 };
+            baselines.set(event.model_id, baseline);
+          }
+          const deviation = event.latency_ms - baseline.mean;
+          const sigmas = deviation / Math.max(1e-9, Math.sqrt(baseline.variance));
+          const slow = baseline.seen >= WARMUP && sigmas > THRESHOLD_SIGMAS;
+          // Learn from normal traffic only, so an incident does not teach the baseline that it is normal.
+          if (!slow) {
+            baseline.mean += ALPHA * deviation;
+            baseline.variance = (1 - ALPHA) * (baseline.variance + ALPHA * deviation * deviation);
+            baseline.seen++;
+            dropRecord(envelope);
+            return [];
+          }
+          return [withValue(envelope, { event, sigmas })];
+        }),
+      );
+    });
+}
+
+function toMention({ event, sigmas }: SlowInference, envelope: Envelope<SlowInference>): Mention {
   return {
     mention_id: `latency-watch:${envelope.origin.partition}:${envelope.origin.offset}`,
     emitted_at: Date.now(),
@@ -60,7 +81,7 @@ function toMention(event: InferenceEvent, envelope: Envelope<InferenceEvent>): M
     field: 'latency_ms',
     direction: 'HIGH',
     detector: 'ewma-sigma',
-    score: (event.latency_ms - baseline.mean) / Math.max(1e-9, Math.sqrt(baseline.variance)),
+    score: sigmas,
     cluster_id: `${event.model_id}/${event.segment}/latency_ms`,
     event_count: 1,
     evidence_event_ids: [event.event_id],
@@ -76,7 +97,7 @@ export default defineTopology({
   outputs: { mentions: { topic: 'mentions', contract: MentionContract } },
   steps: (input) =>
     input
-      .step('slow-only', filterRecords(isSlow))
+      .step('slow-only', slowInferences())
       .step('to-mention', mapRecords(toMention))
       .step('route', toOutput('mentions')),
 });
