@@ -12,6 +12,7 @@ import { ewmaZScore } from './ewma-zscore.js';
 import { halfSpaceTrees } from './half-space-trees.js';
 import { mad } from './mad.js';
 import { pageHinkley } from './page-hinkley.js';
+import { rangeBreakout } from './range-breakout.js';
 import type { Detector, DetectorFactory } from './types.js';
 
 export const detectorFactories = {
@@ -21,6 +22,7 @@ export const detectorFactories = {
   'page-hinkley': pageHinkley,
   adwin,
   'half-space-trees': halfSpaceTrees,
+  'range-breakout': rangeBreakout,
 } as const satisfies Readonly<Record<string, DetectorFactory>>;
 
 export type DetectorName = keyof typeof detectorFactories;
