@@ -1,0 +1,56 @@
+/**
+ * What the model registry knows about a model: owner, expected latency, feature ranges and alert
+ * thresholds. Derived deterministically from the model id (a hash), so the registry needs no data
+ * file and every run of the lab sees the same metadata.
+ */
+
+export interface ModelMetadata {
+  readonly model_id: string;
+  readonly owner: string;
+  /** The latency the owners expect at the median, ms. */
+  readonly expected_latency_ms: number;
+  /** Expected [min, max] of each `features[i]`. */
+  readonly feature_ranges: readonly (readonly [number, number])[];
+  /**
+   * Detector score thresholds (in [0, 1]) by field; `default` applies to fields not listed. A model
+   * whose owners want fewer, surer alerts has a higher threshold.
+   */
+  readonly thresholds: Readonly<Record<string, number>>;
+}
+
+export interface MetadataOptions {
+  /** Models the registry knows: `model-000` … `model-<n-1>`. Default 1000. */
+  readonly models?: number;
+  /** Features per model. Default 4. */
+  readonly features?: number;
+  /** The `default` threshold served for every model. Default 0.9999 (the detectors' own default). */
+  readonly defaultThreshold?: number;
+}
+
+const TEAMS = ['search', 'ads', 'assist', 'vision', 'speech', 'risk', 'growth', 'core-ml'];
+
+/** FNV-1a, for stable per-model variety. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The metadata of `modelId`, or undefined when the registry does not know it. */
+export function modelMetadata(modelId: string, options: MetadataOptions = {}): ModelMetadata | undefined {
+  const models = options.models ?? 1000;
+  const match = /^model-(\d+)$/.exec(modelId);
+  if (match === null || Number(match[1]) >= models) return undefined;
+  const h = hash(modelId);
+  const features = options.features ?? 4;
+  return {
+    model_id: modelId,
+    owner: `team-${TEAMS[h % TEAMS.length]!}`,
+    expected_latency_ms: 60 + (h % 80),
+    feature_ranges: Array.from({ length: features }, () => [-4, 4] as const),
+    thresholds: { default: options.defaultThreshold ?? 0.9999 },
+  };
+}
