@@ -6,7 +6,8 @@ export { CusumDetector, cusum, cusumOptionSpec } from './cusum.js';
 export { PageHinkleyDetector, pageHinkley, pageHinkleyOptionSpec } from './page-hinkley.js';
 export { AdwinDetector, adwin, adwinOptionSpec } from './adwin.js';
 export { HalfSpaceForest, HalfSpaceTreesDetector, halfSpaceTrees, halfSpaceTreesOptionSpec } from './half-space-trees.js';
-export { RangeBreakoutDetector, rangeBreakout, rangeBreakoutOptionSpec } from './range-breakout.js';
+export { RangeBreakoutDetector, breakoutEvidence, evidenceScore, rangeBreakout, rangeBreakoutOptionSpec } from './range-breakout.js';
+export { MultiscaleBreakoutDetector, multiscaleBreakout, multiscaleBreakoutOptionSpec } from './multiscale-breakout.js';
 export { tuneThreshold, precisionTiers, type ThresholdTuning, type RecallAtPrecision } from './tune-threshold.js';
 export { erf, gaussianTailScore, alarmRatioScore } from './stats.js';
 export {

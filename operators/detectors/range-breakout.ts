@@ -34,8 +34,22 @@ export const rangeBreakoutOptionSpec = {
 
 type Options = Record<keyof typeof rangeBreakoutOptionSpec, number>;
 
-/** Evidence → score: monotone, 0 ↦ 0, never reaching 1. */
-const evidenceScore = (evidence: number): number => evidence / (evidence + 10);
+/** Evidence → score: monotone, 0 ↦ 0, never reaching 1 (infinite evidence ↦ 1 − ε). */
+export const evidenceScore = (evidence: number): number =>
+  Number.isFinite(evidence) ? evidence / (evidence + 10) : 1 - Number.EPSILON;
+
+/**
+ * The break-out evidence E = max(0, 100 · (e + 0.5)) of `value` against the range [min, max], with
+ * e = max(value − max, min − value) / (max − min); infinite when the range is empty and the value
+ * leaves it. `high` is true when the value is nearer the top.
+ */
+export function breakoutEvidence(value: number, min: number, max: number): { evidence: number; high: boolean } {
+  const range = max - min;
+  const high = value - max >= min - value;
+  const excess = high ? value - max : min - value;
+  const relativeExcess = range > 0 ? excess / range : excess === 0 ? 0 : excess > 0 ? Infinity : -0.5;
+  return { evidence: Math.max(0, 100 * (relativeExcess + 0.5)), high };
+}
 
 export class RangeBreakoutDetector implements Detector {
   readonly name = 'range-breakout';
@@ -67,11 +81,7 @@ export class RangeBreakoutDetector implements Detector {
     if (this.#count >= this.#o.warmUpPoints) {
       const max = this.#window[this.#maxQueue[0]! % this.#o.rangePoints]!;
       const min = this.#window[this.#minQueue[0]! % this.#o.rangePoints]!;
-      const range = max - min;
-      const high = value - max >= min - value;
-      const excess = high ? value - max : min - value;
-      const relativeExcess = range > 0 ? excess / range : excess === 0 ? 0 : excess > 0 ? Infinity : -0.5;
-      const evidence = Math.max(0, 100 * (relativeExcess + 0.5));
+      const { evidence, high } = breakoutEvidence(value, min, max);
       result = { score: this.#suppress(evidence), direction: high ? 'HIGH' : 'LOW' };
     }
     this.#learn(value);
@@ -81,12 +91,11 @@ export class RangeBreakoutDetector implements Detector {
   /** The score of `evidence`, halved unless it beats the recent evidence; remembers it. */
   #suppress(evidence: number): number {
     const limit = this.#o.suppressPoints;
-    if (limit === 0) return Number.isFinite(evidence) ? evidenceScore(evidence) : 1 - Number.EPSILON;
+    if (limit === 0) return evidenceScore(evidence);
     let recentMax = 0;
     for (const earlier of this.#recentEvidence) if (earlier > recentMax) recentMax = earlier;
     this.#recentEvidence.push(evidence);
     if (this.#recentEvidence.length > limit) this.#recentEvidence.shift();
-    if (!Number.isFinite(evidence)) return 1 - Number.EPSILON;
     return evidenceScore(evidence > recentMax ? evidence : evidence / 2);
   }
 

@@ -11,6 +11,7 @@ import { cusum } from './cusum.js';
 import { ewmaZScore } from './ewma-zscore.js';
 import { halfSpaceTrees } from './half-space-trees.js';
 import { mad } from './mad.js';
+import { multiscaleBreakout } from './multiscale-breakout.js';
 import { pageHinkley } from './page-hinkley.js';
 import { rangeBreakout } from './range-breakout.js';
 import type { Detector, DetectorFactory } from './types.js';
@@ -23,6 +24,7 @@ export const detectorFactories = {
   adwin,
   'half-space-trees': halfSpaceTrees,
   'range-breakout': rangeBreakout,
+  'multiscale-breakout': multiscaleBreakout,
 } as const satisfies Readonly<Record<string, DetectorFactory>>;
 
 export type DetectorName = keyof typeof detectorFactories;

@@ -40,3 +40,22 @@ describe('range-breakout', () => {
     expect(() => createDetector('range-breakout', { bogus: 1 })).to.throw(RangeError, /unknown option 'bogus'/);
   });
 });
+
+describe('multiscale-breakout', () => {
+  it('adds the all-time break-out to the recent one: an all-time extreme outranks a merely recent one', () => {
+    const options = { warmUpPoints: 4, rangePoints: 4, suppressPoints: 0 };
+    const allTime = createDetector('multiscale-breakout', options);
+    const recentOnly = createDetector('multiscale-breakout', options);
+    [0, 1, 0, 1].forEach((v, i) => allTime.score(i, v));
+    [50, 1, 0, 1, 0].forEach((v, i) => recentOnly.score(i, v)); // 50 left the recent window, not the history
+    // Same recent window [0, 1] (the last four points) and the same value: only the history differs.
+    expect(allTime.score(9, 2)).to.be.greaterThan(recentOnly.score(9, 2));
+  });
+
+  it('halves a break-out that does not beat the recent ones', () => {
+    const d = createDetector('multiscale-breakout', { warmUpPoints: 4, suppressPoints: 10 });
+    const scores = [0, 1, 0, 1, 5, 4.9].map((v, i) => d.score(i, v));
+    expect(scores[4]).to.be.greaterThan(d.threshold);
+    expect(scores[5]).to.be.lessThan(d.threshold);
+  });
+});
