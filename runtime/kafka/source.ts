@@ -95,7 +95,8 @@ export class KafkaSource<T> {
         'enable.auto.offset.store': false,
         // librdkafka's default (1000 ms) left the consume loop idle half the time (PERF-NOTES).
         'fetch.queue.backoff.ms': 10,
-        'queued.max.messages.kbytes': 65536,
+        // librdkafka's prefetch queue (default 64 MB) is most of a consumer's RSS; 16 MB keeps it fed.
+        'queued.max.messages.kbytes': 16384,
         'socket.keepalive.enable': true,
         rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.#onRebalance(err, assignment),
         offset_commit_cb: (err: LibrdKafkaError | null) => {
