@@ -53,6 +53,7 @@ export class TopologyTestDriver<In> {
   #error: unknown = null;
   #completed = false;
   #watermarkMs = -Infinity;
+  readonly #read = new Map<string, number>();
 
   /** `allowedLatenessMs`: the watermark trails the highest event time piped by this much. */
   constructor(
@@ -114,6 +115,29 @@ export class TopologyTestDriver<In> {
       );
     }
     return this;
+  }
+
+  /** Feeds one record: `driver.pipeInput('model-1', event, event.ts)`. */
+  pipeInput(key: string | null, value: In, eventTimeMs: number, partition = 0): this {
+    return this.pipe([{ key, value, eventTimeMs, partition }]);
+  }
+
+  /**
+   * Raises the watermark that later records carry (it never goes back). Watermarks ride on records
+   * here as in the runtime, so windows up to it close when the next record arrives or on complete.
+   */
+  advanceWatermark(watermarkMs: number): this {
+    this.#watermarkMs = Math.max(this.#watermarkMs, watermarkMs);
+    return this;
+  }
+
+  /** Values routed to `role` since the last read of that role. */
+  readOutput(role: string): unknown[] {
+    const values = this.#outputs[role];
+    if (values === undefined) throw new Error(`no output "${role}" in topology ${this.topology.name}; outputs: ${Object.keys(this.#outputs).join(', ')}`);
+    const unread = values.slice(this.#read.get(role) ?? 0);
+    this.#read.set(role, values.length);
+    return unread;
   }
 
   /** What has come out so far (steps may still hold records). */

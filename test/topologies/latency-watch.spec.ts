@@ -25,6 +25,17 @@ describe('topology latency-watch', () => {
     expect(result.settlements.get(normal.length)).to.equal('delivered');
   });
 
+  it('is driven record by record with pipeInput and readOutput', () => {
+    const driver = new TopologyTestDriver(latencyWatch);
+    for (const event of normal) driver.pipeInput(event.model_id, event, event.ts);
+    expect(driver.readOutput('mentions')).to.have.length(0);
+    const last = normal.at(-1)!;
+    driver.pipeInput(last.model_id, { ...last, event_id: 'slow-2', latency_ms: 9_000 }, last.ts + 1);
+    expect((driver.readOutput('mentions') as Mention[]).map((m) => m.evidence_event_ids[0])).to.deep.equal(['slow-2']);
+    expect(driver.readOutput('mentions')).to.have.length(0);
+    expect(() => driver.readOutput('nope')).to.throw(/no output "nope"/);
+  });
+
   it('starts each run with fresh baselines (state is per subscription, not per module)', () => {
     const slowFirst: InferenceEvent = { ...normal[0]!, event_id: 'early', latency_ms: 5_000 };
     new TopologyTestDriver(latencyWatch).pipe(normal.map(asRecord)).complete();
