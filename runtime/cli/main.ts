@@ -9,6 +9,7 @@ import { produceCommand, tailCommand } from './topic-commands.js';
 import { brokerCommand } from './broker-command.js';
 import { demoCommand } from './demo-command.js';
 import { nabCommand } from './nab-command.js';
+import { generateCommand } from './generate-command.js';
 import { SETTINGS } from '../config.js';
 
 const program = new Command('signalpath')
@@ -80,6 +81,20 @@ program
   .option('--reports <dir>', 'folder for nab.md, nab.html and nab.json', 'reports')
   .option('--detectors <a,b,...>', 'detectors to run (registry names); default: all')
   .action(nabCommand);
+
+program
+  .command('generate')
+  .description('Write the lab generator\'s seeded InferenceEvents (Zipf models, rare segments, daily pattern, injected incidents) to a topic, and the ground truth to a JSON-lines file.')
+  .option('--events <n>', 'events to generate', '200000')
+  .option('--seed <n>', 'generator seed (same seed, same events)', '1')
+  .option('--topic <name>', 'topic to write to (created if missing)', 'inference-events')
+  .option('--truth <file>', 'ground-truth JSON-lines file to write', 'reports/truth.jsonl')
+  .option('--models <n>', 'number of models (default 50)')
+  .option('--incidents <n>', 'incidents to inject (default max(3, events / 20000))')
+  .option('--events-per-second <n>', 'mean event rate in event time (default 100)')
+  .option('--partitions <n>', 'partitions if the topic must be created', '4')
+  .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+  .action(generateCommand);
 
 try {
   await program.parseAsync(process.argv);

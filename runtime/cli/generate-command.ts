@@ -1,0 +1,92 @@
+/**
+ * `signalpath generate`: the lab's seeded stream of InferenceEvents (lab/generator) to a topic, and
+ * its ground truth (the injected incidents) to a JSON-lines file for `signalpath evaluate`.
+ */
+import { InferenceEventContract } from '../../schemas/index.js';
+import { generateStream, writeGroundTruth, type GroundTruth, type StreamOptions } from '../../lab/generator/index.js';
+import { ConfigError } from '../config.js';
+import { ensureTopics } from '../kafka/admin.js';
+import { writeTopic } from '../kafka/topic-writer.js';
+import { connectBrokers } from './brokers.js';
+
+export interface GenerateFlags {
+  events: string;
+  seed: string;
+  topic: string;
+  truth: string;
+  brokers?: string;
+  models?: string;
+  eventsPerSecond?: string;
+  incidents?: string;
+  partitions: string;
+}
+
+export interface GenerateToTopicOptions extends StreamOptions {
+  readonly brokers: string;
+  readonly topic: string;
+  /** Ground-truth file to write; none when undefined. */
+  readonly truthFile?: string;
+  readonly partitions?: number;
+  readonly log?: (message: string) => void;
+}
+
+/** Generates, writes every event to `topic` (acknowledged), writes the ground truth; returns it. */
+export async function generateToTopic(options: GenerateToTopicOptions): Promise<GroundTruth> {
+  const log = options.log ?? (() => {});
+  const stream = generateStream(options);
+  await ensureTopics(options.brokers, [{ topic: options.topic, partitions: options.partitions ?? 4 }]);
+  const startedAt = Date.now();
+  log(`generating ${options.count.toLocaleString('en')} InferenceEvents (seed ${options.seed ?? 1}, ${stream.incidents.length} incidents) to ${options.topic}…`);
+  await writeTopic(stream.events, {
+    brokers: options.brokers,
+    topic: options.topic,
+    contract: InferenceEventContract,
+    progressEvery: Math.max(10_000, Math.ceil(options.count / 10)),
+    onProgress: (n) => log(`  written ${n.toLocaleString('en')} (${Math.round((100 * n) / Math.max(1, options.count))}%)`),
+  });
+  const seconds = (Date.now() - startedAt) / 1000;
+  log(`  written ${options.count.toLocaleString('en')} in ${seconds.toFixed(1)} s (${Math.round(options.count / Math.max(0.001, seconds)).toLocaleString('en')} events/s)`);
+  const truth = stream.truth();
+  if (options.truthFile !== undefined) {
+    await writeGroundTruth(options.truthFile, truth);
+    log(`  ground truth: ${truth.incidents.length} incidents → ${options.truthFile}`);
+  }
+  return truth;
+}
+
+function wholeNumber(flag: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${flag} ${raw}: expected a whole number ≥ ${min}`);
+  return value;
+}
+
+export async function generateCommand(flags: GenerateFlags): Promise<void> {
+  const count = wholeNumber('--events', flags.events, 1)!;
+  const seed = Number(flags.seed);
+  if (!Number.isInteger(seed)) throw new ConfigError(`--seed ${flags.seed}: expected a whole number`);
+  const eventsPerSecond = flags.eventsPerSecond === undefined ? undefined : Number(flags.eventsPerSecond);
+  if (eventsPerSecond !== undefined && !(eventsPerSecond > 0)) throw new ConfigError(`--events-per-second ${flags.eventsPerSecond}: expected a number > 0`);
+  const options: StreamOptions = {
+    count,
+    seed,
+    ...(flags.models === undefined ? {} : { models: wholeNumber('--models', flags.models, 1) }),
+    ...(flags.incidents === undefined ? {} : { incidents: wholeNumber('--incidents', flags.incidents, 0) }),
+    ...(eventsPerSecond === undefined ? {} : { eventsPerSecond }),
+  };
+  try {
+    generateStream(options); // checks the options before anything connects
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const log = (message: string): void => console.log(message);
+  const connection = await connectBrokers(flags.brokers, log);
+  try {
+    const truth = await generateToTopic({ ...options, brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, partitions: wholeNumber('--partitions', flags.partitions, 1), log });
+    const byKind = new Map<string, number>();
+    for (const incident of truth.incidents) byKind.set(incident.kind, (byKind.get(incident.kind) ?? 0) + 1);
+    log(`incidents: ${[...byKind].map(([kind, n]) => `${kind} ${n}`).join(', ')}; event time ${new Date(truth.run.start_ms).toISOString()} → ${new Date(truth.run.end_ms).toISOString()}`);
+  } finally {
+    await connection.close();
+  }
+}
