@@ -1,0 +1,112 @@
+/**
+ * The operator library in one import, for topology authors:
+ *
+ * ```ts
+ * import { adaptiveSample, enrich, keyedPartition, parallelDetect, windowedDedup, perKeyDetector, SeededRandom } from '../../operators/index.js';
+ * ```
+ *
+ * The six operators with their option types, the values they emit (`Sampled`, `Enriched`,
+ * `Detection`), event-time helpers, seeded randomness and the detector registry. The pure logic
+ * behind each operator (reservoirs, lane table, mention table, …) stays in its folder; import it from
+ * there when you need it.
+ */
+
+// adaptiveSample
+export { adaptiveSample, type AdaptiveSampleOptions, type Sampled, type SampleBudget, type SamplingStrategy } from './adaptive-sample.js';
+
+// banditBudget
+export {
+  banditBudget,
+  type BanditBudgetOptions,
+  type BanditArm,
+  type ArmFeedback,
+  type BudgetAllocation,
+} from './bandit-budget.js';
+export { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy, type BudgetBanditSnapshot } from './bandit/index.js';
+
+// enrich
+export {
+  enrich,
+  EnrichCounters,
+  LookupTimeoutError,
+  PendingOverflowError,
+  type EnrichOptions,
+  type Enriched,
+  type EnrichStatus,
+  type EnrichFailure,
+  type Lookup,
+  type BatchLookup,
+} from './enrich.js';
+
+// keyedPartition
+export {
+  keyedPartition,
+  PartitionProbe,
+  LaneOverflowError,
+  type KeyedPartitionOptions,
+  type LaneWork,
+} from './keyed-partition.js';
+export type { LaneStats, HotKey } from './partitioning/index.js';
+
+// parallelDetect and the detectors
+export {
+  parallelDetect,
+  DetectCounters,
+  DetectTimeoutError,
+  DetectOverflowError,
+  type ParallelDetectOptions,
+  type Detection,
+  type DetectFailure,
+  type Finding,
+  type RecordDetector,
+} from './parallel-detect.js';
+export {
+  detectorFactories,
+  detectorNames,
+  isDetectorName,
+  createDetector,
+  perKeyDetector,
+  featureForestDetector,
+  inferenceFieldValue,
+  modelSegmentKey,
+  scalarFields,
+  tuneThreshold,
+  precisionTiers,
+  type DetectorName,
+  type Detector,
+  type DetectorFactory,
+  type DetectorState,
+  type Direction,
+  type PointScore,
+  type ScalarField,
+  type PerKeyDetectorOptions,
+  type FeatureForestDetectorOptions,
+  type ThresholdTuning,
+  type RecallAtPrecision,
+} from './detectors/index.js';
+
+// windowedDedup
+export { windowedDedup, DedupCounters, type WindowedDedupOptions, type DedupWindow } from './windowed-dedup.js';
+export type { MentionSourceEvent } from './dedup/index.js';
+
+// Shared: event time and randomness
+export {
+  type EventTimeWindow,
+  type TumblingWindowSpec,
+  type HoppingWindowSpec,
+  type PartitionId,
+  type WatermarkTrackerOptions,
+  type WatermarkObservation,
+  type WatermarkTrackerSnapshot,
+  type LateRecordPolicy,
+  windowStartMs,
+  tumblingWindowFor,
+  hoppingWindowsFor,
+  epochIndex,
+  epochWindow,
+  isWindowComplete,
+  isLateForWindow,
+  WatermarkTracker,
+  OperatorWatermark,
+} from './event-time/index.js';
+export { SeededRandom } from './random.js';
