@@ -129,6 +129,8 @@ export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFu
       // Windows closed early (maxOpenWindows) end at or before this; their stragglers count as late,
       // so a window is never sampled twice.
       let forcedClosedThroughMs = -Infinity;
+      // Start of the earliest open window (reservoir or rate count); Infinity when none is open.
+      let earliestStartMs = Infinity;
 
       const emit = (envelope: Envelope<T>, inclusionWeight: number, group: string | undefined): void => {
         const sampled: Sampled<T> = group === undefined || group === ''
@@ -153,20 +155,29 @@ export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFu
         }
       };
 
+      // The watermark advances on nearly every record; the open windows are looked at only when it
+      // reaches the earliest one's end (sorting them on every advance was the sampler's hottest spot).
       const closeCompleteWindows = (): void => {
-        const starts = [...windows.keys()].sort((a, b) => a - b);
+        if (!isWindowComplete({ startMs: earliestStartMs, endMs: earliestStartMs + windowMs }, watermark.current)) return;
+        const starts = [...windows.keys(), ...rateCounts.keys()].sort((a, b) => a - b);
         for (const startMs of starts) {
           if (!isWindowComplete({ startMs, endMs: startMs + windowMs }, watermark.current)) break;
           closeWindow(startMs);
+          rateCounts.delete(startMs);
         }
-        for (const startMs of rateCounts.keys()) {
-          if (isWindowComplete({ startMs, endMs: startMs + windowMs }, watermark.current)) rateCounts.delete(startMs);
-        }
+        earliestStartMs = Infinity;
+        for (const startMs of windows.keys()) if (startMs < earliestStartMs) earliestStartMs = startMs;
+        for (const startMs of rateCounts.keys()) if (startMs < earliestStartMs) earliestStartMs = startMs;
       };
 
       const sampleAtRate = (envelope: Envelope<T>): void => {
         const { startMs } = tumblingWindowFor(envelope.eventTimeMs, spec);
-        const count = rateCounts.get(startMs) ?? 0;
+        const counted = rateCounts.get(startMs);
+        if (counted === undefined) {
+          rateCounts.set(startMs, 0);
+          if (startMs < earliestStartMs) earliestStartMs = startMs;
+        }
+        const count = counted ?? 0;
         if (random.nextFloat() < fraction! && count < rateCap) {
           rateCounts.set(startMs, count + 1);
           emit(envelope, 1 / fraction!, undefined);
@@ -186,12 +197,14 @@ export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFu
         let sampler = windows.get(window.startMs);
         if (sampler === undefined) {
           if (windows.size >= maxOpenWindows) {
-            const earliestMs = Math.min(...windows.keys());
+            let earliestMs = Infinity;
+            for (const startMs of windows.keys()) if (startMs < earliestMs) earliestMs = startMs;
             forcedClosedThroughMs = Math.max(forcedClosedThroughMs, earliestMs + windowMs);
             closeWindow(earliestMs);
           }
           sampler = new WindowSampler<Envelope<T>>(samplerConfig, random);
           windows.set(window.startMs, sampler);
+          if (window.startMs < earliestStartMs) earliestStartMs = window.startMs;
         }
         const released = sampler.offer(envelope, group, weight);
         if (released !== undefined) dropRecord(released);

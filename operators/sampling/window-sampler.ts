@@ -84,7 +84,7 @@ export class WindowSampler<T> {
     this.#seen++;
     const group = this.#groupFor(groupKey);
     group.seen++;
-    const held: Held<T> = { item, weight, sequence: this.#sequence++ };
+    const sequence = this.#sequence++;
     const reservoir = group.reservoir;
     const random = this.#random;
     let logKey: number;
@@ -121,6 +121,7 @@ export class WindowSampler<T> {
         break;
       }
     }
+    const held: Held<T> = { item, weight, sequence }; // after the skip: most records of a full window never get here
     return reservoir.offer(held, logKey)?.item;
   }
 
