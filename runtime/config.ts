@@ -23,6 +23,21 @@ export interface RunConfig {
   readonly partitions: number;
   readonly schemaRegistryUrl?: string;
   readonly clientConfig?: Readonly<Record<string, string>>;
+  /** Port of `/metrics`, `/healthz`, `/readyz`; 0 or unset = no endpoints (the CLI defaults to 9464). */
+  readonly metricsPort?: number;
+  /**
+   * 'on' (default): per-step metrics, traceparent on every output, tail-hotspot capture. 'off': none
+   * of it on the hot path (for comparison runs).
+   */
+  readonly telemetry?: 'on' | 'off';
+  /** Percentile of end-to-end latency above which records are traced. Default 99. */
+  readonly tailPercentile?: number;
+  /** Fraction of records traced regardless of latency (head-sampled baseline). Default 0.005. */
+  readonly traceBaselineRate?: number;
+  /** `/readyz` fails while any partition is more than this many records behind. Default 10 000. */
+  readonly readyMaxLag?: number;
+  /** Tracer for captured spans; default: the global one (`signalpath run` sets it up from OTEL_*). */
+  readonly tracer?: import('@opentelemetry/api').Tracer;
   readonly log: (message: string) => void;
 }
 
@@ -56,6 +71,11 @@ export const SETTINGS = {
   startFrom: { flag: '--start-from', env: 'SIGNALPATH_START_FROM', schema: z.enum(['earliest', 'latest'], { error: 'expected earliest or latest' }), default: 'earliest', help: 'where a group without committed offsets starts' },
   partitions: { flag: '--partitions', env: 'SIGNALPATH_PARTITIONS', schema: positiveInt(10_000), default: 4, help: 'partitions for topics the runner creates (unless the topology declares them)' },
   schemaRegistryUrl: { flag: '--schema-registry', env: 'SCHEMA_REGISTRY_URL', schema: z.url({ error: 'expected a URL, e.g. http://localhost:8081' }), help: 'Confluent-compatible schema registry (e.g. Redpanda\'s); unset: plain Avro with schema headers' },
+  metricsPort: { flag: '--metrics-port', env: 'SIGNALPATH_METRICS_PORT', schema: nonNegativeInt(65_535), default: 9464, help: 'port of /metrics (Prometheus), /healthz and /readyz; 0 = off' },
+  telemetry: { flag: '--telemetry', env: 'SIGNALPATH_TELEMETRY', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'per-step metrics, traceparent propagation and tail-latency traces (off: none on the hot path)' },
+  tailPercentile: { flag: '--tail-percentile', env: 'SIGNALPATH_TAIL_PERCENTILE', schema: z.coerce.number({ error: 'expected a number' }).gt(0, 'expected more than 0').lt(100, 'expected less than 100'), default: 99, help: 'records slower end to end than this running percentile are traced' },
+  traceBaselineRate: { flag: '--trace-baseline', env: 'SIGNALPATH_TRACE_BASELINE', schema: z.coerce.number({ error: 'expected a number' }).min(0, 'expected at least 0').max(1, 'expected at most 1'), default: 0.005, help: 'fraction of records traced whatever their latency (head-sampled baseline)' },
+  readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -20,6 +20,10 @@ import { KafkaSource, type SourceStats } from './kafka/source.js';
 import { createTopicSerde, UnknownWriterSchemaError, type TopicSerde } from './serde/index.js';
 import type { RoutedEnvelope, StepContext, Topology } from './topology.js';
 import { ConfigError, type RunConfig } from './config.js';
+import { startHttpEndpoints, type HttpEndpoints } from './telemetry/http-endpoints.js';
+import type { TracedOrigin } from './telemetry/stage-clock.js';
+import { TopologyTelemetry } from './telemetry/topology-telemetry.js';
+import { TRACEPARENT, TraceIdGenerator } from './telemetry/trace-context.js';
 
 export interface RunSummary {
   readonly topology: string;
@@ -42,6 +46,10 @@ export interface RunningTopology {
   readonly stats: () => SourceStats & { produced: number; delivered: number };
   /** Resolved topic name per role (`input`, each output, `dlq`). */
   readonly topics: Readonly<Record<string, string>>;
+  /** Port of `/metrics`, `/healthz`, `/readyz`, or null when they are off. */
+  readonly metricsPort: number | null;
+  /** The run's metrics, spans and stage clock; null with `telemetry: 'off'`. */
+  readonly telemetry: TopologyTelemetry | null;
 }
 
 /** Starts `topology`; resolves once it is connected and consuming. */
@@ -65,6 +73,12 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     readonly key: (value: unknown, envelope: Envelope<unknown>) => string | null;
     lastHeaders?: Readonly<Record<string, Buffer>>;
     kafkaHeaders?: MessageHeader[];
+    /**
+     * The same headers plus a traceparent slot that is overwritten per record: produce() copies
+     * headers into librdkafka synchronously, so one array per output serves every record.
+     */
+    tracedHeaders?: MessageHeader[];
+    traceSlot?: { [TRACEPARENT]: Buffer };
   }
   const outputs = new Map<string, OutputRoute>();
   for (const [role, spec] of Object.entries(topology.outputs)) {
@@ -78,15 +92,33 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     outputs.set(role, { topic: topics[role]!, serde: await prepared(createTopicSerde({ contract, schemaRegistry, topic: topics[role]! })), key });
   }
 
+  const telemetry =
+    config.telemetry === 'off'
+      ? null
+      : new TopologyTelemetry({
+          topology: topology.name,
+          stepNames: topology.chain.map((step) => step.name),
+          maxUnsettled: config.maxUnsettled,
+          tailPercentile: config.tailPercentile,
+          baselineRate: config.traceBaselineRate,
+          tracer: config.tracer,
+        });
+  const traceIds = new TraceIdGenerator();
+  /** The traceparent an output carries: its input's (same trace, linked back), else a new trace. */
+  const traceparentOf = (origin: RecordOrigin): Buffer => (origin as TracedOrigin).traceparent ?? traceIds.nextTraceparent(false);
+
   let fatalError: Error | null = null;
+  let endpoints: HttpEndpoints | null = null;
   let stopping: Promise<RunSummary> | null = null;
   const sink = new KafkaSink({ brokers: config.brokers, clientId: `signalpath-${topology.name}`, clientConfig: config.clientConfig });
 
   const deadLetter = (origin: RecordOrigin, step: string, error: unknown, settle: () => void): void => {
     const value = deadLetterFor(origin, step, error, Date.now());
     const encoded = deadLetterSerde.encode(value);
-    sink.send(topics.dlq!, origin.key, encoded.value, toKafkaHeaders(encoded.headers), null, createSettlement(settle, 'dead letter'), 'dead-lettered');
+    const headers = telemetry === null ? encoded.headers : { ...encoded.headers, [TRACEPARENT]: traceparentOf(origin) };
+    sink.send(topics.dlq!, origin.key, encoded.value, toKafkaHeaders(headers), null, createSettlement(settle, 'dead letter'), 'dead-lettered');
     deadLettered++;
+    telemetry?.steps.countFailed(step);
     if (deadLettered <= 5 || deadLettered % 1000 === 0) log(`dead letter #${deadLettered} from ${step} (${origin.topic}[${origin.partition}]@${origin.offset}): ${describeError(error)}`);
   };
   let deadLettered = 0;
@@ -109,6 +141,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     startFrom: config.startFrom,
     clientConfig: config.clientConfig,
     log,
+    ...(telemetry === null ? {} : { telemetry }),
   });
 
   const fail = (error: Error): void => {
@@ -120,17 +153,19 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
 
   await sink.connect(fail);
 
-  // Build the steps: each gets its context (name, dead-letter route) once, at start.
+  // Build the steps: each gets its context (name, dead-letter route) once, at start, and the
+  // telemetry wrapper around it (counts and stage stamps; the operator never sees it).
   const input$ = new Subject<Envelope<In>>();
   let stream = input$.asObservable() as import('rxjs').Observable<unknown>;
-  for (const step of topology.chain) {
+  for (const [index, step] of topology.chain.entries()) {
     const context: StepContext = {
       topologyName: topology.name,
       stepName: step.name,
       deadLetter: (envelope, error) => deadLetter(envelope.origin, step.name, error, () => envelope.settlement.settle('dead-lettered')),
       log: (message) => log(`[${step.name}] ${message}`),
     };
-    stream = stream.pipe(step.build(context));
+    const operator = step.build(context);
+    stream = stream.pipe(telemetry === null ? operator : telemetry.steps.wrap(index, operator));
   }
 
   let outputsComplete!: () => void;
@@ -155,14 +190,45 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       if (encoded.headers !== output.lastHeaders) {
         output.lastHeaders = encoded.headers;
         output.kafkaHeaders = toKafkaHeaders(encoded.headers);
+        output.traceSlot = { [TRACEPARENT]: Buffer.alloc(0) };
+        output.tracedHeaders = [...(output.kafkaHeaders ?? []), output.traceSlot];
       }
-      sink.send(output.topic, output.key(routed.value, routed), encoded.value, output.kafkaHeaders, null, routed.settlement);
+      let headers = output.kafkaHeaders;
+      if (telemetry !== null) {
+        output.traceSlot![TRACEPARENT] = traceparentOf(routed.origin);
+        headers = output.tracedHeaders;
+      }
+      sink.send(output.topic, output.key(routed.value, routed), encoded.value, headers, null, routed.settlement);
     },
     error: (error: unknown) => fail(new Error(`a step failed and stopped the stream: ${describeError(error)}`)),
     complete: () => outputsComplete(),
   });
 
   await source.start((envelope) => input$.next(envelope), fail);
+
+  if (config.metricsPort !== undefined && config.metricsPort > 0) {
+    const registry = telemetry?.registry ?? new (await import('prom-client')).Registry();
+    const readyMaxLag = config.readyMaxLag ?? 10_000;
+    telemetry?.addGauge('signalpath_consumer_lag', 'Records behind the partition\'s high watermark (cached by the client).', () =>
+      Object.entries(source.readiness(readyMaxLag).lag).flatMap(([partition, lag]) => (lag === null ? [] : [{ labels: { topology: topology.name, partition }, value: lag }])),
+    );
+    telemetry?.addGauge('signalpath_source_unsettled', 'Input records consumed and not yet settled.', () => [{ labels: { topology: topology.name }, value: source.stats.unsettled }]);
+    try {
+      endpoints = await startHttpEndpoints({
+        port: config.metricsPort,
+        registry,
+        health: () => ({ ok: fatalError === null, detail: fatalError === null ? { topology: topology.name } : { topology: topology.name, error: (fatalError as Error).message } }),
+        ready: () => {
+          const readiness = source.readiness(readyMaxLag);
+          return { ok: readiness.ready && fatalError === null && stopping === null, detail: { topology: topology.name, assignedPartitions: readiness.assignedPartitions, lag: readiness.lag, maxLag: readyMaxLag } };
+        },
+      });
+      log(`metrics on http://0.0.0.0:${endpoints.port}/metrics (also /healthz, /readyz)`);
+    } catch (error) {
+      // Another process holds the port: run on without endpoints rather than not at all.
+      log(`cannot serve metrics on port ${config.metricsPort} (--metrics-port / SIGNALPATH_METRICS_PORT): ${(error as Error).message}; running without /metrics, /healthz, /readyz`);
+    }
+  }
   log(`running ${topology.name}: ${topics.input} → ${Object.keys(topology.outputs).map((r) => topics[r]).join(', ')} (group ${config.group}, dead letters → ${topics.dlq})`);
 
   let idleTimer: NodeJS.Timeout | undefined;
@@ -196,6 +262,8 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       // Commit only settled offsets: after a fatal error too, since what settled is durable.
       await source.close();
       await sink.close();
+      telemetry?.close();
+      await endpoints?.close();
       const summary: RunSummary = {
         topology: topology.name,
         reason: fatalError ? 'fatal' : reason,
@@ -218,6 +286,8 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     stop: () => stop('stopped'),
     stats: () => ({ ...source.stats, produced: sink.produced, delivered: sink.delivered }),
     topics,
+    metricsPort: endpoints?.port ?? null,
+    telemetry,
   };
 }
 

@@ -3,6 +3,7 @@ import { clientConfigFromEnv, parseTopicOverrides, readSetting, type RunConfig }
 import { loadTopology } from '../topology-loader.js';
 import { runTopology, resolveTopics } from '../runner.js';
 import { connectBrokers } from './brokers.js';
+import { startTracing } from '../telemetry/tracing.js';
 
 export interface RunFlags {
   brokers?: string;
@@ -19,6 +20,11 @@ export interface RunFlags {
   startFrom?: string;
   partitions?: string;
   schemaRegistry?: string;
+  metricsPort?: string;
+  telemetry?: string;
+  tailPercentile?: string;
+  traceBaseline?: string;
+  readyMaxLag?: string;
   quiet?: boolean;
 }
 
@@ -42,7 +48,14 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     startFrom: readSetting('startFrom', flags.startFrom, env) as 'earliest' | 'latest',
     partitions: readSetting('partitions', flags.partitions, env) as number,
     schemaRegistryUrl: readSetting('schemaRegistryUrl', flags.schemaRegistry, env) as string | undefined,
+    metricsPort: readSetting('metricsPort', flags.metricsPort, env) as number,
+    telemetry: readSetting('telemetry', flags.telemetry, env) as 'on' | 'off',
+    tailPercentile: readSetting('tailPercentile', flags.tailPercentile, env) as number,
+    traceBaselineRate: readSetting('traceBaselineRate', flags.traceBaseline, env) as number,
+    readyMaxLag: readSetting('readyMaxLag', flags.readyMaxLag, env) as number,
   };
+  // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
+  const tracing = settings.telemetry === 'on' ? startTracing(`signalpath-${topology.name}`, env) : { enabled: false, shutdown: async () => {} };
   const connection = await connectBrokers(flags.brokers, log);
   const config: RunConfig = { ...settings, brokers: connection.brokers, topics, clientConfig: clientConfigFromEnv(env), log };
 
@@ -51,6 +64,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     running = await runTopology(topology, config);
   } catch (error) {
     await connection.close();
+    await tracing.shutdown();
     throw error;
   }
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -69,6 +83,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
   const summary = await running.done;
   clearInterval(progress);
   await connection.close();
+  await tracing.shutdown().catch((error: unknown) => log(`exporting the last spans failed: ${(error as Error).message}`));
   console.log(JSON.stringify(summary));
   process.exit(summary.reason === 'fatal' ? 1 : 0);
 }

@@ -8,14 +8,35 @@
  * count passes `partitionHighWater` is paused until it falls to `partitionLowWater`, so one slow key
  * cannot starve the others. Flowing mode (consume without a count) has no backpressure at all.
  */
-import { createSettlement } from '../settlement.js';
+import { createSettlement, type SettlementOutcome } from '../settlement.js';
 import type { Envelope, RecordHeaders, RecordOrigin } from '../envelope.js';
+import type { TracedOrigin } from '../telemetry/stage-clock.js';
+import { isTraceparent, TRACEPARENT } from '../telemetry/trace-context.js';
 import { PartitionOffsetTracker } from '../offset-tracker.js';
 import { CODES, KafkaConsumer, type KafkaConsumerInstance, type LibrdKafkaError, type Message, type TopicPartition } from './client.js';
 import { WatermarkTracker } from '../../operators/event-time/watermark-tracker.js';
 
 /** What the source does with a record it could not decode: the runner dead-letters it. */
 export type DeadLetterHandler = (origin: RecordOrigin, step: string, error: unknown, settle: () => void) => void;
+
+/**
+ * Per-record telemetry hooks (the runner's TopologyTelemetry): called synchronously, no promise.
+ * Without them the source stamps nothing and origins carry `telemetrySeq: -1`.
+ */
+export interface SourceTelemetry {
+  /** A record was consumed; `consumedAtMs` is its batch's `performance.now()`. Returns its sequence. */
+  consumed(consumedAtMs: number): number;
+  /** An input record settled (after the offset tracker has been told). */
+  settled(origin: TracedOrigin, outcome: SettlementOutcome): void;
+}
+
+/** Readiness: partitions assigned and each within `maxLag` records of its end. */
+export interface SourceReadiness {
+  readonly ready: boolean;
+  readonly assignedPartitions: number;
+  /** Records behind the partition's high watermark, per partition; null where not yet known. */
+  readonly lag: Readonly<Record<number, number | null>>;
+}
 
 export interface KafkaSourceOptions<T> {
   readonly brokers: string;
@@ -47,6 +68,7 @@ export interface KafkaSourceOptions<T> {
   /** Extra librdkafka settings (e.g. security), applied last. */
   readonly clientConfig?: Readonly<Record<string, string | number | boolean>>;
   readonly log: (message: string) => void;
+  readonly telemetry?: SourceTelemetry;
 }
 
 export interface SourceStats {
@@ -63,6 +85,8 @@ interface Assigned {
   readonly tracker: PartitionOffsetTracker;
   paused: boolean;
   lastCommitted: number;
+  /** Offset after the last record consumed from the partition, -1 before the first. */
+  nextOffset: number;
 }
 
 export class KafkaSource<T> {
@@ -79,6 +103,8 @@ export class KafkaSource<T> {
   #everAssigned = false;
   #watermarks: WatermarkTracker;
   #fatal: ((error: Error) => void) | null = null;
+  /** A consume call came back empty since the last assignment: the consumer has caught up. */
+  #emptyPollSinceAssign = false;
 
   constructor(private readonly options: KafkaSourceOptions<T>) {
     this.#watermarks = new WatermarkTracker({
@@ -137,6 +163,32 @@ export class KafkaSource<T> {
     if (!this.#everAssigned) return null;
     if (this.stats.pausedPartitions > 0) return 0;
     return Date.now() - Math.max(this.#lastRecordAtMs, this.#lastSettledAtMs);
+  }
+
+  /**
+   * Ready = partitions assigned and caught up: every partition within `maxLag` records of its high
+   * watermark (librdkafka's cached value from the last fetch; no broker round trip). A partition
+   * nothing was consumed from yet counts as caught up once a consume call came back empty.
+   */
+  readiness(maxLag: number): SourceReadiness {
+    const lag: Record<number, number | null> = {};
+    let ready = this.#assigned.size > 0 && !this.#stopping;
+    for (const [partition, assigned] of this.#assigned) {
+      const behind = this.#lagOf(partition, assigned);
+      lag[partition] = behind;
+      if (behind === null ? !this.#emptyPollSinceAssign : behind > maxLag) ready = false;
+    }
+    return { ready, assignedPartitions: this.#assigned.size, lag };
+  }
+
+  #lagOf(partition: number, assigned: Assigned): number | null {
+    if (assigned.nextOffset < 0) return null;
+    try {
+      const { highOffset } = this.#consumer.getWatermarkOffsets(this.options.topic, partition);
+      return highOffset >= 0 ? Math.max(0, highOffset - assigned.nextOffset) : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Stops fetching; records already handed out keep settling. */
@@ -199,13 +251,18 @@ export class KafkaSource<T> {
         // Fetched after the stop: not tracked, never committed, re-read by whoever consumes next.
         break;
       }
-      if (messages.length === 0) continue;
+      if (messages.length === 0) {
+        this.#emptyPollSinceAssign = true;
+        continue;
+      }
       this.#lastRecordAtMs = Date.now();
+      // One clock read per batch: the records of a batch were fetched together.
+      const batchAtMs = this.options.telemetry === undefined ? 0 : performance.now();
       for (const message of messages) {
-        const cure = this.#handle(message, emit, true);
+        const cure = this.#handle(message, emit, true, batchAtMs);
         if (cure !== null) {
           await cure;
-          this.#handle(message, emit, false);
+          this.#handle(message, emit, false, batchAtMs);
         }
       }
       this.#applyPauses();
@@ -225,7 +282,7 @@ export class KafkaSource<T> {
   }
 
   /** Returns a promise when the record must be handled again after it resolves (see resolveWriter). */
-  #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean): Promise<void> | null {
+  #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean, batchAtMs: number): Promise<void> | null {
     const assigned = this.#assigned.get(message.partition);
     // A record of a partition revoked while it was being fetched: leave it to the next owner.
     if (assigned === undefined) return null;
@@ -245,16 +302,30 @@ export class KafkaSource<T> {
     const stats = this.stats;
     stats.consumed++;
     if (++stats.unsettled > stats.maxUnsettledSeen) stats.maxUnsettledSeen = stats.unsettled;
-    const origin: RecordOrigin = {
+    assigned.nextOffset = message.offset + 1;
+    const telemetry = this.options.telemetry;
+    const traceparent = headers[TRACEPARENT];
+    // Every origin has the same shape (telemetry on or off), so the hot path stays monomorphic.
+    const origin: TracedOrigin = {
       topic: message.topic,
       partition: message.partition,
       offset: message.offset,
       key: toBuffer(message.key),
       value: message.value,
+      telemetrySeq: telemetry === undefined ? -1 : telemetry.consumed(batchAtMs),
+      traceparent: telemetry !== undefined && traceparent !== undefined && isTraceparent(traceparent) ? traceparent : null,
     };
-    const settlement = createSettlement(() => {
-      if (tracker.settle(seq)) this.#onSettled();
-    }, `${message.topic}[${message.partition}]@${message.offset}`);
+    const settlement = createSettlement(
+      telemetry === undefined
+        ? () => {
+            if (tracker.settle(seq)) this.#onSettled();
+          }
+        : (outcome) => {
+            if (tracker.settle(seq)) this.#onSettled();
+            telemetry.settled(origin, outcome);
+          },
+      `${message.topic}[${message.partition}]@${message.offset}`,
+    );
     if (decodeError !== null) {
       stats.deadLettered++;
       this.options.onDeadLetter(origin, 'decode', decodeError, () => settlement.settle('dead-lettered'));
@@ -321,10 +392,11 @@ export class KafkaSource<T> {
     try {
       if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
         for (const { partition } of assignment) {
-          this.#assigned.set(partition, { tracker: new PartitionOffsetTracker(this.options.topic, partition), paused: false, lastCommitted: -1 });
+          this.#assigned.set(partition, { tracker: new PartitionOffsetTracker(this.options.topic, partition), paused: false, lastCommitted: -1, nextOffset: -1 });
           this.#watermarks.addPartition(partition);
         }
         this.#everAssigned = true;
+        this.#emptyPollSinceAssign = false;
         this.#lastRecordAtMs = Date.now();
         if (cooperative) consumer.incrementalAssign(assignment);
         else this.#consumer.assign(assignment);

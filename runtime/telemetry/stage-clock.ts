@@ -1,0 +1,56 @@
+/**
+ * Cheap per-record stage timestamps: a ring of `performance.now()` values indexed by a record's
+ * telemetry sequence number, so measuring a record allocates nothing. Slot layout per record:
+ * [consumed, left step 0, left step 1, …]; `stage[slot]` is the step the record is in (= steps once
+ * it has left the last one). A record held longer than the ring has slots (a long window) loses its
+ * slot to a newer record: {@link StageClock.slotOf} then returns -1 and the record goes unmeasured.
+ */
+import type { RecordOrigin } from '../envelope.js';
+
+/** The origin the source stamps when telemetry is on: its sequence number and trace context. */
+export interface TracedOrigin extends RecordOrigin {
+  /** Telemetry sequence number (-1 when telemetry is off). */
+  readonly telemetrySeq: number;
+  /** The input record's `traceparent` header when well formed, else null. */
+  readonly traceparent: Buffer | null;
+}
+
+const SEQ_MASK = 0x3fffffff;
+
+export class StageClock {
+  /** Timestamps per slot: index 0 = consumed, index i+1 = left step i. */
+  readonly width: number;
+  readonly times: Float64Array;
+  readonly stage: Int32Array;
+  readonly #owners: Int32Array;
+  readonly #slots: number;
+  #next = 0;
+
+  constructor(readonly steps: number, capacity: number) {
+    let slots = 1024;
+    while (slots < capacity && slots < 1 << 17) slots <<= 1;
+    this.#slots = slots;
+    this.width = steps + 1;
+    this.times = new Float64Array(slots * this.width);
+    this.stage = new Int32Array(slots);
+    this.#owners = new Int32Array(slots).fill(-1);
+  }
+
+  /** Claims a slot for a new record; returns its sequence number. */
+  claim(consumedAtMs: number): number {
+    const seq = this.#next;
+    this.#next = (seq + 1) & SEQ_MASK;
+    const slot = seq & (this.#slots - 1);
+    this.#owners[slot] = seq;
+    this.times[slot * this.width] = consumedAtMs;
+    this.stage[slot] = 0;
+    return seq;
+  }
+
+  /** The slot of `seq`, or -1 when it was never claimed or has been reused. */
+  slotOf(seq: number | undefined): number {
+    if (seq === undefined || seq < 0) return -1;
+    const slot = seq & (this.#slots - 1);
+    return this.#owners[slot] === seq ? slot : -1;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Tail-hotspot capture, in process. OpenTelemetry JS has only head samplers and a span per record
+ * per step costs more than the step, so every record gets only stage timestamps (a
+ * {@link StageClock} slot) and, when it settles, its end-to-end latency goes into a running
+ * distribution (`perf_hooks.createHistogram`, microseconds). A record is captured when
+ *
+ * - its end-to-end latency is above the running percentile (default p99, refreshed every second
+ *   from the last window once it holds `minSamples`), or
+ * - it was dead-lettered, or
+ * - it falls in the head-sampled baseline (every `1 / baselineRate`-th record, default 0.5%).
+ *
+ * Captured records are queued (bounded) and turned into spans after the fact, off the settle path:
+ * a record span from consume to settle (child of the input's trace context, linked to it) with a
+ * child span per step it passed and one for the sink, each with its real start and end time. The
+ * record span names its hotspot: the stage where it spent the most time.
+ */
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
+import type { SettlementOutcome } from '../settlement.js';
+import { BucketHistogram } from './bucket-histogram.js';
+import { parseTraceparent } from './trace-context.js';
+
+export type CaptureReason = 'slow' | 'failed' | 'baseline';
+
+export interface TailCaptureOptions {
+  readonly topology: string;
+  readonly stepNames: readonly string[];
+  /** Percentile of end-to-end latency above which a record is captured, in (0, 100). Default 99. */
+  readonly percentile?: number;
+  /** Fraction of records captured regardless of latency, in [0, 1]. Default 0.005. */
+  readonly baselineRate?: number;
+  /** Samples the window must hold before the threshold is used. Default 1000. */
+  readonly minSamples?: number;
+  /** Captured records waiting to become spans; beyond this they are counted and skipped. Default 2048. */
+  readonly maxPending?: number;
+  readonly tracer?: Tracer;
+}
+
+/** What a captured record keeps: copied out of its stage-clock slot when it settles. */
+export interface CapturedRecord {
+  readonly reason: CaptureReason;
+  readonly outcome: SettlementOutcome;
+  readonly key: Buffer | null;
+  readonly partition: number;
+  readonly offset: number;
+  readonly traceparent: Buffer | null;
+  /** performance.now() stamps: [consumed, left step 0, …] up to the stage reached. */
+  readonly stamps: readonly number[];
+  readonly settledAtMs: number;
+}
+
+export class TailCapture {
+  readonly percentile: number;
+  readonly baselineEvery: number;
+  readonly minSamples: number;
+  readonly e2e = new BucketHistogram();
+  readonly captured: Record<CaptureReason, number> = { slow: 0, failed: 0, baseline: 0 };
+  skipped = 0;
+  /** Current threshold in ms; Infinity until the window holds `minSamples`. */
+  thresholdMs = Infinity;
+  #window: RecordableHistogram = createHistogram();
+  #previousCount = 0;
+  #pending: CapturedRecord[] = [];
+  #flushScheduled = false;
+  readonly #maxPending: number;
+  readonly #tracer: Tracer;
+
+  constructor(private readonly options: TailCaptureOptions) {
+    const percentile = options.percentile ?? 99;
+    if (!(percentile > 0 && percentile < 100)) throw new RangeError(`tail percentile ${percentile}: expected a number in (0, 100), e.g. 99`);
+    const baselineRate = options.baselineRate ?? 0.005;
+    if (!(baselineRate >= 0 && baselineRate <= 1)) throw new RangeError(`trace baseline rate ${baselineRate}: expected a fraction in [0, 1], e.g. 0.005`);
+    this.percentile = percentile;
+    this.baselineEvery = baselineRate === 0 ? 0 : Math.max(1, Math.round(1 / baselineRate));
+    this.minSamples = options.minSamples ?? 1000;
+    this.#maxPending = options.maxPending ?? 2048;
+    this.#tracer = options.tracer ?? trace.getTracer('signalpath');
+  }
+
+  /** Records a settled record's end-to-end latency; returns why to capture it, or null. */
+  decide(seq: number, e2eMs: number, outcome: SettlementOutcome): CaptureReason | null {
+    this.e2e.observe(e2eMs);
+    const micros = Math.round(e2eMs * 1000);
+    this.#window.record(micros > 0 ? micros : 1);
+    if (outcome === 'dead-lettered') return 'failed';
+    if (e2eMs > this.thresholdMs) return 'slow';
+    if (this.baselineEvery > 0 && seq % this.baselineEvery === 0) return 'baseline';
+    return null;
+  }
+
+  /**
+   * Recomputes the threshold from the window recorded since the last refresh (the runner calls this
+   * every second). A window with too few samples keeps accumulating and leaves the threshold as is.
+   */
+  refreshThreshold(): void {
+    const count = this.#window.count;
+    if (count < this.minSamples) return;
+    this.thresholdMs = this.#window.percentile(this.percentile) / 1000;
+    this.#previousCount = count;
+    this.#window.reset();
+  }
+
+  /** Queues a captured record; spans are built on a later turn of the event loop. */
+  capture(record: CapturedRecord): void {
+    if (this.#pending.length >= this.#maxPending) {
+      this.skipped++;
+      return;
+    }
+    this.captured[record.reason]++;
+    this.#pending.push(record);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Builds and ends the spans of every queued record. */
+  flush(): void {
+    this.#flushScheduled = false;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const record of pending) this.#emitSpans(record);
+  }
+
+  #emitSpans(record: CapturedRecord): void {
+    const { stepNames, topology } = this.options;
+    const origin = performance.timeOrigin;
+    const input = parseTraceparent(record.traceparent);
+    const inputContext: SpanContext | null = input ? { traceId: input.traceId, spanId: input.spanId, traceFlags: input.flags & TraceFlags.SAMPLED, isRemote: true } : null;
+    const parent = inputContext ? trace.setSpanContext(ROOT_CONTEXT, inputContext) : ROOT_CONTEXT;
+    const links: Link[] = inputContext ? [{ context: inputContext, attributes: { 'signalpath.link': 'input-record' } }] : [];
+    const stamps = record.stamps;
+    const routed = stamps.length === stepNames.length + 1;
+    // Hotspot: the stage with the longest time (a step, the sink, or the step that held it at the end).
+    let hotspot = 'sink';
+    let longest = -1;
+    for (let i = 0; i + 1 < stamps.length; i++) {
+      const spent = stamps[i + 1]! - stamps[i]!;
+      if (spent > longest) {
+        longest = spent;
+        hotspot = stepNames[i]!;
+      }
+    }
+    const tailSpent = record.settledAtMs - stamps[stamps.length - 1]!;
+    if (tailSpent > longest) hotspot = routed ? 'sink' : (stepNames[stamps.length - 1] ?? 'sink');
+    const key = record.key === null ? '' : record.key.toString('utf8');
+    const common = { 'signalpath.topology': topology, 'signalpath.key': key, 'messaging.destination.partition.id': String(record.partition), 'messaging.kafka.offset': record.offset };
+    const span = this.#tracer.startSpan(
+      `${topology} record`,
+      {
+        kind: SpanKind.CONSUMER,
+        startTime: origin + stamps[0]!,
+        links,
+        attributes: {
+          ...common,
+          'signalpath.capture': record.reason,
+          'signalpath.outcome': record.outcome,
+          'signalpath.hotspot': hotspot,
+          'signalpath.e2e_ms': record.settledAtMs - stamps[0]!,
+          'signalpath.threshold_ms': Number.isFinite(this.thresholdMs) ? this.thresholdMs : -1,
+        },
+      },
+      parent,
+    );
+    const within = trace.setSpan(parent, span);
+    for (let i = 0; i + 1 < stamps.length; i++) {
+      const step = stepNames[i]!;
+      this.#tracer.startSpan(`step ${step}`, { startTime: origin + stamps[i]!, attributes: { ...common, 'signalpath.step': step } }, within).end(origin + stamps[i + 1]!);
+    }
+    const lastStage = routed ? 'sink' : (stepNames[stamps.length - 1] ?? 'sink');
+    this.#tracer
+      .startSpan(routed ? 'sink' : `step ${lastStage}`, { startTime: origin + stamps[stamps.length - 1]!, attributes: { ...common, 'signalpath.step': lastStage } }, within)
+      .end(origin + record.settledAtMs);
+    span.end(origin + record.settledAtMs);
+  }
+
+  /** Window samples behind the current threshold (for tests and the status line). */
+  get thresholdSamples(): number {
+    return this.#previousCount;
+  }
+}
