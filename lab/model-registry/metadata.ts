@@ -12,8 +12,8 @@ export interface ModelMetadata {
   /** Expected [min, max] of each `features[i]`. */
   readonly feature_ranges: readonly (readonly [number, number])[];
   /**
-   * Detector score thresholds (in [0, 1]) by field; `default` applies to fields not listed. A model
-   * whose owners want fewer, surer alerts has a higher threshold.
+   * Detector score thresholds (in [0, 1]) by field, where the owners want fewer, surer alerts than
+   * the detectors' own thresholds give (a registry threshold can only raise a detector's).
    */
   readonly thresholds: Readonly<Record<string, number>>;
 }
@@ -23,8 +23,8 @@ export interface MetadataOptions {
   readonly models?: number;
   /** Features per model. Default 4. */
   readonly features?: number;
-  /** The `default` threshold served for every model. Default 0.9999 (the detectors' own default). */
-  readonly defaultThreshold?: number;
+  /** Thresholds by field served for every model. Default none (the detectors' own thresholds hold). */
+  readonly thresholds?: Readonly<Record<string, number>>;
 }
 
 const TEAMS = ['search', 'ads', 'assist', 'vision', 'speech', 'risk', 'growth', 'core-ml'];
@@ -51,6 +51,6 @@ export function modelMetadata(modelId: string, options: MetadataOptions = {}): M
     owner: `team-${TEAMS[h % TEAMS.length]!}`,
     expected_latency_ms: 60 + (h % 80),
     feature_ranges: Array.from({ length: features }, () => [-4, 4] as const),
-    thresholds: { default: options.defaultThreshold ?? 0.9999 },
+    thresholds: { ...options.thresholds },
   };
 }

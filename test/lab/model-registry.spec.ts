@@ -3,14 +3,14 @@ import { registryLookup, startModelRegistry } from '../../lab/model-registry/ind
 
 describe('lab: model registry', () => {
   it('serves metadata over HTTP on loopback, 404 for unknown models, and stops', async () => {
-    const registry = await startModelRegistry({ port: 0, errorRate: 0, models: 10 });
+    const registry = await startModelRegistry({ port: 0, errorRate: 0, models: 10, thresholds: { latency_ms: 0.99999 } });
     try {
       expect(registry.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
       const lookup = registryLookup(registry.url);
       const metadata = await lookup('model-003', new AbortController().signal);
       expect(metadata?.model_id).to.equal('model-003');
       expect(metadata?.owner).to.match(/^team-/);
-      expect(metadata?.thresholds['default']).to.be.within(0, 1);
+      expect(metadata?.thresholds).to.deep.equal({ latency_ms: 0.99999 });
       expect(metadata?.feature_ranges).to.have.length(4);
       expect(await lookup('model-999', new AbortController().signal)).to.equal(undefined);
       const batch = (await (await fetch(`${registry.url}/models?ids=model-001,model-002,nope`)).json()) as { models: Record<string, unknown> };

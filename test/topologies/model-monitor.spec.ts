@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { generateStream } from '../../lab/generator/index.js';
+import { startModelRegistry, type ModelRegistry } from '../../lab/model-registry/index.js';
+import { ConfigError } from '../../runtime/config.js';
+import { testEnvelope } from '../../runtime/envelope.js';
+import { TopologyTestDriver } from '../../runtime/testing/topology-test-driver.js';
+import type { InferenceEvent, Mention } from '../../schemas/index.js';
+import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
+import { EventTimeHold } from '../../topologies/model-monitor/event-time-hold.js';
+import { reviewLane } from '../../topologies/model-monitor/review-lane.js';
+import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
+
+describe('topology model-monitor', function () {
+  this.timeout(60_000);
+  let registry: ModelRegistry;
+  before(async () => {
+    registry = await startModelRegistry({ errorRate: 0.02 });
+  });
+  after(() => registry.stop());
+
+  it('reads its configuration from the environment and names a bad variable', () => {
+    expect(() => readModelMonitorConfig({})).to.throw(ConfigError, 'MODEL_REGISTRY_URL');
+    expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_LANES: '0' })).to.throw(ConfigError, 'MODEL_MONITOR_LANES');
+    expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_DETECTORS: 'ewma-zscore,nope' })).to.throw(ConfigError, 'MODEL_MONITOR_DETECTORS');
+    const config = readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1' });
+    expect(config).to.include({ sampling: 'bandit', reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async' });
+  });
+
+  it('turns a generated stream into mentions, copies the borderline ones to review, dead-letters a bad record, settles every input', async () => {
+    const { topology, probe } = createModelMonitor(readModelMonitorConfig({}, { registryUrl: registry.url }));
+    const stream = generateStream({ count: 60_000, seed: 7 });
+    const events = [...stream.events];
+    const bad: InferenceEvent = { ...events[100]!, event_id: 'bad-1', latency_ms: Number.NaN };
+    events.splice(101, 0, bad);
+    const driver = new TopologyTestDriver(topology, 5_000);
+    for (const event of events) driver.pipeInput(event.model_id, event, event.ts);
+    const result = await driver.completeAsync();
+
+    expect(result.settlements.size).to.equal(events.length);
+    expect(result.deadLetters.map((d) => [d.step, (d.value as InferenceEvent).event_id])).to.deep.equal([['validate', 'bad-1']]);
+    const mentions = result.outputs.mentions as Mention[];
+    const review = result.outputs.review as Mention[];
+    expect(mentions.length).to.be.greaterThan(0);
+    expect(review.length).to.be.at.most(Math.ceil(0.07 * mentions.length));
+    expect(review.length).to.be.at.least(Math.floor(0.07 * mentions.length) - 1);
+    const ids = new Set(mentions.map((m) => m.mention_id));
+    for (const m of review) expect(ids.has(m.mention_id)).to.equal(true);
+    expect(mentions.every((m) => m.event_count >= 2 && m.attributes['threshold'] !== undefined)).to.equal(true);
+    // The sampler let through about its budget, and the bandit decided every epoch.
+    expect(probe.sampled / events.length).to.be.within(0.05, 0.12);
+    expect(probe.allocations.length).to.be.greaterThan(5);
+    expect(probe.enrich.lookups).to.be.greaterThan(0);
+  });
+
+  it('review lane: the quota goes to the mentions closest to their threshold; both copies settle the input', async () => {
+    const settled: string[] = [];
+    const mentions = [0.9, 0.5, 0.99, 0.7, 0.98, 0.6, 0.3, 0.2, 0.1, 0.95].map((score, i) =>
+      testEnvelope({ mention_id: `m${i}`, score, attributes: {} } as unknown as Mention, { offset: i, onSettled: (o) => settled.push(`${i}:${o}`) }),
+    );
+    const out = await lastValueFrom(from(mentions).pipe(reviewLane({ share: 0.2, batchMs: 10, thresholdOf: () => 1 }), toArray()));
+    const reviewed = out.filter((e) => e.output === 'review').map((e) => e.value.mention_id);
+    expect(reviewed).to.deep.equal(['m2', 'm4']);
+    expect(out.filter((e) => e.output === 'mentions')).to.have.length(10);
+    for (const e of out) e.settlement.settle('delivered');
+    expect(settled).to.have.length(10);
+  });
+
+  it('event-time hold: a record leaves with a watermark below the oldest record still in flight', () => {
+    const hold = new EventTimeHold();
+    const old = hold.enter(testEnvelope('old', { eventTimeMs: 1_000, watermarkMs: 900 }));
+    const young = hold.enter(testEnvelope('young', { eventTimeMs: 70_000, watermarkMs: 65_000 }));
+    expect(hold.leave(young).watermarkMs).to.equal(999);
+    expect(hold.leave(old).watermarkMs).to.equal(900);
+    const dropped = hold.enter(testEnvelope('dropped', { eventTimeMs: 5, watermarkMs: 0 }));
+    dropped.settlement.settle('dropped');
+    expect(hold.size).to.equal(0);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * model-monitor's configuration: every knob is an environment variable, validated with zod when the
+ * topology is loaded, before anything connects. A bad value stops the start with a message that names
+ * the variable and what it accepts.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../../runtime/config.js';
+import { detectorNames } from '../../operators/detectors/index.js';
+
+const int = (min: number, max: number): z.ZodType<number> => z.coerce.number().int(`expected a whole number`).min(min).max(max);
+const number = (min: number, max: number): z.ZodType<number> => z.coerce.number().min(min).max(max);
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** Variable → schema, default (as the variable's text) and help. */
+export const MODEL_MONITOR_SETTINGS = {
+  registryUrl: { env: 'MODEL_REGISTRY_URL', schema: z.url({ error: 'expected a URL, e.g. http://127.0.0.1:8080' }), default: undefined, help: "the model registry's base URL (required)" },
+  sampling: { env: 'MODEL_MONITOR_SAMPLING', schema: z.enum(['bandit', 'uniform', 'stratified', 'adaptive']), default: 'bandit', help: 'sampling: a bandit over uniform, stratified and adaptive, or one strategy alone' },
+  sampleFraction: { env: 'MODEL_MONITOR_SAMPLE_FRACTION', schema: number(1e-6, 1), default: '0.1', help: 'share of the input that goes down the signal path, (0, 1]' },
+  epochMs: { env: 'MODEL_MONITOR_EPOCH_MS', schema: int(1000, 86_400_000), default: '60000', help: 'event-time epoch of the sampling budget (and of the bandit), ms' },
+  banditPolicy: { env: 'MODEL_MONITOR_BANDIT_POLICY', schema: z.enum(['thompson', 'ucb1']), default: 'thompson', help: 'bandit policy' },
+  enrichMode: { env: 'MODEL_MONITOR_ENRICH_MODE', schema: z.enum(['async', 'batched']), default: 'async', help: 'enrichment: async with an LRU cache, or batched (the baseline)' },
+  enrichConcurrency: { env: 'MODEL_MONITOR_ENRICH_CONCURRENCY', schema: int(1, 4096), default: '16', help: 'registry lookups under way at once' },
+  enrichCacheEntries: { env: 'MODEL_MONITOR_ENRICH_CACHE_ENTRIES', schema: int(0, 10_000_000), default: '10000', help: 'LRU cache entries (0: no cache)' },
+  enrichTtlMs: { env: 'MODEL_MONITOR_ENRICH_TTL_MS', schema: int(0, 1e9), default: '60000', help: 'how long registry metadata is fresh, ms' },
+  enrichTimeoutMs: { env: 'MODEL_MONITOR_ENRICH_TIMEOUT_MS', schema: int(1, 1e7), default: '1000', help: 'time limit of one registry call, ms' },
+  lanes: { env: 'MODEL_MONITOR_LANES', schema: int(1, 1024), default: '4', help: 'keyed-partition lanes' },
+  routing: { env: 'MODEL_MONITOR_ROUTING', schema: z.enum(['consistent', 'static']), default: 'consistent', help: 'key → lane: consistent hashing with virtual nodes, or hash mod N' },
+  stealing: { env: 'MODEL_MONITOR_STEALING', schema: flag, default: 'true', help: 'an idle lane steals a key queue from the busiest (true/false)' },
+  detectors: {
+    env: 'MODEL_MONITOR_DETECTORS',
+    schema: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(z.enum(detectorNames as [string, ...string[]])).min(1)),
+    default: 'ewma-zscore,cusum',
+    help: `detectors per model × segment × field, comma-separated (${detectorNames.join(', ')})`,
+  },
+  fields: {
+    env: 'MODEL_MONITOR_FIELDS',
+    schema: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^(latency_ms|confidence|prediction|input_tokens|output_tokens|features\[\d+\])$/, 'expected latency_ms, confidence, prediction, input_tokens, output_tokens or features[i]')).min(1)),
+    default: 'latency_ms,confidence,prediction,output_tokens,features[0],features[1],features[2],features[3]',
+    help: 'event fields watched',
+  },
+  detectConcurrency: { env: 'MODEL_MONITOR_DETECT_CONCURRENCY', schema: int(1, 4096), default: '8', help: 'records under detection at once' },
+  dedupMode: { env: 'MODEL_MONITOR_DEDUP_MODE', schema: z.enum(['cluster-aware', 'strict']), default: 'cluster-aware', help: 'mention clustering: model × segment × field × direction, or one per model' },
+  dedupWindowMs: { env: 'MODEL_MONITOR_DEDUP_WINDOW_MS', schema: int(1000, 86_400_000), default: '60000', help: 'event-time tumbling window of a mention, ms' },
+  minEvents: { env: 'MODEL_MONITOR_MIN_EVENTS', schema: int(1, 1_000_000), default: '2', help: 'distinct anomalous events a mention needs (1: every outlier is a mention)' },
+  reviewShare: { env: 'MODEL_MONITOR_REVIEW_SHARE', schema: number(0, 1), default: '0.07', help: 'share of mentions also sent to the fast lane (mentions.review)' },
+  reviewBatchMs: { env: 'MODEL_MONITOR_REVIEW_BATCH_MS', schema: int(1, 60_000), default: '100', help: 'how long the fast lane gathers mentions before choosing, ms' },
+  seed: { env: 'MODEL_MONITOR_SEED', schema: int(-(2 ** 31), 2 ** 31 - 1), default: '1', help: 'seed of the samplers and the bandit' },
+} as const;
+
+type Settings = typeof MODEL_MONITOR_SETTINGS;
+export type ModelMonitorConfig = { -readonly [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+/** Reads and checks every setting from `env`; `overrides` (tests, the lab) win over the environment. */
+export function readModelMonitorConfig(env: NodeJS.ProcessEnv, overrides: Partial<ModelMonitorConfig> = {}): ModelMonitorConfig {
+  const config: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(MODEL_MONITOR_SETTINGS) as [keyof Settings, Settings[keyof Settings]][]) {
+    if (overrides[name] !== undefined) {
+      config[name] = overrides[name];
+      continue;
+    }
+    const raw = env[setting.env] ?? setting.default;
+    if (raw === undefined) throw new ConfigError(`${setting.env} is not set: ${setting.help}`);
+    const parsed = (setting.schema as z.ZodType).safeParse(raw);
+    if (!parsed.success) {
+      const reason = parsed.error.issues.map((issue) => issue.message).join('; ');
+      throw new ConfigError(`invalid ${setting.env}=${JSON.stringify(raw)}: ${reason} (${setting.help})`);
+    }
+    config[name] = parsed.data;
+  }
+  return config as ModelMonitorConfig;
+}

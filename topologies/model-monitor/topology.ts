@@ -1,0 +1,277 @@
+/**
+ * model-monitor — the reference topology: the signal path the project exists for.
+ *
+ * ```
+ * inference-events → validate → preliminary-score → sample (bandit over uniform · stratified · adaptive)
+ *   → enrich-model (registry over fetch, LRU cache, async pool) → partition-by-model (consistent hashing
+ *   + work stealing) → detect (per model × segment × field) → apply-thresholds (the registry's, per model)
+ *   → dedup (cluster-aware event-time windows) → annotate → review-lane → mentions (+ mentions.review)
+ * ```
+ *
+ * The preliminary score is a cheap per-key |z| that tells the adaptive sampler which records look
+ * interesting; the detectors see only what the sampler lets through. The bandit learns which sampling
+ * arm yields findings per record sampled (feedback from apply-thresholds). Records a step cannot handle
+ * (malformed values, a detector that throws) go to `model-monitor.dlq` through the step context;
+ * a registry that fails flags the record and the detectors fall back to the default threshold.
+ *
+ * `createModelMonitor(config)` builds it with a {@link ModelMonitorProbe} (the lab and the demo read
+ * counters from it); `index.ts` builds it from the environment for `signalpath run model-monitor`.
+ */
+import { LRUCache } from 'lru-cache';
+import { map, mergeMap, Subject, type OperatorFunction } from 'rxjs';
+import { adaptiveSample } from '../../operators/adaptive-sample.js';
+import { banditBudget, type ArmFeedback, type BanditArm, type BudgetAllocation } from '../../operators/bandit-budget.js';
+import { createDetector, perKeyDetector } from '../../operators/detectors/index.js';
+import { enrich, EnrichCounters, type Enriched } from '../../operators/enrich.js';
+import { keyedPartition, PartitionProbe } from '../../operators/keyed-partition.js';
+import { DetectCounters, parallelDetect, type Detection } from '../../operators/parallel-detect.js';
+import { SeededRandom } from '../../operators/random.js';
+import type { Sampled, SamplingStrategy } from '../../operators/adaptive-sample.js';
+import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js';
+import { withValue, type Envelope } from '../../runtime/envelope.js';
+import { defineTopology, filterRecords, mapRecords, withContext, type Topology } from '../../runtime/topology.js';
+import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
+import { registryLookup, type ModelMetadata } from '../../lab/model-registry/index.js';
+import type { ModelMonitorConfig } from './config.js';
+import { EventTimeHold } from './event-time-hold.js';
+import { PreliminaryScorer, samplingWeight } from './preliminary-score.js';
+import { reviewLane } from './review-lane.js';
+
+/** A record with its preliminary score, as the samplers see it. */
+export interface ScoredEvent {
+  readonly event: InferenceEvent;
+  readonly preliminaryScore: number;
+}
+
+/** What the detectors see: the event and what the signal path learnt about it. */
+export interface MonitoredEvent extends InferenceEvent {
+  readonly monitor: {
+    readonly arm: string;
+    readonly inclusionWeight: number;
+    readonly owner: string | undefined;
+    readonly thresholds: Readonly<Record<string, number>> | undefined;
+    readonly enrichment: Enriched<unknown, unknown>['status'];
+  };
+}
+
+/** Counters of one model-monitor instance (the latest run), for the demo, the lab and tests. */
+export class ModelMonitorProbe {
+  readonly enrich = new EnrichCounters();
+  readonly detect = new DetectCounters();
+  readonly dedup = new DedupCounters();
+  readonly partition = new PartitionProbe();
+  /** The bandit's decisions, the latest 10 000. */
+  readonly allocations: BudgetAllocation[] = [];
+  /** Records that passed validation, and that the sampler let through. */
+  validated = 0;
+  sampled = 0;
+  /** Records with at least one finding above the registry's threshold, by sampling arm. */
+  readonly findingsByArm = new Map<string, number>();
+  readonly sampledByArm = new Map<string, number>();
+  mentions = 0;
+  reviewed = 0;
+}
+
+const NUMERIC_FIELDS = ['prediction', 'confidence', 'latency_ms', 'input_tokens', 'output_tokens'] as const;
+
+/** Why a record cannot be monitored, or undefined when it can. */
+export function invalidReason(event: InferenceEvent): string | undefined {
+  if (typeof event.model_id !== 'string' || event.model_id === '') return 'model_id is empty';
+  if (typeof event.segment !== 'string' || event.segment === '') return 'segment is empty';
+  for (const field of NUMERIC_FIELDS) if (!Number.isFinite(event[field])) return `${field} is not a finite number (${event[field]})`;
+  if (!Number.isFinite(event.ts)) return 'ts is not a finite number';
+  if (event.features.some((x) => !Number.isFinite(x))) return 'features hold a non-finite value';
+  return undefined;
+}
+
+export function createModelMonitor(config: ModelMonitorConfig): { topology: Topology<InferenceEvent>; probe: ModelMonitorProbe } {
+  const probe = new ModelMonitorProbe();
+  const random = SeededRandom.fromSeed(config.seed);
+  const lookup = registryLookup(config.registryUrl);
+  const stratumOf = (value: ScoredEvent): string => `${value.event.model_id}|${value.event.segment}`;
+  const strategies: Record<'uniform' | 'stratified' | 'adaptive', SamplingStrategy<ScoredEvent>> = {
+    uniform: { kind: 'uniform-reservoir' },
+    stratified: { kind: 'stratified', stratumOf, allocation: 'congressional', maxStrata: 512 },
+    // One reservoir over all keys: a high preliminary score anywhere outranks normal traffic everywhere.
+    adaptive: { kind: 'adaptive', scoreOf: (value) => samplingWeight(value.preliminaryScore) },
+  };
+  // A finding has passed its detector's own threshold; the registry may raise it per model and field.
+  const ownThreshold = new Map(config.detectors.map((name) => [name, createDetector(name).threshold]));
+  const thresholdOf = (thresholds: Readonly<Record<string, number>> | undefined, field: string, detector: string): number =>
+    Math.max(ownThreshold.get(detector) ?? 0, thresholds?.[field] ?? 0);
+  // Per model: the registry's thresholds and owner, for mentions (bounded).
+  const metadataByModel = new LRUCache<string, { owner?: string; thresholds?: Readonly<Record<string, number>> }>({ max: 100_000 });
+  // Per sampled event: when it entered this process and its event time, for time-to-mention (bounded).
+  const arrivals = new LRUCache<string, { arrivedAtMs: number; ts: number }>({ max: 200_000 });
+
+  const sample = (): OperatorFunction<Envelope<ScoredEvent>, Envelope<Sampled<ScoredEvent>>> => {
+    if (config.sampling !== 'bandit') {
+      return adaptiveSample<ScoredEvent>({
+        strategy: strategies[config.sampling],
+        budget: { fraction: config.sampleFraction },
+        windowMs: config.epochMs,
+        maxHeldRecords: 200_000,
+        label: config.sampling,
+        random,
+      });
+    }
+    const feedback = new Subject<ArmFeedback>();
+    feedbackSink = feedback;
+    const arms: BanditArm<ScoredEvent>[] = (['uniform', 'stratified', 'adaptive'] as const).map((name) => ({ name, strategy: strategies[name] }));
+    return banditBudget<ScoredEvent>({
+      arms,
+      budget: { fraction: config.sampleFraction },
+      epochMs: config.epochMs,
+      feedback,
+      policy: config.banditPolicy,
+      maxHeldRecords: 200_000,
+      random,
+      onAllocation: (allocation) => {
+        probe.allocations.push(allocation);
+        if (probe.allocations.length > 10_000) probe.allocations.shift();
+      },
+    });
+  };
+  let feedbackSink: Subject<ArmFeedback> | undefined;
+  let hold: EventTimeHold | undefined;
+
+  const topology = defineTopology<InferenceEvent>({
+    name: 'model-monitor',
+    description: 'Samples (bandit over uniform, stratified, adaptive), enriches from the model registry, partitions by model, detects per model × segment × field, deduplicates into Mentions, and copies the borderline ones to the review lane.',
+    input: { topic: 'inference-events', contract: InferenceEventContract, eventTime: (event) => event.ts },
+    outputs: {
+      mentions: { topic: 'mentions', contract: MentionContract },
+      review: { topic: 'mentions.review', contract: MentionContract },
+    },
+    steps: (input) =>
+      input
+        .step(
+          'validate',
+          withContext((context) =>
+            mergeMap((envelope: Envelope<InferenceEvent>) => {
+              const reason = invalidReason(envelope.value);
+              if (reason !== undefined) {
+                context.deadLetter(envelope, new TypeError(`cannot monitor event ${envelope.value.event_id}: ${reason}`));
+                return [];
+              }
+              probe.validated++;
+              return [envelope];
+            }),
+          ),
+        )
+        .step(
+          'preliminary-score',
+          withContext(() => {
+            const scorer = new PreliminaryScorer(config.fields);
+            return map((envelope: Envelope<InferenceEvent>) => withValue(envelope, { event: envelope.value, preliminaryScore: scorer.score(envelope.value) }));
+          }),
+        )
+        .step('sample', withContext(() => sample()))
+        // Enrichment and lanes reorder records across keys: hold the watermark back for what is still
+        // between here and dedup, so that no window closes before its records arrive.
+        .step('hold-watermark', withContext(() => {
+          hold = new EventTimeHold();
+          const current = hold;
+          return map((envelope: Envelope<Sampled<ScoredEvent>>) => current.enter(envelope));
+        }))
+        .step(
+          'enrich-model',
+          withContext((context) =>
+            enrich<Sampled<ScoredEvent>, ModelMetadata>({
+              keyOf: (sampled) => sampled.record.event.model_id,
+              lookup,
+              step: context.stepName,
+              mode: config.enrichMode,
+              concurrency: config.enrichConcurrency,
+              maxCacheEntries: config.enrichCacheEntries,
+              ttlMs: config.enrichTtlMs,
+              timeoutMs: config.enrichTimeoutMs,
+              onFailure: 'flag',
+              counters: probe.enrich,
+              random: random.jumped(),
+            }),
+          ),
+        )
+        .step(
+          'partition-by-model',
+          keyedPartition<Enriched<Sampled<ScoredEvent>, ModelMetadata>, MonitoredEvent>({
+            lanes: config.lanes,
+            routing: config.routing,
+            stealing: config.stealing,
+            keyOf: (envelope) => envelope.value.record.record.event.model_id,
+            probe: probe.partition,
+            work: (envelope) => {
+              const { record: sampled, enrichment, status } = envelope.value;
+              const event = sampled.record.event;
+              probe.sampled++;
+              probe.sampledByArm.set(sampled.strategy, (probe.sampledByArm.get(sampled.strategy) ?? 0) + 1);
+              if (enrichment !== undefined) metadataByModel.set(event.model_id, { owner: enrichment.owner, thresholds: enrichment.thresholds });
+              arrivals.set(event.event_id, { arrivedAtMs: Date.now(), ts: event.ts });
+              const monitored: MonitoredEvent = {
+                ...event,
+                monitor: { arm: sampled.strategy, inclusionWeight: sampled.inclusionWeight, owner: enrichment?.owner, thresholds: enrichment?.thresholds, enrichment: status },
+              };
+              return withValue(envelope, monitored);
+            },
+          }),
+        )
+        .step(
+          'detect',
+          withContext((context) =>
+            parallelDetect<MonitoredEvent>({
+              detectors: config.detectors.map((name) => perKeyDetector<MonitoredEvent>({ detector: name, fields: config.fields })),
+              concurrency: config.detectConcurrency,
+              onFailure: 'dead-letter',
+              deadLetter: (failure) => context.deadLetter(failure.envelope, failure.error),
+              step: context.stepName,
+              counters: probe.detect,
+            }),
+          ),
+        )
+        .step(
+          'apply-thresholds',
+          mapRecords((detection: Detection<MonitoredEvent>) => {
+            const { monitor } = detection.event;
+            const findings = detection.findings.filter((finding) => finding.score >= thresholdOf(monitor.thresholds, finding.field, finding.detector));
+            const found = findings.some((finding) => !finding.shadow);
+            if (found) probe.findingsByArm.set(monitor.arm, (probe.findingsByArm.get(monitor.arm) ?? 0) + 1);
+            feedbackSink?.next({ arm: monitor.arm, mentions: found ? 1 : 0, cost: 1 });
+            return findings.length === detection.findings.length ? detection : { ...detection, findings };
+          }),
+        )
+        .step('release-watermark', withContext(() => {
+          const current = hold;
+          return map((envelope: Envelope<Detection<MonitoredEvent>>) => current?.leave(envelope) ?? envelope);
+        }))
+        .step('dedup', windowedDedup<MonitoredEvent>({ mode: config.dedupMode, window: { kind: 'tumbling', sizeMs: config.dedupWindowMs } }, probe.dedup))
+        // One outlying event is what heavy-tailed traffic does all the time; an incident repeats.
+        .step('min-evidence', filterRecords((mention: Mention) => mention.event_count >= config.minEvents))
+        .step(
+          'annotate',
+          mapRecords((mention: Mention): Mention => {
+            const metadata = metadataByModel.get(mention.model_id);
+            const first = mention.evidence_event_ids.map((id) => arrivals.get(id)).find((a) => a !== undefined);
+            const attributes: Record<string, string> = { ...mention.attributes, threshold: String(thresholdOf(metadata?.thresholds, mention.field, mention.detector)) };
+            if (metadata?.owner !== undefined) attributes['owner'] = metadata.owner;
+            if (first !== undefined) {
+              attributes['first_evidence_arrived_at'] = String(first.arrivedAtMs);
+              attributes['first_evidence_ts'] = String(first.ts);
+            }
+            probe.mentions++;
+            return { ...mention, attributes };
+          }),
+        )
+        .step(
+          'review-lane',
+          reviewLane({
+            share: config.reviewShare,
+            batchMs: config.reviewBatchMs,
+            thresholdOf: (mention) => Number(mention.attributes['threshold'] ?? ownThreshold.get(mention.detector) ?? 1),
+            mainOutput: 'mentions',
+            reviewOutput: 'review',
+            onBatch: (_, reviewed) => (probe.reviewed += reviewed),
+          }),
+        ),
+  });
+  return { topology, probe };
+}
