@@ -29,6 +29,7 @@ import {
   type SamplingStrategy,
 } from './sampling/strategy.js';
 import type { Sampled } from './sampling/sampled.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
 
 export type { Sampled, SampleBudget, SamplingStrategy };
 
@@ -56,6 +57,11 @@ export interface AdaptiveSampleOptions<T> {
   readonly random?: SeededRandom;
   /** Written to `Sampled.strategy`. Default the strategy kind ('adaptive', …). Bandit arms use their names. */
   readonly label?: string;
+  /**
+   * Snapshot/restore of the state that outlives the records in flight: the position of the seeded
+   * random generator. Restore before the first record. Default: none.
+   */
+  readonly state?: OperatorStateHandle;
 }
 
 /**
@@ -80,6 +86,13 @@ export interface AdaptiveSampleOptions<T> {
  * (`scoreOf`, `stratumOf`, …) throws, the error is passed on at once and held records are neither
  * emitted nor settled: their offsets stay uncommitted, so they are replayed after the restart.
  *
+ * Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator: 'adaptiveSample', version: 1,
+ * random }` — the random generator's position, so a restored subscription draws what the original
+ * would have drawn next. Records held in open windows (and `uniform-rate`'s per-window counts) are not
+ * in it: held records are uncommitted and are read again after a restart, and counting them again
+ * rebuilds the window. Taken at a window boundary, a snapshot restored into a new subscription
+ * continues exactly as the original would have.
+ *
  * @example
  * ```ts
  * const sampled = from(envelopes).pipe(
@@ -102,6 +115,7 @@ export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFu
   const maxOpenWindows = checkIntegerOption(options.maxOpenWindows ?? 4, 'maxOpenWindows', 1, 1000);
   assertLateRecordPolicy(options.lateRecords, 'adaptiveSample: lateRecords');
   assertSeededRandom(options.random, 'adaptiveSample: random');
+  assertStateHandle(options.state, 'adaptiveSample: state');
   const label = options.label ?? strategy.kind;
   if (typeof label !== 'string' || label === '') throw new TypeError('adaptiveSample: label must be a non-empty string');
   if (strategy.kind === 'uniform-rate' && !('fraction' in budget)) {
@@ -121,7 +135,8 @@ export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFu
 
   return (source) =>
     new Observable<Envelope<Sampled<T>>>((subscriber) => {
-      const random = baseRandom.clone();
+      let random = baseRandom.clone();
+      let recordsSeen = 0;
       const watermark = new OperatorWatermark();
       // Reservoir strategies: window start → sampler. uniform-rate: window start → records chosen.
       const windows = new Map<number, WindowSampler<Envelope<T>>>();
@@ -210,8 +225,23 @@ export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFu
         if (released !== undefined) dropRecord(released);
       };
 
+      options.state?.attach(
+        'adaptiveSample',
+        () => ({ operator: 'adaptiveSample', version: 1, random: random.snapshot() }),
+        (snapshot) => {
+          assertSnapshotVersion(snapshot, 'adaptiveSample', 1);
+          if (recordsSeen > 0) throw new Error('adaptiveSample: restore() must come before the first record');
+          const state = snapshot['random'];
+          if (!Array.isArray(state) || !state.every((n) => typeof n === 'number')) {
+            throw new TypeError('adaptiveSample: restore() needs { random: number[] }');
+          }
+          random = SeededRandom.fromState(state as number[]);
+        },
+      );
+
       const subscription = source.subscribe({
         next: (envelope) => {
+          recordsSeen++;
           try {
             if (strategy.kind === 'uniform-rate') sampleAtRate(envelope);
             else offer(envelope);

@@ -21,10 +21,11 @@ import {
   type LateRecordPolicy,
 } from './event-time/index.js';
 import { assertSeededRandom, SeededRandom } from './random.js';
-import { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy } from './bandit/budget-bandit.js';
+import { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy, type BudgetBanditSnapshot } from './bandit/budget-bandit.js';
 import { WindowSampler } from './sampling/window-sampler.js';
 import { capacityPerGroup, resolveStrategy, type ResolvedStrategy, type SamplingStrategy } from './sampling/strategy.js';
 import type { Sampled } from './sampling/sampled.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
 
 export type { Sampled };
 
@@ -77,6 +78,11 @@ export interface BanditBudgetOptions<T> {
   readonly lateRecords?: LateRecordPolicy<T>;
   /** Seeded randomness; each subscription draws from its own clone. Default `SeededRandom.fromSeed(0)`. */
   readonly random?: SeededRandom;
+  /**
+   * Snapshot/restore of the bandit's learning (discounted per-arm statistics, epochs) and the random
+   * generator's position. Restore before the first record. Default: none.
+   */
+  readonly state?: OperatorStateHandle;
 }
 
 interface OpenEpoch<T> {
@@ -108,6 +114,12 @@ interface OpenEpoch<T> {
  * `lateRecords`); records are delayed by up to an epoch and emitted in arrival order per arm. On an
  * error (source, feedback, or a throwing strategy callback) the error passes on at once and held
  * records stay unsettled, to be replayed.
+ *
+ * Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator: 'banditBudget', version: 1,
+ * bandit, random }` — `bandit` is {@link BudgetBanditSnapshot} (what the bandit has learnt, the part
+ * worth keeping across restarts), `random` the generator's position. Records held in open epochs are
+ * not in it: they are uncommitted and are read again after a restart. Taken at an epoch boundary, a
+ * restored subscription continues exactly as the original would have.
  *
  * @example
  * ```ts
@@ -169,6 +181,7 @@ export function banditBudget<T>(options: BanditBudgetOptions<T>): OperatorFuncti
   }
   assertLateRecordPolicy(options.lateRecords, 'banditBudget: lateRecords');
   assertSeededRandom(options.random, 'banditBudget: random');
+  assertStateHandle(options.state, 'banditBudget: state');
   const heldPerArm = Math.max(1, Math.floor(maxHeldRecords / arms.length));
   const samplerConfigs = strategies.map((s) => ({
     keyScheme: s.keyScheme,
@@ -184,7 +197,8 @@ export function banditBudget<T>(options: BanditBudgetOptions<T>): OperatorFuncti
 
   return (source) =>
     new Observable<Envelope<Sampled<T>>>((subscriber) => {
-      const random = baseRandom.clone();
+      let random = baseRandom.clone();
+      let recordsSeen = 0;
       const bandit = new BudgetBandit({ arms: names, policy: options.policy, discount: options.discount, floorShare: options.floorShare });
       const watermark = new OperatorWatermark();
       const epochs = new Map<number, OpenEpoch<T>>();
@@ -280,6 +294,22 @@ export function banditBudget<T>(options: BanditBudgetOptions<T>): OperatorFuncti
         });
       };
 
+      options.state?.attach(
+        'banditBudget',
+        () => ({ operator: 'banditBudget', version: 1, bandit: bandit.snapshot(), random: random.snapshot() }),
+        (snapshot) => {
+          assertSnapshotVersion(snapshot, 'banditBudget', 1);
+          if (recordsSeen > 0) throw new Error('banditBudget: restore() must come before the first record');
+          const state = snapshot['random'];
+          const learnt = snapshot['bandit'] as BudgetBanditSnapshot | undefined;
+          if (!Array.isArray(state) || !state.every((n) => typeof n === 'number') || !Array.isArray(learnt?.arms)) {
+            throw new TypeError('banditBudget: restore() needs { bandit: { arms, epochs }, random: number[] }');
+          }
+          bandit.restore(learnt);
+          random = SeededRandom.fromState(state as number[]);
+        },
+      );
+
       const feedbackSubscription = options.feedback.subscribe({
         next: (feedback) => {
           bandit.recordFeedback(feedback?.arm, feedback?.mentions, feedback?.cost);
@@ -288,6 +318,7 @@ export function banditBudget<T>(options: BanditBudgetOptions<T>): OperatorFuncti
       });
       const subscription = source.subscribe({
         next: (envelope) => {
+          recordsSeen++;
           try {
             offer(envelope);
             if (watermark.advance(envelope.watermarkMs)) closeCompleteEpochs();

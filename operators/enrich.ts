@@ -22,8 +22,13 @@
  * order, one batch at a time — cache hits and fast keys wait behind the slowest key of their batch.
  *
  * State: stateful per key (the cache, bounded by `maxCacheEntries`; the calls under way, bounded by
- * `concurrency`) and per record held (bounded by `maxPendingRecords`). The cache is rebuilt after a
- * restart, so it is not snapshotted.
+ * `concurrency`) and per record held (bounded by `maxPendingRecords`).
+ *
+ * Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator: 'enrich', version: 1, entries }`
+ * — the cache, least recently used first, each entry `{ key, value | notFound, fetchedAtMs }` (the
+ * lookup's answers must be JSON-serialisable). Restored entries keep their fetch times, so freshness
+ * is judged as before the restart; a restore can come at any time and adds to the cache. Lookups
+ * under way and records held are not in it: those records are uncommitted and read again.
  *
  * Delivery: every input leaves exactly once — enriched, flagged, or handed to `deadLetter` (which then
  * owns its settlement). Unordered by default; `ordered: true` keeps input order. Records held count
@@ -43,12 +48,13 @@
 import { asyncScheduler, forkJoin, from, isObservable, map, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { withValue, type Envelope } from '../runtime/envelope.js';
 import { EnrichCounters } from './enrichment/counters.js';
-import { EnrichmentCache, NOT_FOUND } from './enrichment/enrichment-cache.js';
+import { EnrichmentCache, NOT_FOUND, type CacheEntrySnapshot } from './enrichment/enrichment-cache.js';
 import { runWithRetries, type AttemptOutcome, type AttemptPolicy } from './enrichment/attempts.js';
 import { ReorderBuffer } from './enrichment/reorder-buffer.js';
 import { isRetriableByDefault } from './enrichment/retry.js';
 import { checkFunction, checkInteger, checkOneOf } from './partitioning/option-checks.js';
 import { assertSeededRandom, SeededRandom } from './random.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
 
 export { EnrichCounters } from './enrichment/counters.js';
 export { LookupTimeoutError } from './enrichment/retry.js';
@@ -137,6 +143,8 @@ export interface EnrichOptions<T, E> {
   readonly scheduler?: SchedulerLike;
   /** Retry jitter. Default SeededRandom.fromSeed(0); each subscription draws from a clone. */
   readonly random?: SeededRandom;
+  /** Snapshot/restore of the cache as plain data (see "Snapshot" above). Default: none. */
+  readonly state?: OperatorStateHandle;
 }
 
 const op = 'enrich';
@@ -189,6 +197,7 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
   const batchSize = checkInteger(op, 'batchSize', options.batchSize ?? 100, 1, 1e5);
   const batchWindowMs = checkInteger(op, 'batchWindowMs', options.batchWindowMs ?? 50, 0, 1e7);
   assertSeededRandom(options.random, `${op}: option 'random'`);
+  assertStateHandle(options.state, `${op}: option 'state'`);
   const step = options.step ?? op;
   const ordered = options.ordered ?? false;
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -212,6 +221,16 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
       const counters = options.counters ?? new EnrichCounters();
       const random = baseRandom.clone();
       const cache = new EnrichmentCache<E>(cacheOptions);
+      options.state?.attach(
+        op,
+        () => ({ operator: op, version: 1, entries: cache.dump() }),
+        (snapshot) => {
+          assertSnapshotVersion(snapshot, op, 1);
+          const entries = snapshot['entries'];
+          if (!Array.isArray(entries)) throw new TypeError(`${op}: restore() needs { entries: [...] }`);
+          cache.load(entries as CacheEntrySnapshot<E>[]);
+        },
+      );
       const reorder = new ReorderBuffer<Envelope<Enriched<T, E>> | null>();
       const flights = new Map<string, Flight<T>>();
       const cancels = new Set<() => void>();

@@ -110,3 +110,4 @@ export {
   OperatorWatermark,
 } from './event-time/index.js';
 export { SeededRandom } from './random.js';
+export { OperatorStateHandle, type OperatorSnapshot } from './state.js';

@@ -18,6 +18,12 @@
  * `maxQueuedPerLane` per lane. Nothing survives a restart but counters: queued records are still
  * unsettled, so they are re-read from Kafka.
  *
+ * Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator: 'keyedPartition', version: 1,
+ * ring, lanes, hotKeys }` — the ring's configuration (lane count, routing, virtual nodes: the ring
+ * itself is rebuilt from it, and a restore into a different configuration is refused), each lane's
+ * load counters (records, busy time, steals) and the hot-key counters. Queued and in-flight records
+ * are not in it: they are uncommitted and read again. A restore can come at any time.
+ *
  * Delivery: every input is passed to `work` exactly once and every work result is emitted; per-key
  * order is kept, order across keys is not. `work` owns the settlement of the envelope it is given
  * (it returns it, changed or not). A `work` that throws or rejects is a fault: the stream errors.
@@ -32,8 +38,9 @@
  */
 import { asyncScheduler, isObservable, Observable, take, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Envelope } from '../runtime/envelope.js';
-import { HotKeyTracker, type HotKey } from './partitioning/hot-keys.js';
-import { LaneTable, type LaneStats } from './partitioning/lane-table.js';
+import { HotKeyTracker, type HotKey, type HotKeyTrackerSnapshot } from './partitioning/hot-keys.js';
+import { LaneTable, type LaneCounters, type LaneStats } from './partitioning/lane-table.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
 import { checkFunction, checkInteger, checkNumber, checkOneOf } from './partitioning/option-checks.js';
 
 export type LaneWork<T, U> = (
@@ -70,6 +77,8 @@ export interface KeyedPartitionOptions<T, U> {
   readonly hotKeyCount?: number;
   /** Clock for busy time. Default asyncScheduler. */
   readonly scheduler?: SchedulerLike;
+  /** Snapshot/restore of lane load counters and hot keys (see "Snapshot" above). Default: none. */
+  readonly state?: OperatorStateHandle;
 }
 
 /** Reads per-lane load and hot keys of the subscription it was passed to (the latest one). */
@@ -115,6 +124,7 @@ export function keyedPartition<T, U>(options: KeyedPartitionOptions<T, U>): Oper
   const pauseAt = checkInteger(op, 'pauseAtQueuedPerLane', options.pauseAtQueuedPerLane ?? 1000, 1, 1e6);
   const maxQueued = checkInteger(op, 'maxQueuedPerLane', options.maxQueuedPerLane ?? 10_000, pauseAt, 1e7);
   const hotKeyCount = checkInteger(op, 'hotKeyCount', options.hotKeyCount ?? 10, 0, 1000);
+  assertStateHandle(options.state, `${op}: option 'state'`);
   const keyOf = options.keyOf ?? ((e: Envelope<T>) => e.key ?? '');
   const scheduler = options.scheduler ?? asyncScheduler;
   const { work, onPressure, probe } = options;
@@ -124,6 +134,20 @@ export function keyedPartition<T, U>(options: KeyedPartitionOptions<T, U>): Oper
       const table = new LaneTable<Envelope<T>>({ laneCount, routing, virtualNodesPerLane, boundedLoadEpsilon: epsilon, stealing, minStealQueued });
       const hot = new HotKeyTracker(Math.max(4 * hotKeyCount, 16));
       probe?.attach(() => table.stats(), () => hot.top(hotKeyCount));
+      const ring = { lanes: laneCount, routing, virtualNodesPerLane, boundedLoadEpsilon: epsilon };
+      options.state?.attach(
+        op,
+        () => ({ operator: op, version: 1, ring, lanes: table.snapshotCounters(), hotKeys: hot.snapshot() }),
+        (snapshot) => {
+          assertSnapshotVersion(snapshot, op, 1);
+          const saved = snapshot['ring'] as typeof ring | undefined;
+          if (JSON.stringify(saved) !== JSON.stringify(ring)) {
+            throw new RangeError(`${op}: the snapshot's ring ${JSON.stringify(saved)} differs from this operator's ${JSON.stringify(ring)}`);
+          }
+          table.restoreCounters(snapshot['lanes'] as LaneCounters[]);
+          hot.restore(snapshot['hotKeys'] as HotKeyTrackerSnapshot);
+        },
+      );
       const inner = new Set<Subscription>();
       let sourceDone = false;
       let inFlight = 0;

@@ -16,7 +16,9 @@
  * the live detectors (differential testing) before anyone promotes it.
  *
  * State: stateless itself; the detectors hold per-key state (bounded by their `maxKeys`) and expose
- * snapshot/restore.
+ * snapshot/restore. Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator:
+ * 'parallelDetect', version: 1, detectors: [name, state][] }` — every detector's own snapshot, by name;
+ * a restore hands each detector its state (names not configured here are ignored).
  *
  * Delivery: every input leaves exactly once — with its findings; dropped as clean when
  * `dropClean: true` and nothing was found; flagged with `error` (the default) or handed to
@@ -32,8 +34,9 @@
  */
 import { asyncScheduler, defer, filter, from, map, mergeMap, Observable, of, race, timer, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { dropRecord, withValue, type Envelope } from '../runtime/envelope.js';
-import type { Finding, RecordDetector } from './detectors/types.js';
+import type { DetectorState, Finding, RecordDetector } from './detectors/types.js';
 import { checkFunction, checkInteger, checkOneOf } from './partitioning/option-checks.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
 
 export type { Finding, RecordDetector } from './detectors/types.js';
 
@@ -91,6 +94,8 @@ export interface ParallelDetectOptions<T> {
   readonly counters?: DetectCounters;
   /** Clock for timeouts. Default asyncScheduler. */
   readonly scheduler?: SchedulerLike;
+  /** Snapshot/restore of every detector's state, by name. Default: none. */
+  readonly state?: OperatorStateHandle;
 }
 
 const op = 'parallelDetect';
@@ -132,6 +137,18 @@ export function parallelDetect<T>(options: ParallelDetectOptions<T>): OperatorFu
   const scheduler = options.scheduler ?? asyncScheduler;
   const step = options.step ?? op;
   const dropClean = options.dropClean ?? false;
+  assertStateHandle(options.state, `${op}: option 'state'`);
+  const attachState = (): void =>
+    options.state?.attach(
+      op,
+      () => ({ operator: op, version: 1, detectors: detectors.map((d) => [d.name, d.snapshot()]) }),
+      (snapshot) => {
+        assertSnapshotVersion(snapshot, op, 1);
+        const saved = snapshot['detectors'];
+        if (!Array.isArray(saved)) throw new TypeError(`${op}: restore() needs { detectors: [name, state][] }`);
+        for (const entry of saved as [string, DetectorState][]) detectors.find((d) => d.name === entry[0])?.restore(entry[1]);
+      },
+    );
   const { deadLetter, onPressure } = options;
 
   /** Calls every detector now (arrival order); waits for the asynchronous ones, bounded by the timeout. */
@@ -163,6 +180,7 @@ export function parallelDetect<T>(options: ParallelDetectOptions<T>): OperatorFu
 
   return (source) =>
     defer(() => {
+      attachState();
       const counters = options.counters ?? new DetectCounters();
       let held = 0;
       let paused = false;

@@ -22,6 +22,15 @@
  * window. In-flight mentions are not snapshotted: their records are unsettled, so a restart re-reads
  * them from Kafka and rebuilds them.
  *
+ * Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator: 'windowedDedup', version: 1,
+ * counters }` — the step's {@link DedupCounters}, and deliberately nothing else. Open mentions
+ * (their per-cluster counts, distinct-id sets and evidence) are built only from records whose offsets
+ * are still uncommitted: restoring them and then re-reading those records would count every event
+ * twice. Nor is the watermark kept: records re-read after a restart include members of mentions that
+ * were emitted but not yet acknowledged, and a restored watermark would turn them late and lose
+ * those mentions. Mention ids are built from the window, the cluster and the first evidence id, so a
+ * mention rebuilt after a restart has the id it had before (downstream can deduplicate on it).
+ *
  * Delivery: a record without findings is dropped (settled 'dropped'); a record late for every window
  * goes to `lateRecords` (default 'drop'); a record in k (window, cluster) pairs is split into k parts,
  * each merged into its mention, so the input settles when all its mentions have. Mentions are emitted
@@ -40,6 +49,7 @@ import { assertLateRecordPolicy, OperatorWatermark, routeLateRecord, type LateRe
 import { MentionTable, type DedupWindow, type MentionSourceEvent, type OpenMention } from './dedup/mention-table.js';
 import type { Detection } from './parallel-detect.js';
 import { checkInteger, checkNumber, checkOneOf } from './partitioning/option-checks.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
 
 export type { DedupWindow } from './dedup/mention-table.js';
 
@@ -68,6 +78,8 @@ export interface WindowedDedupOptions<T extends MentionSourceEvent> {
   readonly lateRecords?: LateRecordPolicy<Detection<T>>;
   /** Clock for `emitted_at`. Default asyncScheduler. */
   readonly scheduler?: SchedulerLike;
+  /** Snapshot/restore of the counters (see "Snapshot" above: open mentions are rebuilt by replay). Default: none. */
+  readonly state?: OperatorStateHandle;
 }
 
 /** Counters of one windowedDedup step. */
@@ -111,10 +123,24 @@ export function windowedDedup<T extends MentionSourceEvent>(
   assertLateRecordPolicy(options.lateRecords, `${op}: option 'lateRecords'`);
   const includeShadow = options.includeShadow ?? true;
   const scheduler = options.scheduler ?? asyncScheduler;
+  assertStateHandle(options.state, `${op}: option 'state'`);
 
   return (source) =>
     new Observable<Envelope<Mention>>((subscriber) => {
       const table = new MentionTable<Member>({ mode, window, maxEvidenceIds, distinct });
+      options.state?.attach(
+        op,
+        () => ({ operator: op, version: 1, counters: { ...counters } }),
+        (snapshot) => {
+          assertSnapshotVersion(snapshot, op, 1);
+          const saved = snapshot['counters'] as Partial<Record<keyof DedupCounters, unknown>> | undefined;
+          for (const name of ['records', 'recordsWithoutFindings', 'lateRecords', 'mentions', 'earlyMentions'] as const) {
+            const value = saved?.[name];
+            if (typeof value !== 'number') throw new TypeError(`${op}: restore() needs { counters: { ${name}: number, … } }`);
+            counters[name] = value;
+          }
+        },
+      );
       const watermark = new OperatorWatermark();
 
       const emit = (open: OpenMention<Member>, early: boolean): void => {

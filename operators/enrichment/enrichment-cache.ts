@@ -23,6 +23,15 @@ export interface EnrichmentCacheOptions {
   readonly negativeTtlMs: number;
 }
 
+/** One cache entry as plain data (the lookup's answers must be JSON-serialisable to be snapshotted). */
+export interface CacheEntrySnapshot<E> {
+  readonly key: string;
+  readonly value?: E;
+  readonly notFound?: true;
+  /** Scheduler time of the fetch, epoch ms: freshness is judged against it after a restore. */
+  readonly fetchedAtMs: number;
+}
+
 interface Entry<E> {
   readonly value: E | typeof NOT_FOUND;
   readonly fetchedAtMs: number;
@@ -54,6 +63,30 @@ export class EnrichmentCache<E> {
     }
     this.#lru.delete(key);
     return { state: 'absent' };
+  }
+
+  /**
+   * Every entry as plain data, least recently used first (so {@link load} in this order rebuilds the
+   * same recency); a "not found" entry has `notFound: true` and no value. Does not touch recency.
+   */
+  dump(): CacheEntrySnapshot<E>[] {
+    const out: CacheEntrySnapshot<E>[] = [];
+    for (const key of this.#lru.rkeys()) {
+      const entry = this.#lru.peek(key);
+      if (entry === undefined) continue;
+      out.push(entry.value === NOT_FOUND ? { key, notFound: true, fetchedAtMs: entry.fetchedAtMs } : { key, value: entry.value, fetchedAtMs: entry.fetchedAtMs });
+    }
+    return out;
+  }
+
+  /** Adds entries from {@link dump} (in its order), keeping their fetch times. */
+  load(entries: readonly CacheEntrySnapshot<E>[]): void {
+    for (const entry of entries) {
+      if (typeof entry?.key !== 'string' || typeof entry.fetchedAtMs !== 'number') {
+        throw new TypeError(`enrichment cache: load() needs { key, value | notFound, fetchedAtMs } entries, got ${JSON.stringify(entry)}`);
+      }
+      this.#lru.set(entry.key, { value: entry.notFound === true ? NOT_FOUND : (entry.value as E), fetchedAtMs: entry.fetchedAtMs });
+    }
   }
 
   write(key: string, value: E | typeof NOT_FOUND, nowMs: number): void {

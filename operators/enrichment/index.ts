@@ -1,4 +1,4 @@
-export { EnrichmentCache, NOT_FOUND, type CacheRead, type EnrichmentCacheOptions } from './enrichment-cache.js';
+export { EnrichmentCache, NOT_FOUND, type CacheRead, type CacheEntrySnapshot, type EnrichmentCacheOptions } from './enrichment-cache.js';
 export { LookupTimeoutError, isRetriableByDefault, fullJitterDelayMs } from './retry.js';
 export { ReorderBuffer } from './reorder-buffer.js';
 export { EnrichCounters } from './counters.js';

@@ -14,6 +14,12 @@ export interface HotKey {
   readonly share: number;
 }
 
+export interface HotKeyTrackerSnapshot {
+  readonly counts: readonly (readonly [key: string, count: number, error: number])[];
+  readonly total: number;
+  readonly sinceDecay: number;
+}
+
 export class HotKeyTracker {
   readonly #capacity: number;
   readonly #decayEveryRecords: number;
@@ -55,6 +61,22 @@ export class HotKeyTracker {
         v.error /= 2;
       }
     }
+  }
+
+  /** Plain serialisable state: every counter, the decayed total and the records since the last decay. */
+  snapshot(): HotKeyTrackerSnapshot {
+    return { counts: [...this.#counts].map(([key, v]) => [key, v.count, v.error]), total: this.#total, sinceDecay: this.#sinceDecay };
+  }
+
+  /** Replaces the state with a {@link snapshot}'s (at most `capacity` counters are kept). */
+  restore(snapshot: HotKeyTrackerSnapshot): void {
+    if (!Array.isArray(snapshot?.counts) || typeof snapshot.total !== 'number' || typeof snapshot.sinceDecay !== 'number') {
+      throw new TypeError('hot keys: restore() needs { counts: [key, count, error][], total, sinceDecay }');
+    }
+    this.#counts.clear();
+    for (const [key, count, error] of snapshot.counts.slice(0, this.#capacity)) this.#counts.set(key, { count, error });
+    this.#total = snapshot.total;
+    this.#sinceDecay = snapshot.sinceDecay;
   }
 
   /** The `k` keys with the highest recent counts, highest first. */

@@ -1,3 +1,3 @@
 export { hashKey, HashRing, staticLaneOf } from './hash-ring.js';
-export { LaneTable, type LaneTableOptions, type LaneStats } from './lane-table.js';
-export { HotKeyTracker, type HotKey } from './hot-keys.js';
+export { LaneTable, type LaneTableOptions, type LaneStats, type LaneCounters } from './lane-table.js';
+export { HotKeyTracker, type HotKey, type HotKeyTrackerSnapshot } from './hot-keys.js';

@@ -36,6 +36,14 @@ export interface LaneStats {
   readonly stolenOut: number;
 }
 
+/** A lane's load counters, as snapshotted. */
+export interface LaneCounters {
+  readonly records: number;
+  readonly busyMs: number;
+  readonly stolenIn: number;
+  readonly stolenOut: number;
+}
+
 interface Lane<R> {
   readonly queues: Map<string, R[]>;
   queued: number;
@@ -136,6 +144,25 @@ export class LaneTable<R> {
       this.#assignment.delete(key);
       lane.activeKeys--;
     }
+  }
+
+  /** The lanes' load counters (records, busy time, steals) as plain data; queues are not included. */
+  snapshotCounters(): LaneCounters[] {
+    return this.#lanes.map((l) => ({ records: l.records, busyMs: l.busyMs, stolenIn: l.stolenIn, stolenOut: l.stolenOut }));
+  }
+
+  /** Puts back load counters from {@link snapshotCounters}; the lane counts must match. */
+  restoreCounters(counters: readonly LaneCounters[]): void {
+    if (!Array.isArray(counters) || counters.length !== this.#lanes.length) {
+      throw new RangeError(`lane table: restoreCounters() needs ${this.#lanes.length} lanes' counters, got ${Array.isArray(counters) ? counters.length : String(counters)}`);
+    }
+    counters.forEach((c, i) => {
+      const lane = this.#lanes[i]!;
+      lane.records = c.records;
+      lane.busyMs = c.busyMs;
+      lane.stolenIn = c.stolenIn;
+      lane.stolenOut = c.stolenOut;
+    });
   }
 
   stats(): LaneStats[] {
