@@ -10,6 +10,7 @@ import { brokerCommand } from './broker-command.js';
 import { demoCommand } from './demo-command.js';
 import { nabCommand } from './nab-command.js';
 import { generateCommand } from './generate-command.js';
+import { evaluateCommand } from './evaluate-command.js';
 import { SETTINGS } from '../config.js';
 
 const program = new Command('signalpath')
@@ -95,6 +96,17 @@ program
   .option('--partitions <n>', 'partitions if the topic must be created', '4')
   .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
   .action(generateCommand);
+
+program
+  .command('evaluate')
+  .description('Score a mentions topic (read from its beginning to its end) against the ground truth of signalpath generate: recall, precision, false-positive rate, mention rate, delays.')
+  .option('--topic <name>', 'mentions topic', 'mentions')
+  .option('--truth <file>', 'ground-truth JSON-lines file from signalpath generate', 'reports/truth.jsonl')
+  .option('--since <epoch-ms>', 'only mentions emitted at or after this time (a topic shared by several runs)')
+  .option('--slack <ms>', 'a mention window may miss the incident by this much and still match', '60000')
+  .option('--json <file>', 'also write the scores as JSON')
+  .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+  .action(evaluateCommand);
 
 try {
   await program.parseAsync(process.argv);

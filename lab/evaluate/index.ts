@@ -1,0 +1,1 @@
+export { scoreMentions, formatScore, quantile, type MentionScore, type IncidentScore, type ScoreOptions } from './score-mentions.js';

@@ -1,0 +1,65 @@
+/**
+ * `signalpath evaluate`: reads a mentions topic from its beginning to its current end, scores the
+ * mentions against the ground truth that `signalpath generate --truth` wrote (lab/evaluate), and
+ * prints the KPIs (and writes them as JSON with `--json`).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MentionContract, type Mention } from '../../schemas/index.js';
+import { readGroundTruth } from '../../lab/generator/index.js';
+import { formatScore, scoreMentions, type MentionScore } from '../../lab/evaluate/index.js';
+import { ConfigError } from '../config.js';
+import { readAll } from '../kafka/topic-reader.js';
+import { createTopicSerde } from '../serde/index.js';
+import { connectBrokers } from './brokers.js';
+
+export interface EvaluateFlags {
+  topic: string;
+  truth: string;
+  brokers?: string;
+  since?: string;
+  slack: string;
+  json?: string;
+}
+
+/** Every mention on `topic` (beginning to end) emitted at or after `sinceMs`. */
+export async function readMentions(brokers: string, topic: string, sinceMs = 0): Promise<Mention[]> {
+  const serde = createTopicSerde({ contract: MentionContract, topic });
+  const mentions: Mention[] = [];
+  for (const message of await readAll(brokers, topic)) {
+    if (message.value === null) continue;
+    const headers: Record<string, Buffer> = {};
+    for (const header of message.headers ?? []) for (const [name, value] of Object.entries(header)) headers[name] = value as Buffer;
+    const mention = serde.decode(message.value, headers);
+    if (mention.emitted_at >= sinceMs) mentions.push(mention);
+  }
+  return mentions;
+}
+
+export async function evaluateTopic(options: { brokers: string; topic: string; truthFile: string; sinceMs?: number; slackMs?: number }): Promise<MentionScore> {
+  const truth = await readGroundTruth(options.truthFile);
+  const mentions = await readMentions(options.brokers, options.topic, options.sinceMs);
+  return scoreMentions(mentions, truth, { slackMs: options.slackMs });
+}
+
+export async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
+  const slackMs = Number(flags.slack);
+  if (!Number.isInteger(slackMs) || slackMs < 0) throw new ConfigError(`--slack ${flags.slack}: expected a whole number of ms ≥ 0`);
+  const sinceMs = flags.since === undefined ? 0 : Number(flags.since);
+  if (!Number.isFinite(sinceMs)) throw new ConfigError(`--since ${flags.since}: expected epoch milliseconds`);
+  const log = (message: string): void => console.log(message);
+  const connection = await connectBrokers(flags.brokers, log);
+  try {
+    const score = await evaluateTopic({ brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, sinceMs, slackMs });
+    log(`evaluation of ${flags.topic} against ${flags.truth}`);
+    for (const line of formatScore(score)) log(line);
+    log('  spend per $1k and CPU/RSS: not measured yet (the runtime does not count them)');
+    if (flags.json !== undefined) {
+      await mkdir(path.dirname(path.resolve(flags.json)), { recursive: true });
+      await writeFile(flags.json, `${JSON.stringify(score, null, 2)}\n`);
+      log(`  written ${flags.json}`);
+    }
+  } finally {
+    await connection.close();
+  }
+}
