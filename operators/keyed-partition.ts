@@ -6,7 +6,10 @@
  * an idle lane steals a whole key's queue from the busiest lane, so a hot key does not leave one lane
  * overloaded beside idle ones. `routing: 'static'` with `stealing: false` is the efficiency-tuned
  * baseline (hash mod N) the lab compares against. Per-lane load (records, busy time) and the hot keys
- * (top-k by recent rate) are readable through a {@link PartitionProbe}.
+ * (top-k by recent rate) are readable through a {@link PartitionProbe}. With `workerPool`, a lane's
+ * work runs on piscina worker threads (CPU-bound detectors): each record's value is posted to the
+ * pool and comes back as the envelope's new value, one record per lane at a time, so per-key order
+ * is kept.
  *
  * ```
  * source:  --a1--b1--a2--c1--|        (letter = key; work takes 2 frames)
@@ -35,9 +38,15 @@
  * const out = from(envelopes).pipe(
  *   keyedPartition({ lanes: 4, work: (e) => withValue(e, e.value * 2), probe }),
  * );
+ * // CPU-bound work on worker threads (the module's default export maps a value to a value):
+ * const scored = from(envelopes).pipe(
+ *   keyedPartition({ lanes: 4, workerPool: { filename: new URL('./score-worker.mjs', import.meta.url).href } }),
+ * );
  */
 import { asyncScheduler, isObservable, Observable, take, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import type { Envelope } from '../runtime/envelope.js';
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { withValue, type Envelope } from '../runtime/envelope.js';
 import { HotKeyTracker, type HotKey, type HotKeyTrackerSnapshot } from './partitioning/hot-keys.js';
 import { LaneTable, type LaneCounters, type LaneStats } from './partitioning/lane-table.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
@@ -48,9 +57,32 @@ export type LaneWork<T, U> = (
   lane: number,
 ) => Envelope<U> | PromiseLike<Envelope<U>> | Observable<Envelope<U>>;
 
+/**
+ * Worker threads for CPU-bound lane work (piscina). The worker module's default export receives a
+ * record's value (structured-cloned) and returns, or resolves, the new value.
+ */
+export interface LaneWorkerPool {
+  /** The worker module: an absolute path or file: URL. A `.ts` worker needs `execArgv: ['--import', 'tsx']`. */
+  readonly filename: string;
+  /** Worker threads, [1, 1024]. Default min(lanes, available parallelism). */
+  readonly maxThreads?: number;
+  /** Node flags for the workers. Default: the parent's `process.execArgv`. */
+  readonly execArgv?: readonly string[];
+}
+
 export interface KeyedPartitionOptions<T, U> {
-  /** Work done on each record in its lane; returns the record (first value, if an Observable). Required. */
-  readonly work: LaneWork<T, U>;
+  /**
+   * Work done on each record in its lane; returns the record (first value, if an Observable).
+   * Required unless `workerPool` is given (then it must be absent).
+   */
+  readonly work?: LaneWork<T, U>;
+  /**
+   * Run each record's work on a piscina worker pool instead: the record's value is posted to the
+   * pool and the envelope goes on with the value the worker returns. Per-key order is kept (a lane
+   * posts one record at a time); at most `lanes` tasks run at once. A worker that throws errors the
+   * stream, like a `work` that throws. The pool lives as long as the subscription. Default: none.
+   */
+  readonly workerPool?: LaneWorkerPool;
   /** Number of lanes, [1, 1024]. Default 4. */
   readonly lanes?: number;
   /** The routing key of a record. Default: the envelope's key, '' when null. */
@@ -111,7 +143,14 @@ export class LaneOverflowError extends Error {
 const op = 'keyedPartition';
 
 export function keyedPartition<T, U>(options: KeyedPartitionOptions<T, U>): OperatorFunction<Envelope<T>, Envelope<U>> {
-  checkFunction(op, 'work', options.work, true);
+  const pool = options.workerPool;
+  if (pool !== undefined) {
+    if (options.work !== undefined) throw new TypeError(`${op}: give either option 'work' or option 'workerPool', not both`);
+    if (typeof pool !== 'object' || pool === null || typeof pool.filename !== 'string' || pool.filename === '') {
+      throw new TypeError(`${op}: option 'workerPool' must be { filename: string, maxThreads?, execArgv? }, got ${String(pool)}`);
+    }
+  }
+  checkFunction(op, 'work', options.work, pool === undefined);
   checkFunction(op, 'keyOf', options.keyOf, false);
   checkFunction(op, 'onPressure', options.onPressure, false);
   const laneCount = checkInteger(op, 'lanes', options.lanes ?? 4, 1, 1024);
@@ -127,10 +166,24 @@ export function keyedPartition<T, U>(options: KeyedPartitionOptions<T, U>): Oper
   assertStateHandle(options.state, `${op}: option 'state'`);
   const keyOf = options.keyOf ?? ((e: Envelope<T>) => e.key ?? '');
   const scheduler = options.scheduler ?? asyncScheduler;
-  const { work, onPressure, probe } = options;
+  const poolThreads =
+    pool === undefined ? 0 : checkInteger(op, 'workerPool.maxThreads', pool.maxThreads ?? Math.min(laneCount, availableParallelism()), 1, 1024);
+  const { onPressure, probe } = options;
 
   return (source) =>
     new Observable<Envelope<U>>((subscriber) => {
+      let piscina: Piscina | undefined;
+      const work: LaneWork<T, U> =
+        options.work ??
+        ((envelope) => {
+          piscina ??= new Piscina({
+            filename: pool!.filename,
+            minThreads: 0,
+            maxThreads: poolThreads,
+            ...(pool!.execArgv === undefined ? {} : { execArgv: [...pool!.execArgv] }),
+          });
+          return (piscina.run(envelope.value) as Promise<U>).then((value) => withValue(envelope, value));
+        });
       const table = new LaneTable<Envelope<T>>({ laneCount, routing, virtualNodesPerLane, boundedLoadEpsilon: epsilon, stealing, minStealQueued });
       const hot = new HotKeyTracker(Math.max(4 * hotKeyCount, 16));
       probe?.attach(() => table.stats(), () => hot.top(hotKeyCount));
@@ -275,6 +328,8 @@ export function keyedPartition<T, U>(options: KeyedPartitionOptions<T, U>): Oper
         sourceSubscription.unsubscribe();
         for (const sub of inner) sub.unsubscribe();
         inner.clear();
+        // Tasks still running finish in their threads; their results are ignored (subscriber closed).
+        void piscina?.destroy().catch(() => {});
       };
     });
 }
