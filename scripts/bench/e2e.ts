@@ -75,7 +75,7 @@ try {
   const brokers = broker.brokers;
   const input = 'bench.inference-events';
   await ensureTopics(brokers, [{ topic: input, partitions: 4 }, { topic: 'bench.java-producer', partitions: 4 }]);
-  let fedAt = performance.now();
+  const fedAt = performance.now();
   await writeTopic(generateInferenceEvents({ count: events, seed: 42 }).events, {
     brokers,
     topic: input,
