@@ -37,7 +37,7 @@ export async function produceCommand(topic: string, flags: { contract: string; f
         try {
           yield JSON.parse(text);
         } catch (error) {
-          throw new Error(`line ${line}: not JSON (${(error as Error).message})`);
+          throw new Error(`line ${line}: not JSON (${(error as Error).message})`, { cause: error });
         }
       }
     }
