@@ -41,7 +41,13 @@ export async function produceCommand(topic: string, flags: { contract: string; f
         }
       }
     }
-    const written = await writeTopic(values(), { brokers: connection.brokers, topic, contract });
+    let written: number;
+    try {
+      written = await writeTopic(values(), { brokers: connection.brokers, topic, contract });
+    } catch (error) {
+      // Values are encoded as they are read, so the line being read is the one that failed.
+      throw new Error(`line ${line}: ${(error as Error).message} (records before it were written)`, { cause: error });
+    }
     log(`wrote ${written} ${contract.folder} records to ${topic}`);
   } finally {
     await connection.close();
