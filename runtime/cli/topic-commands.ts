@@ -46,7 +46,7 @@ export async function produceCommand(topic: string, flags: { contract: string; f
       written = await writeTopic(values(), { brokers: connection.brokers, topic, contract });
     } catch (error) {
       // Values are encoded as they are read, so the line being read is the one that failed.
-      throw new Error(`line ${line}: ${(error as Error).message} (records before it were written)`, { cause: error });
+      throw new Error(`line ${line}: ${(error as Error).message}`, { cause: error });
     }
     log(`wrote ${written} ${contract.folder} records to ${topic}`);
   } finally {
