@@ -1,52 +1,51 @@
 /**
- * `signalpath demo` (what `npm start` runs): start a local broker unless KAFKA_BROKERS is set, create
- * the topics, feed a generated stream of InferenceEvents with injected incidents, run an example
- * topology until the input is idle, and print what it found.
+ * `signalpath demo` (what `npm start` runs): the whole loop on the local default — a broker (local
+ * unless KAFKA_BROKERS is set), the model registry, a generated stream with ground truth, the
+ * model-monitor topology until its input is idle, the evaluation, and the KPIs.
+ *
+ * Every run uses its own topics (`demo-<time>.…`), so runs never read each other's records.
  */
-import { InferenceEventContract, MentionContract, type Mention } from '../../schemas/index.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import path from 'node:path';
+import { startModelRegistry } from '../../lab/model-registry/index.js';
+import { formatScore, scoreMentions } from '../../lab/evaluate/index.js';
+import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
+import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 import { ConfigError, SETTINGS } from '../config.js';
-import { ensureTopics } from '../kafka/admin.js';
-import { readAll } from '../kafka/topic-reader.js';
-import { writeTopic } from '../kafka/topic-writer.js';
 import { runTopology } from '../runner.js';
-import { createTopicSerde } from '../serde/index.js';
-import { loadTopology } from '../topology-loader.js';
 import { connectBrokers } from './brokers.js';
+import { readMentions } from './evaluate-command.js';
+import { generateToTopic } from './generate-command.js';
 
-export async function demoCommand(flags: { events: string; seed: string; topology: string; brokers?: string }): Promise<void> {
+export async function demoCommand(flags: { events: string; seed: string; brokers?: string }): Promise<void> {
   const count = Number(flags.events);
   const seed = Number(flags.seed);
   if (!Number.isInteger(count) || count < 1) throw new ConfigError(`--events ${flags.events}: expected a whole number ≥ 1`);
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed ${flags.seed}: expected a whole number`);
   const log = (message: string): void => console.log(message);
-  const topology = await loadTopology(flags.topology);
+  const startedAt = Date.now();
+  const elapsed = (): string => `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
+  const registry = await startModelRegistry({ port: 0, seed });
+  log(`model registry at ${registry.url} (heavy-tailed latency, 1 % errors)`);
+  // The environment configures model-monitor as for `signalpath run`; the registry is this one.
+  const config = readModelMonitorConfig(process.env, { registryUrl: registry.url });
   const connection = await connectBrokers(flags.brokers, log);
   try {
-    const runStartedAt = Date.now();
-    const inputTopic = topology.input.topic;
-    await ensureTopics(connection.brokers, [{ topic: inputTopic, partitions: 4 }]);
+    const prefix = `demo-${startedAt}`;
+    const topics = { input: `${prefix}.inference-events`, mentions: `${prefix}.mentions`, review: `${prefix}.mentions.review`, dlq: `${prefix}.model-monitor.dlq` };
+    const truthFile = path.join('reports', `${prefix}.truth.jsonl`);
+    const truth = await generateToTopic({ count, seed, brokers: connection.brokers, topic: topics.input, truthFile, log });
 
-    const { events, incidents } = generateInferenceEvents({ count, seed });
-    log(`feeding ${count.toLocaleString('en')} InferenceEvents (seed ${seed}, ${incidents.length} injected incidents) to ${inputTopic}…`);
-    const fedAt = Date.now();
-    await writeTopic(events, {
-      brokers: connection.brokers,
-      topic: inputTopic,
-      contract: InferenceEventContract,
-      progressEvery: Math.max(10_000, Math.floor(count / 10)),
-      onProgress: (n) => log(`  fed ${n.toLocaleString('en')} (${Math.round((100 * n) / count)}%)`),
-    });
-    log(`  fed ${count.toLocaleString('en')} in ${((Date.now() - fedAt) / 1000).toFixed(1)} s`);
-
-    log(`running topology ${topology.name} until its input is idle…`);
+    const { topology, probe } = createModelMonitor(config);
+    log(`[${elapsed()}] running model-monitor (sampling ${config.sampling} at ${config.sampleFraction}, enrich ${config.enrichMode}, ${config.lanes} lanes ${config.routing}, detectors ${config.detectors.join('+')}, dedup ${config.dedupMode}) until its input is idle…`);
     const running = await runTopology(topology, {
       brokers: connection.brokers,
-      group: `signalpath.demo.${topology.name}.${runStartedAt}`,
-      topics: {},
+      group: `${prefix}.model-monitor`,
+      topics,
       untilIdleMs: 3_000,
-      maxUnsettled: SETTINGS.maxUnsettled.default,
-      partitionHighWater: SETTINGS.partitionHighWater.default,
+      // The samplers hold an epoch's records until the watermark — the slowest partition — closes it;
+      // room for a few epochs of every partition keeps a fast partition from starving the slow one.
+      maxUnsettled: 100_000,
+      partitionHighWater: 50_000,
       batchSize: SETTINGS.batchSize.default,
       commitIntervalMs: SETTINGS.commitIntervalMs.default,
       drainTimeoutMs: SETTINGS.drainTimeoutMs.default,
@@ -54,41 +53,36 @@ export async function demoCommand(flags: { events: string; seed: string; topolog
       partitionIdleTimeoutMs: SETTINGS.partitionIdleTimeoutMs.default,
       startFrom: 'earliest',
       partitions: 4,
-      log: (message) => log(`  ${message}`),
+      log: () => {},
     });
     const progress = setInterval(() => {
       const s = running.stats();
-      log(`  processed ${s.consumed.toLocaleString('en')} / ${count.toLocaleString('en')} · outputs ${s.delivered} · unsettled ${s.unsettled}`);
-    }, 1_000);
+      log(`  processed ${s.consumed.toLocaleString('en')} / ${count.toLocaleString('en')} (${Math.round((100 * s.consumed) / count)}%) · sampled ${probe.sampled.toLocaleString('en')} · mentions ${probe.mentions} · unsettled ${s.unsettled}`);
+    }, 2_000);
     const summary = await running.done;
     clearInterval(progress);
+    log(`[${elapsed()}] model-monitor ${summary.reason}${summary.error ? `: ${summary.error}` : ''}: ${summary.consumed.toLocaleString('en')} consumed in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${summary.deadLettered} dead letters, all settled and committed: ${summary.drained}`);
 
-    const mentionTopic = running.topics.mentions;
-    const mentions: Mention[] = [];
-    if (mentionTopic) {
-      const serde = createTopicSerde({ contract: MentionContract, topic: mentionTopic });
-      for (const message of await readAll(connection.brokers, mentionTopic)) {
-        if (message.value === null) continue;
-        const headers = Object.assign({}, ...(message.headers ?? [])) as Record<string, Buffer>;
-        const mention = serde.decode(message.value, headers);
-        if (mention.emitted_at >= runStartedAt) mentions.push(mention);
-      }
-    }
-    const detected = incidents.filter((incident) =>
-      mentions.some((m) => m.model_id === incident.model_id && m.segment === incident.segment && m.field === incident.field && m.window_end >= incident.start && m.window_start < incident.end),
-    );
-    const seconds = summary.elapsedMs / 1000;
+    if (summary.consumed < count) log(`  warning: the run stopped after ${summary.consumed.toLocaleString('en')} of ${count.toLocaleString('en')} events (idle): the scores below cover only those`);
+    const mentions = await readMentions(connection.brokers, topics.mentions);
+    const review = await readMentions(connection.brokers, topics.review);
+    const score = scoreMentions(mentions, truth);
+    const arms = [...probe.sampledByArm].map(([arm, n]) => `${arm} ${n} (${probe.findingsByArm.get(arm) ?? 0} with findings)`).join(', ');
+    const lanes = probe.partition.lanes().map((lane) => lane.records);
     log('');
-    log(`summary — topology ${summary.topology} (${summary.reason}${summary.error ? `: ${summary.error}` : ''})`);
-    log(`  events consumed        ${summary.consumed.toLocaleString('en')}`);
-    log(`  outputs produced       ${summary.produced.toLocaleString('en')} (mentions: ${mentions.length}, ${((mentions.length / Math.max(1, summary.consumed)) * 10_000).toFixed(1)} per 10k events)`);
-    log(`  dead letters           ${summary.deadLettered}`);
-    log(`  incidents with a mention  ${detected.length} of ${incidents.length}`);
-    log(`  run time               ${seconds.toFixed(1)} s (${Math.round(summary.consumed / Math.max(0.001, seconds)).toLocaleString('en')} events/s incl. start and idle wait)`);
-    log(`  most records unsettled ${summary.maxUnsettledSeen} · all settled and committed: ${summary.drained}`);
-    log(`  inspect: KAFKA_BROKERS=<brokers> npx signalpath tail ${mentionTopic ?? '<topic>'} --max 5`);
+    log(`KPIs — model-monitor on ${count.toLocaleString('en')} generated events (seed ${seed}, ${truth.incidents.length} incidents)`);
+    for (const line of formatScore(score)) log(line);
+    log(`  fast lane              ${review.length} of ${mentions.length} mentions to review (${mentions.length === 0 ? 0 : ((100 * review.length) / mentions.length).toFixed(1)} %)`);
+    log(`  sampled                ${probe.sampled.toLocaleString('en')} of ${summary.consumed.toLocaleString('en')} · by arm: ${arms}`);
+    log(`  enrichment             ${probe.enrich.lookups} registry calls, ${probe.enrich.hits.toLocaleString('en')} cache hits, ${probe.enrich.retries} retries, ${probe.enrich.failures} failed · ${registry.requests()} requests served`);
+    log(`  lanes (records)        ${lanes.join(' / ')}`);
+    log('  spend per $1k, CPU and RSS: not measured yet (the runtime does not count them)');
+    log('');
+    log(`where to look: KAFKA_BROKERS=${connection.local ? '<a broker>' : connection.brokers} npx signalpath tail ${topics.mentions} --max 5 · ground truth ${truthFile} · re-score: npx signalpath evaluate --topic ${topics.mentions} --truth ${truthFile}`);
+    log(`[${elapsed()}] done`);
     if (summary.reason === 'fatal') process.exitCode = 1;
   } finally {
     await connection.close();
+    await registry.stop();
   }
 }

@@ -68,10 +68,9 @@ program
 
 program
   .command('demo')
-  .description('The main job (`npm start`): broker, topics, a generated stream of InferenceEvents, an example topology, a summary.')
+  .description('The main job (`npm start`): broker, model registry, a generated stream with ground truth, model-monitor until idle, evaluation, KPIs.')
   .option('--events <n>', 'events to generate', '200000')
   .option('--seed <n>', 'generator seed', '7')
-  .option('--topology <name>', 'topology to run', 'latency-watch')
   .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
   .action(demoCommand);
 

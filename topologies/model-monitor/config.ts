@@ -16,7 +16,7 @@ export const MODEL_MONITOR_SETTINGS = {
   registryUrl: { env: 'MODEL_REGISTRY_URL', schema: z.url({ error: 'expected a URL, e.g. http://127.0.0.1:8080' }), default: undefined, help: "the model registry's base URL (required)" },
   sampling: { env: 'MODEL_MONITOR_SAMPLING', schema: z.enum(['bandit', 'uniform', 'stratified', 'adaptive']), default: 'bandit', help: 'sampling: a bandit over uniform, stratified and adaptive, or one strategy alone' },
   sampleFraction: { env: 'MODEL_MONITOR_SAMPLE_FRACTION', schema: number(1e-6, 1), default: '0.1', help: 'share of the input that goes down the signal path, (0, 1]' },
-  epochMs: { env: 'MODEL_MONITOR_EPOCH_MS', schema: int(1000, 86_400_000), default: '60000', help: 'event-time epoch of the sampling budget (and of the bandit), ms' },
+  epochMs: { env: 'MODEL_MONITOR_EPOCH_MS', schema: int(1000, 86_400_000), default: '10000', help: 'event-time epoch of the sampling budget (and of the bandit), ms' },
   banditPolicy: { env: 'MODEL_MONITOR_BANDIT_POLICY', schema: z.enum(['thompson', 'ucb1']), default: 'thompson', help: 'bandit policy' },
   enrichMode: { env: 'MODEL_MONITOR_ENRICH_MODE', schema: z.enum(['async', 'batched']), default: 'async', help: 'enrichment: async with an LRU cache, or batched (the baseline)' },
   enrichConcurrency: { env: 'MODEL_MONITOR_ENRICH_CONCURRENCY', schema: int(1, 4096), default: '16', help: 'registry lookups under way at once' },

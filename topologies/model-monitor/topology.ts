@@ -111,6 +111,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
         budget: { fraction: config.sampleFraction },
         windowMs: config.epochMs,
         maxHeldRecords: 200_000,
+        maxOpenWindows: 16,
         label: config.sampling,
         random,
       });
@@ -125,6 +126,9 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
       feedback,
       policy: config.banditPolicy,
       maxHeldRecords: 200_000,
+      // Partitions are consumed in batches, so event time runs ahead on one partition while the
+      // watermark waits for the slowest: keep enough epochs open that none closes early.
+      maxOpenEpochs: 16,
       random,
       onAllocation: (allocation) => {
         probe.allocations.push(allocation);
