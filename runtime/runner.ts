@@ -103,6 +103,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           baselineRate: config.traceBaselineRate,
           tracer: config.tracer,
         });
+  const propagate = telemetry !== null && config.traceContext !== false;
   const traceIds = new TraceIdGenerator();
   /** The traceparent an output carries: its input's (same trace, linked back), else a new trace. */
   const traceparentOf = (origin: RecordOrigin): Buffer => (origin as TracedOrigin).traceparent ?? traceIds.nextTraceparent(false);
@@ -115,7 +116,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const deadLetter = (origin: RecordOrigin, step: string, error: unknown, settle: () => void): void => {
     const value = deadLetterFor(origin, step, error, Date.now());
     const encoded = deadLetterSerde.encode(value);
-    const headers = telemetry === null ? encoded.headers : { ...encoded.headers, [TRACEPARENT]: traceparentOf(origin) };
+    const headers = !propagate ? encoded.headers : { ...encoded.headers, [TRACEPARENT]: traceparentOf(origin) };
     sink.send(topics.dlq!, origin.key, encoded.value, toKafkaHeaders(headers), null, createSettlement(settle, 'dead letter'), 'dead-lettered');
     deadLettered++;
     telemetry?.steps.countFailed(step);
@@ -194,7 +195,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         output.tracedHeaders = [...(output.kafkaHeaders ?? []), output.traceSlot];
       }
       let headers = output.kafkaHeaders;
-      if (telemetry !== null) {
+      if (propagate) {
         output.traceSlot![TRACEPARENT] = traceparentOf(routed.origin);
         headers = output.tracedHeaders;
       }
@@ -204,7 +205,14 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     complete: () => outputsComplete(),
   });
 
-  await source.start((envelope) => input$.next(envelope), fail);
+  const feed =
+    telemetry === null
+      ? (envelope: Envelope<In>) => input$.next(envelope)
+      : (envelope: Envelope<In>) => {
+          telemetry.steps.countEntered();
+          input$.next(envelope);
+        };
+  await source.start(feed, fail);
 
   if (config.metricsPort !== undefined && config.metricsPort > 0) {
     const registry = telemetry?.registry ?? new (await import('prom-client')).Registry();

@@ -22,6 +22,7 @@ export interface RunFlags {
   schemaRegistry?: string;
   metricsPort?: string;
   telemetry?: string;
+  traceContext?: string;
   tailPercentile?: string;
   traceBaseline?: string;
   readyMaxLag?: string;
@@ -50,6 +51,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     schemaRegistryUrl: readSetting('schemaRegistryUrl', flags.schemaRegistry, env) as string | undefined,
     metricsPort: readSetting('metricsPort', flags.metricsPort, env) as number,
     telemetry: readSetting('telemetry', flags.telemetry, env) as 'on' | 'off',
+    traceContext: readSetting('traceContext', flags.traceContext, env) === 'on',
     tailPercentile: readSetting('tailPercentile', flags.tailPercentile, env) as number,
     traceBaselineRate: readSetting('traceBaselineRate', flags.traceBaseline, env) as number,
     readyMaxLag: readSetting('readyMaxLag', flags.readyMaxLag, env) as number,

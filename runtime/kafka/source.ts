@@ -11,7 +11,7 @@
 import { createSettlement, type SettlementOutcome } from '../settlement.js';
 import type { Envelope, RecordHeaders, RecordOrigin } from '../envelope.js';
 import type { TracedOrigin } from '../telemetry/stage-clock.js';
-import { isTraceparent, TRACEPARENT } from '../telemetry/trace-context.js';
+import { hasTraceparentShape, TRACEPARENT } from '../telemetry/trace-context.js';
 import { PartitionOffsetTracker } from '../offset-tracker.js';
 import { CODES, KafkaConsumer, type KafkaConsumerInstance, type LibrdKafkaError, type Message, type TopicPartition } from './client.js';
 import { WatermarkTracker } from '../../operators/event-time/watermark-tracker.js';
@@ -313,7 +313,7 @@ export class KafkaSource<T> {
       key: toBuffer(message.key),
       value: message.value,
       telemetrySeq: telemetry === undefined ? -1 : telemetry.consumed(batchAtMs),
-      traceparent: telemetry !== undefined && traceparent !== undefined && isTraceparent(traceparent) ? traceparent : null,
+      traceparent: telemetry !== undefined && traceparent !== undefined && hasTraceparentShape(traceparent) ? traceparent : null,
     };
     const settlement = createSettlement(
       telemetry === undefined

@@ -3,11 +3,13 @@
  * and failed counts and a latency histogram per step. Operators never see it.
  *
  * How each is counted, without a promise or an allocation per record:
- * - received / emitted: a `map` before the first step and one after each step count what passes;
- *   emitted of step i is received of step i+1.
- * - latency: the `map` after step i reads `performance.now()` once and subtracts the time the record
- *   entered step i (the previous stamp in its {@link StageClock} slot): the time the record spent in
- *   that step, waiting included. A fanned-out record's children share one slot (approximate).
+ * - received / emitted: a `map` after each step counts what it passes on; emitted of step i is
+ *   received of step i+1; the first step's received is counted where the runner hands records to the
+ *   chain ({@link StepMetrics.countEntered}), which saves an operator hop per record.
+ * - latency: the `map` after step i reads the stage clock's turn clock (see TurnClock: one real clock
+ *   read per synchronous run) and subtracts the time the record entered step i (the previous stamp in
+ *   its {@link StageClock} slot): the time the record spent in that step across turns, waiting
+ *   included; a synchronous step reads as ~0. A fanned-out record's children share one slot.
  * - dropped: counted when a record settles as 'dropped', against the step it was in when it settled
  *   (its slot's stage). A drop whose slot was reused is counted as `step="unattributed"`.
  * - failed: the runner counts every dead letter by the step that sent it (`decode` and
@@ -44,7 +46,12 @@ export class StepMetrics {
     this.latency = stepNames.map(() => new BucketHistogram());
   }
 
-  /** Wraps step `index` (its operator as the topology built it) with the counting maps. */
+  /** A record is handed to the first step (the runner calls this where it feeds the chain). */
+  countEntered(): void {
+    this.received[0]!++;
+  }
+
+  /** Wraps step `index` (its operator as the topology built it) with the counting map. */
   wrap(index: number, operator: OperatorFunction<unknown, unknown>): OperatorFunction<unknown, unknown> {
     const last = index === this.stepNames.length - 1;
     const received = this.received;
@@ -54,12 +61,13 @@ export class StepMetrics {
     const width = clock.width;
     const times = clock.times;
     const stage = clock.stage;
+    const turn = clock.turn;
     const leave = map((item: unknown) => {
       emitted[index]!++;
       if (!last) received[index + 1]!++;
       const slot = clock.slotOf(((item as Envelope<unknown>).origin as TracedOrigin).telemetrySeq);
       if (slot >= 0) {
-        const now = performance.now();
+        const now = turn.now();
         const base = slot * width;
         histogram.observe(now - times[base + index]!);
         times[base + index + 1] = now;
@@ -67,12 +75,7 @@ export class StepMetrics {
       }
       return item;
     });
-    if (index > 0) return (source) => leave(operator(source));
-    const enter = map((item: unknown) => {
-      received[0]!++;
-      return item;
-    });
-    return (source) => leave(operator(enter(source)));
+    return (source) => leave(operator(source));
   }
 
   /** A dead letter sent by `step` (a step name, `decode`, or `encode-<output>`). */

@@ -4,8 +4,11 @@
  * {@link StageClock} slot) and, when it settles, its end-to-end latency goes into a running
  * distribution (`perf_hooks.createHistogram`, microseconds). A record is captured when
  *
- * - its end-to-end latency is above the running percentile (default p99, refreshed every second
- *   from the last window once it holds `minSamples`), or
+ * - its end-to-end latency is above the running percentile (default p99 of the last 10–20 s,
+ *   recomputed every second once the window holds `minSamples`) and the interval's budget of slow
+ *   captures is not spent (twice the expected tail of the previous interval, at least 20: a latency
+ *   spike makes every record "slow" against the previous threshold, and tracing all of them would
+ *   make the spike worse), or
  * - it was dead-lettered, or
  * - it falls in the head-sampled baseline (every `1 / baselineRate`-th record, default 0.5%).
  *
@@ -34,6 +37,8 @@ export interface TailCaptureOptions {
   /** Captured records waiting to become spans; beyond this they are counted and skipped. Default 2048. */
   readonly maxPending?: number;
   readonly tracer?: Tracer;
+  /** Threshold refreshes per window rotation (the window spans this many to twice as many). Default 10. */
+  readonly refreshesPerWindow?: number;
 }
 
 /** What a captured record keeps: copied out of its stage-clock slot when it settles. */
@@ -56,10 +61,16 @@ export class TailCapture {
   readonly e2e = new BucketHistogram();
   readonly captured: Record<CaptureReason, number> = { slow: 0, failed: 0, baseline: 0 };
   skipped = 0;
+  /** Slow records not captured because the interval's budget was spent. */
+  overBudget = 0;
   /** Current threshold in ms; Infinity until the window holds `minSamples`. */
   thresholdMs = Infinity;
   #window: RecordableHistogram = createHistogram();
+  #previousWindow: RecordableHistogram = createHistogram();
+  #refreshes = 0;
   #previousCount = 0;
+  #slowBudget = 20;
+  #settledInInterval = 0;
   #pending: CapturedRecord[] = [];
   #flushScheduled = false;
   readonly #maxPending: number;
@@ -80,24 +91,43 @@ export class TailCapture {
   /** Records a settled record's end-to-end latency; returns why to capture it, or null. */
   decide(seq: number, e2eMs: number, outcome: SettlementOutcome): CaptureReason | null {
     this.e2e.observe(e2eMs);
+    this.#settledInInterval++;
     const micros = Math.round(e2eMs * 1000);
     this.#window.record(micros > 0 ? micros : 1);
     if (outcome === 'dead-lettered') return 'failed';
-    if (e2eMs > this.thresholdMs) return 'slow';
+    if (e2eMs > this.thresholdMs) {
+      if (this.#slowBudget > 0) {
+        this.#slowBudget--;
+        return 'slow';
+      }
+      this.overBudget++;
+    }
     if (this.baselineEvery > 0 && seq % this.baselineEvery === 0) return 'baseline';
     return null;
   }
 
   /**
-   * Recomputes the threshold from the window recorded since the last refresh (the runner calls this
-   * every second). A window with too few samples keeps accumulating and leaves the threshold as is.
+   * Recomputes the threshold from the current and the previous window (the runner calls this every
+   * second; the window rotates every `refreshesPerWindow` calls) and renews the slow-capture budget.
+   * Too few samples leave the threshold as it is.
    */
   refreshThreshold(): void {
-    const count = this.#window.count;
-    if (count < this.minSamples) return;
-    this.thresholdMs = this.#window.percentile(this.percentile) / 1000;
-    this.#previousCount = count;
-    this.#window.reset();
+    const expectedTail = (1 - this.percentile / 100) * this.#settledInInterval;
+    this.#slowBudget = Math.max(20, Math.ceil(2 * expectedTail));
+    this.#settledInInterval = 0;
+    const merged = createHistogram();
+    merged.add(this.#window);
+    merged.add(this.#previousWindow);
+    if (merged.count >= this.minSamples) {
+      this.thresholdMs = merged.percentile(this.percentile) / 1000;
+      this.#previousCount = merged.count;
+    }
+    if (++this.#refreshes % (this.options.refreshesPerWindow ?? 10) === 0) {
+      const previous = this.#previousWindow;
+      previous.reset();
+      this.#previousWindow = this.#window;
+      this.#window = previous;
+    }
   }
 
   /** Queues a captured record; spans are built on a later turn of the event loop. */
@@ -164,6 +194,8 @@ export class TailCapture {
     );
     const within = trace.setSpan(parent, span);
     for (let i = 0; i + 1 < stamps.length; i++) {
+      // A step the record passed within one turn of JavaScript reads as 0 ms: no span for it.
+      if (stamps[i + 1]! <= stamps[i]!) continue;
       const step = stepNames[i]!;
       this.#tracer.startSpan(`step ${step}`, { startTime: origin + stamps[i]!, attributes: { ...common, 'signalpath.step': step } }, within).end(origin + stamps[i + 1]!);
     }

@@ -60,11 +60,12 @@ export class TopologyTelemetry {
     });
     registerCollected(this.registry, {
       name: 'signalpath_tail_captured_total',
-      help: 'Records turned into spans, by reason (slow, failed, baseline); reason="skipped" when the queue was full.',
+      help: 'Records turned into spans, by reason (slow, failed, baseline); "skipped": the span queue was full; "over-budget": slow records past the interval budget.',
       type: 'counter',
       collect: () => [
         ...(Object.keys(this.tail.captured) as CaptureReason[]).map((reason) => ({ labels: { topology, reason }, value: this.tail.captured[reason] })),
         { labels: { topology, reason: 'skipped' }, value: this.tail.skipped },
+        { labels: { topology, reason: 'over-budget' }, value: this.tail.overBudget },
       ],
     });
   }
@@ -80,8 +81,8 @@ export class TopologyTelemetry {
     const slot = this.clock.slotOf(seq);
     this.steps.countSettled(slot, outcome);
     if (slot < 0) return;
-    const now = performance.now();
     const clock = this.clock;
+    const now = clock.turn.now();
     const base = slot * clock.width;
     const reason = this.tail.decide(seq, now - clock.times[base]!, outcome);
     if (reason === null) return;

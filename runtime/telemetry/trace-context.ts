@@ -26,6 +26,15 @@ function isLowerHex(byte: number): boolean {
   return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66);
 }
 
+/**
+ * The per-record check the source makes: length, version 00 and the three dashes (a few byte
+ * compares). The hex digits are checked by {@link parseTraceparent} when a captured record's spans are
+ * built; a header of the right shape with bad digits is passed on as it came.
+ */
+export function hasTraceparentShape(bytes: Buffer): boolean {
+  return bytes.length === TRACEPARENT_LENGTH && bytes[0] === 0x30 && bytes[1] === 0x30 && bytes[2] === DASH && bytes[35] === DASH && bytes[52] === DASH;
+}
+
 /** True when `bytes` is a well-formed version-00 traceparent with non-zero ids. */
 export function isTraceparent(bytes: Buffer): boolean {
   if (bytes.length !== TRACEPARENT_LENGTH || bytes[0] !== 0x30 || bytes[1] !== 0x30) return false;
