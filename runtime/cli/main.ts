@@ -38,6 +38,12 @@ program
   .addOption(setting('startFrom', '--start-from <earliest|latest>'))
   .addOption(setting('partitions', '--partitions <n>'))
   .addOption(setting('schemaRegistryUrl', '--schema-registry <url>'))
+  .addOption(setting('metricsPort', '--metrics-port <port>'))
+  .addOption(setting('telemetry', '--telemetry <on|off>'))
+  .addOption(setting('traceContext', '--trace-context <on|off>'))
+  .addOption(setting('tailPercentile', '--tail-percentile <p>'))
+  .addOption(setting('traceBaselineRate', '--trace-baseline <fraction>'))
+  .addOption(setting('readyMaxLag', '--ready-max-lag <records>'))
   .option('--quiet', 'print only the final summary')
   .action(runCommand);
 
