@@ -19,6 +19,8 @@ export interface RunConfig {
   readonly drainTimeoutMs: number;
   readonly allowedLatenessMs: number;
   readonly partitionIdleTimeoutMs: number;
+  /** Watermark alignment: pause a partition this far ahead of the slowest in event time (0 = off). */
+  readonly maxEventTimeDriftMs?: number;
   readonly startFrom: 'earliest' | 'latest';
   readonly partitions: number;
   readonly schemaRegistryUrl?: string;
@@ -72,6 +74,7 @@ export const SETTINGS = {
   commitIntervalMs: { flag: '--commit-interval', env: 'SIGNALPATH_COMMIT_INTERVAL_MS', schema: positiveInt(600_000), default: 1000, help: 'ms between commits of settled offsets' },
   drainTimeoutMs: { flag: '--drain-timeout', env: 'SIGNALPATH_DRAIN_TIMEOUT_MS', schema: positiveInt(3_600_000), default: 30_000, help: 'ms to wait for in-flight records on shutdown before committing what settled' },
   allowedLatenessMs: { flag: '--allowed-lateness', env: 'SIGNALPATH_ALLOWED_LATENESS_MS', schema: nonNegativeInt(86_400_000), default: 5_000, help: 'event-time slack (ms) before a record counts as late' },
+  maxEventTimeDriftMs: { flag: '--max-event-time-drift', env: 'SIGNALPATH_MAX_EVENT_TIME_DRIFT_MS', schema: nonNegativeInt(86_400_000), default: 60_000, help: 'pause a partition that runs this many ms of event time ahead of the slowest one (watermark alignment); 0 = off' },
   partitionIdleTimeoutMs: { flag: '--partition-idle-timeout', env: 'SIGNALPATH_PARTITION_IDLE_TIMEOUT_MS', schema: positiveInt(86_400_000), default: 30_000, help: 'ms after which a silent partition stops holding the watermark back' },
   startFrom: { flag: '--start-from', env: 'SIGNALPATH_START_FROM', schema: z.enum(['earliest', 'latest'], { error: 'expected earliest or latest' }), default: 'earliest', help: 'where a group without committed offsets starts' },
   partitions: { flag: '--partitions', env: 'SIGNALPATH_PARTITIONS', schema: positiveInt(10_000), default: 4, help: 'partitions for topics the runner creates (unless the topology declares them)' },

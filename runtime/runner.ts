@@ -19,7 +19,7 @@ import { KafkaSink } from './kafka/sink.js';
 import { KafkaSource, type SourceStats } from './kafka/source.js';
 import { createTopicSerde, UnknownWriterSchemaError, type TopicSerde } from './serde/index.js';
 import type { RoutedEnvelope, StepContext, Topology } from './topology.js';
-import { ConfigError, type RunConfig } from './config.js';
+import { ConfigError, SETTINGS, type RunConfig } from './config.js';
 import { startHttpEndpoints, type HttpEndpoints } from './telemetry/http-endpoints.js';
 import type { TracedOrigin } from './telemetry/stage-clock.js';
 import { TopologyTelemetry } from './telemetry/topology-telemetry.js';
@@ -139,6 +139,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     commitIntervalMs: config.commitIntervalMs,
     allowedLatenessMs: config.allowedLatenessMs,
     idleTimeoutMs: config.partitionIdleTimeoutMs,
+    maxEventTimeDriftMs: config.maxEventTimeDriftMs ?? (SETTINGS.maxEventTimeDriftMs.default as number),
     startFrom: config.startFrom,
     clientConfig: config.clientConfig,
     log,
@@ -239,14 +240,26 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   }
   log(`running ${topology.name}: ${topics.input} → ${Object.keys(topology.outputs).map((r) => topics[r]).join(', ')} (group ${config.group}, dead letters → ${topics.dlq})`);
 
-  let idleTimer: NodeJS.Timeout | undefined;
-  if (config.untilIdleMs !== undefined) {
-    const untilIdleMs = config.untilIdleMs;
-    idleTimer = setInterval(() => {
-      const idle = source.idleForMs();
-      if (idle !== null && idle >= untilIdleMs && sink.inFlight === 0) void stop('idle');
-    }, Math.min(200, untilIdleMs));
-  }
+  // Watches for two ends: the input going idle (with --until-idle), and a deadlock — consumption
+  // blocked at --max-unsettled while nothing settles, because steps hold every unsettled record
+  // waiting for input that cannot come. A deadlock is fatal, with a message that says what to change.
+  const untilIdleMs = config.untilIdleMs;
+  const watchTimer = setInterval(() => {
+    const blockedMs = source.blockedForMs();
+    if (blockedMs >= config.drainTimeoutMs) {
+      fail(
+        new Error(
+          `consumption has been blocked for ${blockedMs} ms with ${source.stats.unsettled} records unsettled (the --max-unsettled limit, ${config.maxUnsettled}) and none settling: ` +
+            'steps hold them all (windows, reservoirs or queues waiting for the watermark). Raise --max-unsettled / SIGNALPATH_MAX_UNSETTLED above what the steps hold, or bound what they hold',
+        ),
+      );
+      return;
+    }
+    if (untilIdleMs === undefined) return;
+    const idle = source.idleForMs();
+    if (idle !== null && idle >= untilIdleMs && sink.inFlight === 0) void stop('idle');
+  }, Math.min(200, untilIdleMs ?? 200));
+  watchTimer.unref();
 
   let resolveDone!: (summary: RunSummary) => void;
   const done = new Promise<RunSummary>((resolve) => (resolveDone = resolve));
@@ -254,7 +267,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   async function stop(reason: RunSummary['reason']): Promise<RunSummary> {
     if (stopping) return stopping;
     stopping = (async () => {
-      clearInterval(idleTimer);
+      clearInterval(watchTimer);
       await source.stopFetching();
       let drained = false;
       if (fatalError === null) {

@@ -35,6 +35,7 @@ program
   .addOption(setting('drainTimeoutMs', '--drain-timeout <ms>'))
   .addOption(setting('allowedLatenessMs', '--allowed-lateness <ms>'))
   .addOption(setting('partitionIdleTimeoutMs', '--partition-idle-timeout <ms>'))
+  .addOption(setting('maxEventTimeDriftMs', '--max-event-time-drift <ms>'))
   .addOption(setting('startFrom', '--start-from <earliest|latest>'))
   .addOption(setting('partitions', '--partitions <n>'))
   .addOption(setting('schemaRegistryUrl', '--schema-registry <url>'))

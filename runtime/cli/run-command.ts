@@ -17,6 +17,7 @@ export interface RunFlags {
   drainTimeout?: string;
   allowedLateness?: string;
   partitionIdleTimeout?: string;
+  maxEventTimeDrift?: string;
   startFrom?: string;
   partitions?: string;
   schemaRegistry?: string;
@@ -46,6 +47,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     drainTimeoutMs: readSetting('drainTimeoutMs', flags.drainTimeout, env) as number,
     allowedLatenessMs: readSetting('allowedLatenessMs', flags.allowedLateness, env) as number,
     partitionIdleTimeoutMs: readSetting('partitionIdleTimeoutMs', flags.partitionIdleTimeout, env) as number,
+    maxEventTimeDriftMs: readSetting('maxEventTimeDriftMs', flags.maxEventTimeDrift, env) as number,
     startFrom: readSetting('startFrom', flags.startFrom, env) as 'earliest' | 'latest',
     partitions: readSetting('partitions', flags.partitions, env) as number,
     schemaRegistryUrl: readSetting('schemaRegistryUrl', flags.schemaRegistry, env) as string | undefined,

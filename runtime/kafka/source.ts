@@ -63,6 +63,13 @@ export interface KafkaSourceOptions<T> {
   /** Event-time slack before a record counts as late, and the idle timeout of a partition. */
   readonly allowedLatenessMs: number;
   readonly idleTimeoutMs: number;
+  /**
+   * Watermark alignment: a partition whose event time runs more than this far ahead of the slowest
+   * partition still consuming is paused until it is back within half of it (0 = off). Without it a
+   * partition with less traffic races ahead in event time while the watermark (the minimum) waits
+   * for the busiest one, and windows and reservoirs hold far more records than they should.
+   */
+  readonly maxEventTimeDriftMs?: number;
   /** Where a group without committed offsets starts: 'earliest' (default) or 'latest'. */
   readonly startFrom: 'earliest' | 'latest';
   /** Extra librdkafka settings (e.g. security), applied last. */
@@ -77,20 +84,27 @@ export interface SourceStats {
   unsettled: number;
   maxUnsettledSeen: number;
   pausedPartitions: number;
+  /** Partitions paused because they ran ahead in event time (included in pausedPartitions). */
+  alignedPartitions: number;
   commits: number;
   late: number;
 }
 
 interface Assigned {
   readonly tracker: PartitionOffsetTracker;
+  /** Paused in the client, for either reason below. */
   paused: boolean;
+  /** Too many unsettled records (hysteresis between the high- and low-water marks). */
+  overHighWater: boolean;
+  /** Too far ahead in event time (watermark alignment). */
+  aheadOfWatermark: boolean;
   lastCommitted: number;
   /** Offset after the last record consumed from the partition, -1 before the first. */
   nextOffset: number;
 }
 
 export class KafkaSource<T> {
-  readonly stats: SourceStats = { consumed: 0, deadLettered: 0, unsettled: 0, maxUnsettledSeen: 0, pausedPartitions: 0, commits: 0, late: 0 };
+  readonly stats: SourceStats = { consumed: 0, deadLettered: 0, unsettled: 0, maxUnsettledSeen: 0, pausedPartitions: 0, alignedPartitions: 0, commits: 0, late: 0 };
   #consumer: KafkaConsumerInstance;
   #assigned = new Map<number, Assigned>();
   #stopping = false;
@@ -100,6 +114,8 @@ export class KafkaSource<T> {
   #commitTimer: NodeJS.Timeout | undefined;
   #lastRecordAtMs = Date.now();
   #lastSettledAtMs = 0;
+  /** When the loop began waiting for room under maxUnsettled, or null while it is consuming. */
+  #blockedSinceMs: number | null = null;
   #everAssigned = false;
   #watermarks: WatermarkTracker;
   #fatal: ((error: Error) => void) | null = null;
@@ -161,7 +177,8 @@ export class KafkaSource<T> {
    */
   idleForMs(): number | null {
     if (!this.#everAssigned) return null;
-    if (this.stats.pausedPartitions > 0) return 0;
+    // Paused or blocked at maxUnsettled: there is input left to read, so this is not idle.
+    if (this.stats.pausedPartitions > 0 || this.#blockedSinceMs !== null) return 0;
     return Date.now() - Math.max(this.#lastRecordAtMs, this.#lastSettledAtMs);
   }
 
@@ -189,6 +206,15 @@ export class KafkaSource<T> {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * How long consumption has been blocked at `maxUnsettled` with nothing settling (0 when it is not).
+   * A long block is a deadlock: steps hold every unsettled record and wait for input that cannot come.
+   */
+  blockedForMs(): number {
+    if (this.#blockedSinceMs === null) return 0;
+    return Date.now() - Math.max(this.#blockedSinceMs, this.#lastSettledAtMs);
   }
 
   /** Stops fetching; records already handed out keep settling. */
@@ -242,8 +268,10 @@ export class KafkaSource<T> {
     while (!this.#stopping) {
       const room = maxUnsettled - this.stats.unsettled;
       if (room <= 0) {
+        this.#blockedSinceMs = Date.now();
         await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
         this.#roomWaiter = null;
+        this.#blockedSinceMs = null;
         continue;
       }
       const messages = await this.#consume(Math.min(batchSize, room));
@@ -369,21 +397,41 @@ export class KafkaSource<T> {
 
   #applyPauses(): void {
     const { partitionHighWater, partitionLowWater, topic } = this.options;
+    const driftMs = this.options.maxEventTimeDriftMs ?? 0;
+    // The reference for alignment: the slowest partition that can still move the watermark — one
+    // with records left to read and not itself paused for being ahead.
+    let slowestMs = Infinity;
+    if (driftMs > 0) {
+      for (const [partition, assigned] of this.#assigned) {
+        if (assigned.aheadOfWatermark || this.#lagOf(partition, assigned) === 0) continue;
+        const watermarkMs = this.#watermarks.partitionWatermarkMs(partition);
+        if (watermarkMs < slowestMs) slowestMs = watermarkMs;
+      }
+    }
     const toPause: TopicPartition[] = [];
     const toResume: TopicPartition[] = [];
+    let aligned = 0;
     for (const [partition, assigned] of this.#assigned) {
       const unsettled = assigned.tracker.unsettled;
-      if (!assigned.paused && unsettled >= partitionHighWater) {
-        assigned.paused = true;
-        toPause.push({ topic, partition });
-      } else if (assigned.paused && unsettled <= partitionLowWater) {
-        assigned.paused = false;
-        toResume.push({ topic, partition });
+      if (unsettled >= partitionHighWater) assigned.overHighWater = true;
+      else if (unsettled <= partitionLowWater) assigned.overHighWater = false;
+      if (driftMs > 0 && slowestMs !== Infinity && slowestMs !== -Infinity) {
+        const aheadMs = this.#watermarks.partitionWatermarkMs(partition) - slowestMs;
+        if (aheadMs > driftMs) assigned.aheadOfWatermark = true;
+        else if (aheadMs <= driftMs / 2) assigned.aheadOfWatermark = false;
+      } else {
+        assigned.aheadOfWatermark = false;
       }
+      if (assigned.aheadOfWatermark) aligned++;
+      const pause = assigned.overHighWater || assigned.aheadOfWatermark;
+      if (pause && !assigned.paused) toPause.push({ topic, partition });
+      else if (!pause && assigned.paused) toResume.push({ topic, partition });
+      assigned.paused = pause;
     }
     if (toPause.length > 0) this.#consumer.pause(toPause);
     if (toResume.length > 0) this.#consumer.resume(toResume);
     this.stats.pausedPartitions += toPause.length - toResume.length;
+    this.stats.alignedPartitions = aligned;
   }
 
   #onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
@@ -392,7 +440,7 @@ export class KafkaSource<T> {
     try {
       if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
         for (const { partition } of assignment) {
-          this.#assigned.set(partition, { tracker: new PartitionOffsetTracker(this.options.topic, partition), paused: false, lastCommitted: -1, nextOffset: -1 });
+          this.#assigned.set(partition, { tracker: new PartitionOffsetTracker(this.options.topic, partition), paused: false, overHighWater: false, aheadOfWatermark: false, lastCommitted: -1, nextOffset: -1 });
           this.#watermarks.addPartition(partition);
         }
         this.#everAssigned = true;
