@@ -9,6 +9,7 @@
  */
 import type { InferenceEvent } from '../schemas/index.js';
 import { SeededRandom } from '../operators/random.js';
+import { cumulative, pick } from './generator/draws.js';
 
 export interface Incident {
   readonly model_id: string;
@@ -102,22 +103,7 @@ export function generateInferenceEvents(options: GeneratorOptions): { events: It
   return { events: { [Symbol.iterator]: events }, incidents };
 }
 
-function cumulative(weights: readonly number[]): number[] {
-  const total = weights.reduce((a, b) => a + b, 0);
-  let running = 0;
-  return weights.map((w) => (running += w / total));
-}
 
-function pick(cdf: readonly number[], u: number): number {
-  let lo = 0;
-  let hi = cdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid]! < u) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Standard normal draw (Box–Muller). */
 function gaussian(random: SeededRandom): number {

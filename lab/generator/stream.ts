@@ -18,6 +18,7 @@ import type { InferenceEvent } from '../../schemas/index.js';
 import { SeededRandom } from '../../operators/random.js';
 import { modelMetadata } from '../model-registry/metadata.js';
 import { applyIncident, drawEffect, INCIDENT_KINDS, type GroundTruthIncident, type MutableSignals } from './incidents.js';
+import { cumulative, pick } from './draws.js';
 
 export interface StreamOptions {
   /** Events to generate, integer ≥ 0. Required. */
@@ -261,24 +262,7 @@ export function generateStream(options: StreamOptions): GeneratedStream {
   };
 }
 
-function cumulative(weights: readonly number[]): number[] {
-  const total = weights.reduce((a, b) => a + b, 0);
-  let running = 0;
-  const out = weights.map((w) => (running += w / total));
-  out[out.length - 1] = 1;
-  return out;
-}
 
-function pick(cdf: readonly number[], u: number): number {
-  let lo = 0;
-  let hi = cdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid]! < u) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** A small binary heap (the disorder buffer holds up to rate × maxDisorderMs events). */
 class MinHeap<T> {
