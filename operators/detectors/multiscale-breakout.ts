@@ -14,7 +14,7 @@
  * Defaults are the single configuration evaluated on NAB (see reports/nab.md): no per-series tuning.
  */
 import { resolveNumberOptions } from './options.js';
-import { breakoutEvidence, evidenceScore, RangeBreakoutDetector } from './range-breakout.js';
+import { breakoutEvidence, RangeBreakoutDetector, suppressedScore } from './range-breakout.js';
 import type { Detector, DetectorFactory, DetectorState, PointScore } from './types.js';
 
 export const multiscaleBreakoutOptionSpec = {
@@ -70,13 +70,7 @@ export class MultiscaleBreakoutDetector implements Detector {
   }
 
   #suppress(evidence: number): number {
-    const limit = this.#o.suppressPoints;
-    if (limit === 0) return evidenceScore(evidence);
-    let recentMax = 0;
-    for (const earlier of this.#recentEvidence) if (earlier > recentMax) recentMax = earlier;
-    this.#recentEvidence.push(evidence);
-    if (this.#recentEvidence.length > limit) this.#recentEvidence.shift();
-    return evidenceScore(evidence > recentMax ? evidence : evidence / 2);
+    return suppressedScore(this.#recentEvidence, evidence, this.#o.suppressPoints);
   }
 
   snapshot(): DetectorState {

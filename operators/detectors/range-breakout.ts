@@ -43,6 +43,19 @@ export const evidenceScore = (evidence: number): number =>
  * e = max(value − max, min − value) / (max − min); infinite when the range is empty and the value
  * leaves it. `high` is true when the value is nearer the top.
  */
+/**
+ * The score of `evidence`, halved unless it beats every evidence of the last `limit` points (NAB
+ * rewards only an incident's first alarm and charges for repeats); remembers it in `recent`.
+ */
+export function suppressedScore(recent: number[], evidence: number, limit: number): number {
+  if (limit === 0) return evidenceScore(evidence);
+  let recentMax = 0;
+  for (const earlier of recent) if (earlier > recentMax) recentMax = earlier;
+  recent.push(evidence);
+  if (recent.length > limit) recent.shift();
+  return evidenceScore(evidence > recentMax ? evidence : evidence / 2);
+}
+
 export function breakoutEvidence(value: number, min: number, max: number): { evidence: number; high: boolean } {
   const range = max - min;
   const high = value - max >= min - value;
@@ -90,13 +103,7 @@ export class RangeBreakoutDetector implements Detector {
 
   /** The score of `evidence`, halved unless it beats the recent evidence; remembers it. */
   #suppress(evidence: number): number {
-    const limit = this.#o.suppressPoints;
-    if (limit === 0) return evidenceScore(evidence);
-    let recentMax = 0;
-    for (const earlier of this.#recentEvidence) if (earlier > recentMax) recentMax = earlier;
-    this.#recentEvidence.push(evidence);
-    if (this.#recentEvidence.length > limit) this.#recentEvidence.shift();
-    return evidenceScore(evidence > recentMax ? evidence : evidence / 2);
+    return suppressedScore(this.#recentEvidence, evidence, this.#o.suppressPoints);
   }
 
   #learn(value: number): void {

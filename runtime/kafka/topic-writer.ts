@@ -8,7 +8,7 @@
  */
 import type { Contract } from '../../schemas/index.js';
 import { createTopicSerde, type SchemaRegistryOptions } from '../serde/index.js';
-import { Producer, type LibrdKafkaError, type MessageHeader } from './client.js';
+import { CODES, Producer, type LibrdKafkaError, type MessageHeader } from './client.js';
 import { TRACEPARENT, TraceIdGenerator } from '../telemetry/trace-context.js';
 
 export interface TopicWriterOptions<T> {
@@ -68,7 +68,7 @@ export async function writeTopic<T>(values: Iterable<T> | AsyncIterable<T>, opti
           producer.produce(options.topic, null, encoded.value, keyOf(value), null, undefined, headers);
           break;
         } catch (error) {
-          if ((error as LibrdKafkaError).code !== -184 /* ERR__QUEUE_FULL */) throw error;
+          if ((error as LibrdKafkaError).code !== CODES.ERRORS.ERR__QUEUE_FULL) throw error;
           await flush();
         }
       }
