@@ -7,8 +7,17 @@
 #      addon, built against the headers of the Node that will load it, and node-gyp cannot download
 #      them here);
 #   3. `npm ci` with CKJS_LINKING=dynamic (link librdkafka's dependencies from Debian);
-#   4. Apache Kafka's jars from Maven Central, for the local broker and Kafka's perf tools.
+#   4. Apache Kafka's jars from Maven Central, for the local broker and Kafka's perf tools;
+#   5. with --with-browser (the test run): Debian's Chromium, for the tests that render HTML pages
+#      (the status page, the reports) in a headless browser.
 set -euo pipefail
+with_browser=false
+for arg in "$@"; do
+  case $arg in
+    --with-browser) with_browser=true ;;
+    *) printf '[setup] unknown option %s (accepted: --with-browser)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 root_dir=$PWD
 cache="$root_dir/.cache"
@@ -17,6 +26,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 
 # --- 1. Debian build dependencies -------------------------------------------------------------
 debian_packages=(zlib1g-dev libssl-dev libsasl2-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
+$with_browser && debian_packages+=(chromium)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -24,7 +34,7 @@ done
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     say "missing Debian packages: ${missing[*]}"
-    say "they are needed to build the Kafka client from source; install them as root with:"
+    say "they are needed to build the Kafka client from source (chromium: to render pages in tests); install them as root with:"
     say "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
     exit 1
   fi
