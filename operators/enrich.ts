@@ -48,6 +48,7 @@
 import { asyncScheduler, forkJoin, from, isObservable, map, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { withValue, type Envelope } from '../runtime/envelope.js';
 import { EnrichCounters } from './enrichment/counters.js';
+import type { UsageMeter } from './usage-meter.js';
 import { EnrichmentCache, NOT_FOUND, type CacheEntrySnapshot } from './enrichment/enrichment-cache.js';
 import { runWithRetries, type AttemptOutcome, type AttemptPolicy } from './enrichment/attempts.js';
 import { ReorderBuffer } from './enrichment/reorder-buffer.js';
@@ -139,6 +140,12 @@ export interface EnrichOptions<T, E> {
   readonly lookupBatch?: BatchLookup<E>;
   /** Counters to update (hits, misses, coalesced, timeouts, in flight, latency). */
   readonly counters?: EnrichCounters;
+  /**
+   * Spend meter: counts one 'enrichment-call' per call made to the service — every attempt, retries
+   * included; in batched mode one per key fetched (one per batch with a custom `lookupBatch`). Cache
+   * hits and coalesced records cost nothing. Default: none.
+   */
+  readonly meter?: UsageMeter;
   /** Clock and timers (timeouts, retries, TTL, batch windows). Default asyncScheduler. */
   readonly scheduler?: SchedulerLike;
   /** Retry jitter. Default SeededRandom.fromSeed(0); each subscription draws from a clone. */
@@ -202,11 +209,11 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
   const ordered = options.ordered ?? false;
   const scheduler = options.scheduler ?? asyncScheduler;
   const baseRandom = options.random ?? SeededRandom.fromSeed(0);
-  const { keyOf, lookup, deadLetter, onPressure } = options;
+  const { keyOf, lookup, deadLetter, onPressure, meter } = options;
   const lookupBatch: BatchLookup<E> =
     options.lookupBatch ??
     ((keys, signal) =>
-      forkJoin(keys.map((key) => { const r = lookup(key, signal); return isObservable(r) ? r : from(r); })).pipe(
+      forkJoin(keys.map((key) => { meter?.add('enrichment-call', 1); const r = lookup(key, signal); return isObservable(r) ? r : from(r); })).pipe(
         map((values) => {
           const found = new Map<string, E>();
           values.forEach((value, i) => {
@@ -302,7 +309,10 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
         const startedMs = scheduler.now();
         // done may run before runWithRetries returns (a synchronous answer): reach cancel through a holder.
         const handle: { cancel?: () => void; finished: boolean } = { finished: false };
-        handle.cancel = runWithRetries(flight.key, (signal) => lookup(flight.key, signal), policy, scheduler, random, events, (outcome) => {
+        handle.cancel = runWithRetries(flight.key, (signal) => {
+          meter?.add('enrichment-call', 1);
+          return lookup(flight.key, signal);
+        }, policy, scheduler, random, events, (outcome) => {
           handle.finished = true;
           if (handle.cancel !== undefined) cancels.delete(handle.cancel);
           active--;
@@ -440,7 +450,10 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
         counters.lookups++;
         const fetchKeys = [...toFetch];
         const handle: { cancel?: () => void; finished: boolean } = { finished: false };
-        handle.cancel = runWithRetries(`batch of ${fetchKeys.length}`, (signal) => lookupBatch(fetchKeys, signal), policy, scheduler, random, events, (outcome) => {
+        handle.cancel = runWithRetries(`batch of ${fetchKeys.length}`, (signal) => {
+          if (options.lookupBatch !== undefined) meter?.add('enrichment-call', 1);
+          return lookupBatch(fetchKeys, signal);
+        }, policy, scheduler, random, events, (outcome) => {
           handle.finished = true;
           if (handle.cancel !== undefined) cancels.delete(handle.cancel);
           active--;

@@ -111,3 +111,4 @@ export {
 } from './event-time/index.js';
 export { SeededRandom } from './random.js';
 export { OperatorStateHandle, type OperatorSnapshot } from './state.js';
+export type { UsageItem, UsageMeter } from './usage-meter.js';

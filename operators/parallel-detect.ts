@@ -37,6 +37,7 @@ import { dropRecord, withValue, type Envelope } from '../runtime/envelope.js';
 import type { DetectorState, Finding, RecordDetector } from './detectors/types.js';
 import { checkFunction, checkInteger, checkOneOf } from './partitioning/option-checks.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
+import type { UsageMeter } from './usage-meter.js';
 
 export type { Finding, RecordDetector } from './detectors/types.js';
 
@@ -92,6 +93,8 @@ export interface ParallelDetectOptions<T> {
   /** Step name in dead letters. Default 'parallelDetect'. */
   readonly step?: string;
   readonly counters?: DetectCounters;
+  /** Spend meter: counts one 'detector-call' per detector run on a record. Default: none. */
+  readonly meter?: UsageMeter;
   /** Clock for timeouts. Default asyncScheduler. */
   readonly scheduler?: SchedulerLike;
   /** Snapshot/restore of every detector's state, by name. Default: none. */
@@ -118,6 +121,7 @@ type Outcome = { readonly findings: Finding[]; readonly failure?: { detector: st
 
 export function parallelDetect<T>(options: ParallelDetectOptions<T>): OperatorFunction<Envelope<T>, Envelope<Detection<T>>> {
   const detectors = options.detectors;
+  const meter = options.meter;
   if (!Array.isArray(detectors) || detectors.length === 0) {
     throw new RangeError(`${op}: option 'detectors' must be a non-empty array of detectors, got ${String(detectors)}`);
   }
@@ -156,6 +160,7 @@ export function parallelDetect<T>(options: ParallelDetectOptions<T>): OperatorFu
     const findings: Finding[] = [];
     const pending: Promise<void>[] = [];
     let failure: Outcome['failure'];
+    meter?.add('detector-call', detectors.length);
     for (const detector of detectors) {
       try {
         const result = detector.update(envelope.value, envelope.eventTimeMs);

@@ -43,6 +43,8 @@ export interface RunConfig {
   readonly traceBaselineRate?: number;
   /** `/readyz` fails while any partition is more than this many records behind. Default 10 000. */
   readonly readyMaxLag?: number;
+  /** Unit prices of the spend meter (runtime/cost/spend-meter.ts). Default: the settings' defaults. */
+  readonly prices?: import('./cost/spend-meter.js').UnitPricesUsd;
   /** Tracer for captured spans; default: the global one (`signalpath run` sets it up from OTEL_*). */
   readonly tracer?: import('@opentelemetry/api').Tracer;
   readonly log: (message: string) => void;
@@ -52,6 +54,7 @@ const brokerList = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}(,[A-Za-z0-9.\-_[\]:]+:\d{1,5})*$/, 'expected host:port[,host:port…], e.g. 127.0.0.1:9092');
+const priceUsd = z.coerce.number({ error: 'expected a number of US dollars' }).min(0, 'expected at least 0').max(1000, 'expected at most 1000');
 const positiveInt = (max: number) => z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'expected at least 1').max(max, `expected at most ${max}`);
 const nonNegativeInt = (max: number) => z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(0, 'expected at least 0').max(max, `expected at most ${max}`);
 
@@ -84,6 +87,10 @@ export const SETTINGS = {
   traceContext: { flag: '--trace-context', env: 'SIGNALPATH_TRACE_CONTEXT', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'write a W3C traceparent header on every output record (with --telemetry on)' },
   tailPercentile: { flag: '--tail-percentile', env: 'SIGNALPATH_TAIL_PERCENTILE', schema: z.coerce.number({ error: 'expected a number' }).gt(0, 'expected more than 0').lt(100, 'expected less than 100'), default: 99, help: 'records slower end to end than this running percentile are traced' },
   traceBaselineRate: { flag: '--trace-baseline', env: 'SIGNALPATH_TRACE_BASELINE', schema: z.coerce.number({ error: 'expected a number' }).min(0, 'expected at least 0').max(1, 'expected at most 1'), default: 0.005, help: 'fraction of records traced whatever their latency (head-sampled baseline)' },
+  pricePerEventUsd: { flag: '--price-per-event', env: 'SIGNALPATH_PRICE_PER_EVENT_USD', schema: priceUsd, default: 2e-7, help: 'spend meter: US dollars per ingested input event (default 2e-7, $0.20 per million)' },
+  pricePerEnrichmentCallUsd: { flag: '--price-per-enrichment-call', env: 'SIGNALPATH_PRICE_PER_ENRICHMENT_CALL_USD', schema: priceUsd, default: 1e-5, help: 'spend meter: US dollars per enrichment call (default 1e-5, $10 per million)' },
+  pricePerDetectorCallUsd: { flag: '--price-per-detector-call', env: 'SIGNALPATH_PRICE_PER_DETECTOR_CALL_USD', schema: priceUsd, default: 1e-6, help: 'spend meter: US dollars per detector run on one record (default 1e-6, $1 per million)' },
+  summaryFile: { flag: '--summary', env: 'SIGNALPATH_SUMMARY_FILE', schema: z.string().trim().min(1, 'expected a file path'), help: 'write the run summary (events, spend by item, cpu_s, peak_rss_mb, what the topology reports) to this JSON file at the end' },
   readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
 } as const satisfies Record<string, Setting>;
 
@@ -112,6 +119,15 @@ export function readSetting<K extends SettingName>(name: K, flagValue: unknown, 
     throw new ConfigError(`invalid ${where}: ${JSON.stringify(raw)} — ${reason}. Setting: ${setting.flag} / ${setting.env}: ${setting.help}.`);
   }
   return parsed.data;
+}
+
+/** The spend meter's unit prices from flags (first) or environment variables. */
+export function readPrices(flags: { pricePerEvent?: string; pricePerEnrichmentCall?: string; pricePerDetectorCall?: string }, env: NodeJS.ProcessEnv): import('./cost/spend-meter.js').UnitPricesUsd {
+  return {
+    perEvent: readSetting('pricePerEventUsd', flags.pricePerEvent, env) as number,
+    perEnrichmentCall: readSetting('pricePerEnrichmentCallUsd', flags.pricePerEnrichmentCall, env) as number,
+    perDetectorCall: readSetting('pricePerDetectorCallUsd', flags.pricePerDetectorCall, env) as number,
+  };
 }
 
 /** Parses repeated `--topic role=name` flags. */

@@ -24,6 +24,8 @@ import { startHttpEndpoints, type HttpEndpoints } from './telemetry/http-endpoin
 import type { TracedOrigin } from './telemetry/stage-clock.js';
 import { TopologyTelemetry } from './telemetry/topology-telemetry.js';
 import { TRACEPARENT, TraceIdGenerator } from './telemetry/trace-context.js';
+import { SpendMeter, type SpendReport } from './cost/spend-meter.js';
+import { processUsage } from './cost/process-usage.js';
 
 export interface RunSummary {
   readonly topology: string;
@@ -36,6 +38,13 @@ export interface RunSummary {
   /** True when every consumed record settled before the drain deadline. */
   readonly drained: boolean;
   readonly elapsedMs: number;
+  /** Billable work counted during the run, priced (runtime/cost/spend-meter.ts). */
+  readonly spend: SpendReport;
+  /** CPU seconds and peak RSS of this process at the end of the run. */
+  readonly cpu_s: number;
+  readonly peak_rss_mb: number;
+  /** What the topology reports about the run (its `report()`), e.g. lane loads; absent when it has none. */
+  readonly topologyReport?: Readonly<Record<string, unknown>>;
 }
 
 export interface RunningTopology {
@@ -50,6 +59,8 @@ export interface RunningTopology {
   readonly metricsPort: number | null;
   /** The run's metrics, spans and stage clock; null with `telemetry: 'off'`. */
   readonly telemetry: TopologyTelemetry | null;
+  /** The run's spend meter (`spendUsd()`, counts by item). */
+  readonly meter: SpendMeter;
 }
 
 /** Starts `topology`; resolves once it is connected and consuming. */
@@ -108,6 +119,12 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   /** The traceparent an output carries: its input's (same trace, linked back), else a new trace. */
   const traceparentOf = (origin: RecordOrigin): Buffer => (origin as TracedOrigin).traceparent ?? traceIds.nextTraceparent(false);
 
+  const meter = new SpendMeter(config.prices ?? {
+    perEvent: SETTINGS.pricePerEventUsd.default,
+    perEnrichmentCall: SETTINGS.pricePerEnrichmentCallUsd.default,
+    perDetectorCall: SETTINGS.pricePerDetectorCallUsd.default,
+  });
+
   let fatalError: Error | null = null;
   let endpoints: HttpEndpoints | null = null;
   let stopping: Promise<RunSummary> | null = null;
@@ -165,6 +182,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       stepName: step.name,
       deadLetter: (envelope, error) => deadLetter(envelope.origin, step.name, error, () => envelope.settlement.settle('dead-lettered')),
       log: (message) => log(`[${step.name}] ${message}`),
+      meter,
     };
     const operator = step.build(context);
     stream = stream.pipe(telemetry === null ? operator : telemetry.steps.wrap(index, operator));
@@ -208,8 +226,12 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
 
   const feed =
     telemetry === null
-      ? (envelope: Envelope<In>) => input$.next(envelope)
+      ? (envelope: Envelope<In>) => {
+          meter.add('ingested-event', 1);
+          input$.next(envelope);
+        }
       : (envelope: Envelope<In>) => {
+          meter.add('ingested-event', 1);
           telemetry.steps.countEntered();
           input$.next(envelope);
         };
@@ -295,6 +317,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         maxUnsettledSeen: source.stats.maxUnsettledSeen,
         drained,
         elapsedMs: Date.now() - startedAt,
+        spend: meter.report(),
+        ...processUsage(),
+        ...(topology.report === undefined ? {} : { topologyReport: topology.report() }),
       };
       resolveDone(summary);
       return summary;
@@ -309,6 +334,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     topics,
     metricsPort: endpoints?.port ?? null,
     telemetry,
+    meter,
   };
 }
 

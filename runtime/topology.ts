@@ -18,6 +18,7 @@
  */
 import { filter, map, mergeMap, type OperatorFunction } from 'rxjs';
 import type { Contract } from '../schemas/index.js';
+import type { UsageMeter } from '../operators/usage-meter.js';
 import { dropRecord, withValue, type Envelope } from './envelope.js';
 
 /** An envelope the last step has routed to one of the topology's declared outputs. */
@@ -34,6 +35,8 @@ export interface StepContext {
    */
   deadLetter(envelope: Envelope<unknown>, error: unknown): void;
   log(message: string): void;
+  /** The run's spend meter: steps pass it to operators that do billable work (enrichment and detector calls). */
+  readonly meter: UsageMeter;
 }
 
 /** A step: an operator, or a factory that builds one from its {@link StepContext}. */
@@ -106,6 +109,11 @@ export interface TopologyDefinition<In> {
   readonly outputs: Readonly<Record<string, OutputSpec<any>>>;
   /** Default `<name>.dlq`. */
   readonly deadLetterTopic?: string;
+  /**
+   * What the topology reports about a run, read once when the run ends and written into the run
+   * summary (e.g. per-lane load, the sampler's allocations). Plain JSON. Optional.
+   */
+  readonly report?: () => Readonly<Record<string, unknown>>;
   /** The step chain, from input envelopes to routed envelopes. */
   readonly steps: (input: StepChain<Envelope<In>>) => StepChain<RoutedEnvelope>;
 }

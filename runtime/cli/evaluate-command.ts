@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MentionContract, type Mention } from '../../schemas/index.js';
 import { readGroundTruth } from '../../lab/generator/index.js';
-import { formatScore, scoreMentions, type MentionScore } from '../../lab/evaluate/index.js';
+import { costKpis, formatCost, formatScore, readRunSummary, scoreMentions, type MentionScore } from '../../lab/evaluate/index.js';
 import { ConfigError } from '../config.js';
 import { readAll } from '../kafka/topic-reader.js';
 import { createTopicSerde } from '../serde/index.js';
@@ -20,6 +20,7 @@ export interface EvaluateFlags {
   since?: string;
   slack: string;
   json?: string;
+  summary?: string;
 }
 
 /** Every mention on `topic` (beginning to end) emitted at or after `sinceMs`. */
@@ -48,15 +49,21 @@ export async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
   const sinceMs = flags.since === undefined ? 0 : Number(flags.since);
   if (!Number.isFinite(sinceMs)) throw new ConfigError(`--since ${flags.since}: expected epoch milliseconds`);
   const log = (message: string): void => console.log(message);
+  // Read first: a wrong path fails before anything connects.
+  const summary = flags.summary === undefined ? undefined : await readRunSummary(flags.summary).catch((error: unknown) => {
+    throw new ConfigError(`--summary ${flags.summary}: ${(error as Error).message}`);
+  });
   const connection = await connectBrokers(flags.brokers, log);
   try {
     const score = await evaluateTopic({ brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, sinceMs, slackMs });
     log(`evaluation of ${flags.topic} against ${flags.truth}`);
     for (const line of formatScore(score)) log(line);
-    log('  spend per $1k and CPU/RSS: not measured yet (the runtime does not count them)');
+    const cost = summary === undefined ? undefined : costKpis(score, summary);
+    if (cost === undefined) log('  spend per $1k, CPU and RSS: pass --summary <file> (written by signalpath run --summary)');
+    else for (const line of formatCost(cost, summary!)) log(line);
     if (flags.json !== undefined) {
       await mkdir(path.dirname(path.resolve(flags.json)), { recursive: true });
-      await writeFile(flags.json, `${JSON.stringify(score, null, 2)}\n`);
+      await writeFile(flags.json, `${JSON.stringify(cost === undefined ? score : { ...score, ...cost }, null, 2)}\n`);
       log(`  written ${flags.json}`);
     }
   } finally {

@@ -28,6 +28,8 @@ export interface GenerateToTopicOptions extends StreamOptions {
   readonly truthFile?: string;
   readonly partitions?: number;
   readonly log?: (message: string) => void;
+  /** Called with the events written (acknowledged) so far, every 1% or 10k (progress bars). */
+  readonly onProgress?: (written: number) => void;
 }
 
 /** Generates, writes every event to `topic` (acknowledged), writes the ground truth; returns it. */
@@ -41,8 +43,9 @@ export async function generateToTopic(options: GenerateToTopicOptions): Promise<
     brokers: options.brokers,
     topic: options.topic,
     contract: InferenceEventContract,
-    progressEvery: Math.max(10_000, Math.ceil(options.count / 10)),
-    onProgress: (n) => log(`  written ${n.toLocaleString('en')} (${Math.round((100 * n) / Math.max(1, options.count))}%)`),
+    progressEvery: options.onProgress === undefined ? Math.max(10_000, Math.ceil(options.count / 10)) : Math.max(1000, Math.ceil(options.count / 200)),
+    // A caller with its own progress display gets the counts instead of log lines.
+    onProgress: options.onProgress ?? ((n) => log(`  written ${n.toLocaleString('en')} (${Math.round((100 * n) / Math.max(1, options.count))}%)`)),
   });
   const seconds = (Date.now() - startedAt) / 1000;
   log(`  written ${options.count.toLocaleString('en')} in ${seconds.toFixed(1)} s (${Math.round(options.count / Math.max(0.001, seconds)).toLocaleString('en')} events/s)`);

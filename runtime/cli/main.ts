@@ -11,6 +11,7 @@ import { demoCommand } from './demo-command.js';
 import { nabCommand } from './nab-command.js';
 import { generateCommand } from './generate-command.js';
 import { evaluateCommand } from './evaluate-command.js';
+import { labCommand } from './lab-command.js';
 import { SETTINGS } from '../config.js';
 
 const program = new Command('signalpath')
@@ -45,6 +46,10 @@ program
   .addOption(setting('tailPercentile', '--tail-percentile <p>'))
   .addOption(setting('traceBaselineRate', '--trace-baseline <fraction>'))
   .addOption(setting('readyMaxLag', '--ready-max-lag <records>'))
+  .addOption(setting('pricePerEventUsd', '--price-per-event <usd>'))
+  .addOption(setting('pricePerEnrichmentCallUsd', '--price-per-enrichment-call <usd>'))
+  .addOption(setting('pricePerDetectorCallUsd', '--price-per-detector-call <usd>'))
+  .addOption(setting('summaryFile', '--summary <file.json>'))
   .option('--quiet', 'print only the final summary')
   .action(runCommand);
 
@@ -111,8 +116,26 @@ program
   .option('--since <epoch-ms>', 'only mentions emitted at or after this time (a topic shared by several runs)')
   .option('--slack <ms>', 'a mention window may miss the incident by this much and still match', '60000')
   .option('--json <file>', 'also write the scores as JSON')
+  .option('--summary <file.json>', 'run summary of the topology run (signalpath run --summary): adds spend, mentions per $1k, CPU seconds, peak RSS')
   .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
   .action(evaluateCommand);
+
+program
+  .command('lab')
+  .description('The signal-path lab: one generated stream, the baseline, the signal-path topology and one ablation per component as separate model-monitor processes on one broker; writes reports/lab.md, lab.html, lab.json.')
+  .option('--events <n>', 'events to generate (≥ 2,000,000 for the study\'s scale)', '200000')
+  .option('--seed <n>', 'generator seed', '7')
+  .option('--sample-fraction <f>', 'share of the input every variant samples (equal budgets)', '0.01')
+  .option('--concurrency <n>', 'variant processes at once', '2')
+  .option('--only <a,b,...>', 'run only these variants (baseline, signal-path, sampling-uniform, …)')
+  .option('--reports <dir>', 'folder for lab.md, lab.html, lab.json (per-variant summaries and logs in <dir>/lab/)', 'reports')
+  .option('--until-idle <ms>', 'a variant ends once its input has been idle this long', '10000')
+  .addOption(setting('pricePerEventUsd', '--price-per-event <usd>'))
+  .addOption(setting('pricePerEnrichmentCallUsd', '--price-per-enrichment-call <usd>'))
+  .addOption(setting('pricePerDetectorCallUsd', '--price-per-detector-call <usd>'))
+  .option('--no-progress', 'log lines instead of progress bars')
+  .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+  .action(labCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,7 @@
 /** `signalpath run <topology>`: validate the configuration, connect, run, drain on signals. */
-import { clientConfigFromEnv, parseTopicOverrides, readSetting, type RunConfig } from '../config.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { clientConfigFromEnv, parseTopicOverrides, readPrices, readSetting, type RunConfig } from '../config.js';
 import { loadTopology } from '../topology-loader.js';
 import { runTopology, resolveTopics } from '../runner.js';
 import { connectBrokers } from './brokers.js';
@@ -27,6 +29,10 @@ export interface RunFlags {
   tailPercentile?: string;
   traceBaseline?: string;
   readyMaxLag?: string;
+  pricePerEvent?: string;
+  pricePerEnrichmentCall?: string;
+  pricePerDetectorCall?: string;
+  summary?: string;
   quiet?: boolean;
 }
 
@@ -57,7 +63,9 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     tailPercentile: readSetting('tailPercentile', flags.tailPercentile, env) as number,
     traceBaselineRate: readSetting('traceBaselineRate', flags.traceBaseline, env) as number,
     readyMaxLag: readSetting('readyMaxLag', flags.readyMaxLag, env) as number,
+    prices: readPrices(flags, env),
   };
+  const summaryFile = readSetting('summaryFile', flags.summary, env) as string | undefined;
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
   const tracing = settings.telemetry === 'on' ? startTracing(`signalpath-${topology.name}`, env) : { enabled: false, shutdown: async () => {} };
   const connection = await connectBrokers(flags.brokers, log);
@@ -89,5 +97,10 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
   await connection.close();
   await tracing.shutdown().catch((error: unknown) => log(`exporting the last spans failed: ${(error as Error).message}`));
   console.log(JSON.stringify(summary));
+  if (summaryFile !== undefined) {
+    // Written after the drain and commit: a reader that finds the file knows the run is over.
+    await mkdir(path.dirname(path.resolve(summaryFile)), { recursive: true });
+    await writeFile(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
+  }
   process.exit(summary.reason === 'fatal' ? 1 : 0);
 }

@@ -17,6 +17,8 @@ import { Subject, type Observable } from 'rxjs';
 import { testEnvelope, type Envelope } from '../envelope.js';
 import type { SettlementOutcome } from '../settlement.js';
 import type { RoutedEnvelope, StepContext, Topology } from '../topology.js';
+import { SETTINGS } from '../config.js';
+import { SpendMeter } from '../cost/spend-meter.js';
 
 export interface TestRecord<T> {
   readonly value: T;
@@ -44,6 +46,8 @@ export interface DriverResult {
 }
 
 export class TopologyTestDriver<In> {
+  /** What the steps counted as billable work (enrichment and detector calls; piped inputs count as ingested events), at the default prices. */
+  readonly meter = new SpendMeter({ perEvent: SETTINGS.pricePerEventUsd.default, perEnrichmentCall: SETTINGS.pricePerEnrichmentCallUsd.default, perDetectorCall: SETTINGS.pricePerDetectorCallUsd.default });
   readonly #input = new Subject<Envelope<In>>();
   readonly #outputs: Record<string, unknown[]> = {};
   readonly #deadLetters: DriverDeadLetter[] = [];
@@ -71,6 +75,7 @@ export class TopologyTestDriver<In> {
           envelope.settlement.settle('dead-lettered');
         },
         log: () => {},
+        meter: this.meter,
       };
       stream = stream.pipe(step.build(context));
     }
@@ -99,6 +104,7 @@ export class TopologyTestDriver<In> {
     for (const record of records) {
       const offset = this.#offset++;
       this.#watermarkMs = Math.max(this.#watermarkMs, record.eventTimeMs - this.allowedLatenessMs);
+      this.meter.add('ingested-event', 1);
       this.#input.next(
         testEnvelope(record.value, {
           key: record.key ?? null,

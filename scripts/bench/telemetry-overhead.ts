@@ -72,7 +72,7 @@ function mainThreadCost(telemetryOn: boolean, sample: readonly InferenceEvent[],
   const input$ = new Subject<Envelope<InferenceEvent>>();
   let stream = input$.asObservable() as Observable<unknown>;
   for (const [index, step] of topology.chain.entries()) {
-    const context: StepContext = { topologyName: 'overhead', stepName: step.name, deadLetter: (e) => e.settlement.settle('dead-lettered'), log: () => {} };
+    const context: StepContext = { topologyName: 'overhead', stepName: step.name, deadLetter: (e) => e.settlement.settle('dead-lettered'), log: () => {}, meter: { add: () => {} } };
     const operator = step.build(context) as OperatorFunction<unknown, unknown>;
     stream = stream.pipe(telemetry ? telemetry.steps.wrap(index, operator) : operator);
   }

@@ -192,6 +192,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
               timeoutMs: config.enrichTimeoutMs,
               onFailure: 'flag',
               counters: probe.enrich,
+              meter: context.meter,
               random: random.jumped(),
             }),
           ),
@@ -229,6 +230,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
               deadLetter: (failure) => context.deadLetter(failure.envelope, failure.error),
               step: context.stepName,
               counters: probe.detect,
+              meter: context.meter,
             }),
           ),
         )

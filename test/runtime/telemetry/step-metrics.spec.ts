@@ -58,6 +58,7 @@ async function runChain(values: number[]): Promise<{ telemetry: TopologyTelemetr
         envelope.settlement.settle('dead-lettered');
       },
       log: () => {},
+      meter: { add: () => {} },
     };
     stream = stream.pipe(telemetry.steps.wrap(index, step.build(context) as OperatorFunction<unknown, unknown>));
   }

@@ -1,0 +1,196 @@
+/**
+ * `signalpath lab`: one generated stream on one broker, the model registry started and stopped, and
+ * every variant (variants.ts) as its own `signalpath run model-monitor` child process — its own
+ * consumer group over the same input topic, its own mentions topics — a few at a time. Each variant
+ * is scored as it finishes (mentions against the ground truth, spend/CPU/RSS from its run summary);
+ * at the end reports/lab.md, reports/lab.html and reports/lab.json are written.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { startModelRegistry } from '../model-registry/index.js';
+import { readRunSummary } from '../evaluate/index.js';
+import { generateToTopic } from '../../runtime/cli/generate-command.js';
+import { readMentions } from '../../runtime/cli/evaluate-command.js';
+import type { UnitPricesUsd } from '../../runtime/cost/spend-meter.js';
+import { collapsedGroups, labJson, type LabReport } from './lab-report.js';
+import { renderLabHtml } from './report-html.js';
+import { renderLabMarkdown } from './report-markdown.js';
+import { runVariant } from './run-variant.js';
+import { variantResult, type VariantResult } from './variant-result.js';
+import { labVariants, type LabVariant } from './variants.js';
+
+export interface LabOptions {
+  readonly brokers: string;
+  readonly events: number;
+  readonly seed: number;
+  /** Share of the input every variant samples (equal budgets). */
+  readonly sampleFraction: number;
+  /** Variant processes at once (the machine's cores bound it). */
+  readonly concurrency: number;
+  /** Variant names to run; default all. */
+  readonly only?: readonly string[];
+  /** Folder of lab.md, lab.html, lab.json; per-variant summaries and logs go to `<dir>/lab/`. */
+  readonly reportsDir: string;
+  readonly prices: UnitPricesUsd;
+  /** How long a variant's input must be idle before it ends, ms. */
+  readonly untilIdleMs: number;
+  /** Progress bars on the terminal (cli-progress); otherwise log lines. */
+  readonly progressBars: boolean;
+  readonly command: string;
+  readonly log: (message: string) => void;
+}
+
+export interface LabOutcome {
+  readonly report: LabReport;
+  readonly files: { readonly markdown: string; readonly html: string; readonly json: string };
+}
+
+export async function runLab(options: LabOptions): Promise<LabOutcome> {
+  const startedAt = Date.now();
+  const variants = selectVariants(labVariants(options.sampleFraction), options.only);
+  const workDir = path.join(options.reportsDir, 'lab');
+  await mkdir(workDir, { recursive: true });
+  const prefix = `lab-${startedAt}`;
+  const input = `${prefix}.inference-events`;
+  const truthFile = path.join(workDir, 'truth.jsonl');
+  const progress = createProgress(options, variants);
+
+  const registry = await startModelRegistry({ port: 0, seed: options.seed });
+  try {
+    progress.log(`model registry at ${registry.url}; generating ${options.events.toLocaleString('en')} events to ${input}`);
+    const truth = await generateToTopic({ count: options.events, seed: options.seed, brokers: options.brokers, topic: input, truthFile, onProgress: (n) => progress.generated(n) });
+    progress.generated(options.events);
+
+    const results: VariantResult[] = [];
+    const failures: { name: string; error: string }[] = [];
+    const queue = [...variants];
+    const worker = async (): Promise<void> => {
+      for (let variant = queue.shift(); variant !== undefined; variant = queue.shift()) {
+        const topics = { input, mentions: `${prefix}.${variant.name}.mentions`, review: `${prefix}.${variant.name}.mentions.review`, dlq: `${prefix}.${variant.name}.dlq` };
+        const summaryFile = path.join(workDir, `${variant.name}.summary.json`);
+        try {
+          await runVariant({
+            variant,
+            brokers: options.brokers,
+            group: `${prefix}.${variant.name}`,
+            topics,
+            registryUrl: registry.url,
+            summaryFile,
+            logFile: path.join(workDir, `${variant.name}.log`),
+            env: priceEnv(options.prices),
+            untilIdleMs: options.untilIdleMs,
+            onConsumed: (n) => progress.consumed(variant.name, n),
+          });
+          const summary = await readRunSummary(summaryFile);
+          progress.consumed(variant.name, summary.consumed);
+          const mentions = await readMentions(options.brokers, topics.mentions);
+          results.push(variantResult(variant, mentions, truth, summary));
+          progress.evaluated(`${variant.name}: ${mentions.length} mentions, ${summary.consumed.toLocaleString('en')} consumed`);
+        } catch (error) {
+          failures.push({ name: variant.name, error: (error as Error).message });
+          progress.evaluated(`${variant.name} FAILED: ${(error as Error).message}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, variants.length) }, worker));
+    progress.stop();
+
+    // Report in the variants' own order, whatever order they finished in.
+    const ordered = variants.flatMap((v) => results.filter((r) => r.variant.name === v.name));
+    const collapsed = collapsedGroups(ordered);
+    const report: LabReport = {
+      command: options.command,
+      startedAt: new Date(startedAt).toISOString(),
+      elapsedMs: Date.now() - startedAt,
+      events: options.events,
+      seed: options.seed,
+      incidents: truth.incidents.length,
+      sampleFraction: options.sampleFraction,
+      prices: options.prices,
+      results: ordered,
+      failures,
+      collapsedGroups: collapsed.groups,
+      collapsedShare: collapsed.share,
+    };
+    const files = {
+      markdown: path.join(options.reportsDir, 'lab.md'),
+      html: path.join(options.reportsDir, 'lab.html'),
+      json: path.join(options.reportsDir, 'lab.json'),
+    };
+    const markdown = renderLabMarkdown(report);
+    await writeFile(files.markdown, markdown);
+    await writeFile(files.html, await renderLabHtml(report, markdown));
+    await writeFile(files.json, `${JSON.stringify(labJson(report), null, 2)}\n`);
+    return { report, files };
+  } finally {
+    progress.stop();
+    await registry.stop();
+  }
+}
+
+function selectVariants(all: LabVariant[], only: readonly string[] | undefined): LabVariant[] {
+  if (only === undefined || only.length === 0) return all;
+  const unknown = only.filter((name) => !all.some((v) => v.name === name));
+  if (unknown.length > 0) throw new RangeError(`--only ${unknown.join(',')}: unknown variant; the variants are ${all.map((v) => v.name).join(', ')}`);
+  return all.filter((v) => only.includes(v.name));
+}
+
+function priceEnv(prices: UnitPricesUsd): Record<string, string> {
+  return {
+    SIGNALPATH_PRICE_PER_EVENT_USD: String(prices.perEvent),
+    SIGNALPATH_PRICE_PER_ENRICHMENT_CALL_USD: String(prices.perEnrichmentCall),
+    SIGNALPATH_PRICE_PER_DETECTOR_CALL_USD: String(prices.perDetectorCall),
+    // The lab's summaries are its metrics; no variant serves /metrics (they would fight over one port).
+    SIGNALPATH_METRICS_PORT: '0',
+  };
+}
+
+interface Progress {
+  log(message: string): void;
+  generated(written: number): void;
+  consumed(variant: string, consumed: number): void;
+  evaluated(message: string): void;
+  stop(): void;
+}
+
+/** Bars for generation, each variant's consumed records against the input's end, and evaluation; or log lines. */
+function createProgress(options: LabOptions, variants: readonly LabVariant[]): Progress {
+  if (!options.progressBars) {
+    let lastGeneratedDecile = -1;
+    let evaluated = 0;
+    return {
+      log: options.log,
+      generated: (n) => {
+        const decile = Math.floor((10 * n) / options.events);
+        if (decile !== lastGeneratedDecile) options.log(`generated ${n.toLocaleString('en')} / ${options.events.toLocaleString('en')}`);
+        lastGeneratedDecile = decile;
+      },
+      consumed: () => {},
+      evaluated: (message) => options.log(`[${++evaluated}/${variants.length}] ${message}`),
+      stop: () => {},
+    };
+  }
+  const multi = new cliProgress.MultiBar(
+    { format: ' {name} |{bar}| {percentage}% · {value}/{total} {note}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  const pad = (name: string): string => name.padEnd(20);
+  const generation = multi.create(options.events, 0, { name: pad('generate'), note: '' });
+  const bars = new Map(variants.map((v) => [v.name, multi.create(options.events, 0, { name: pad(v.name), note: 'consumed' })]));
+  const evaluation = multi.create(variants.length, 0, { name: pad('evaluate'), note: 'variants' });
+  let stopped = false;
+  return {
+    log: (message) => multi.log(`${message}\n`),
+    generated: (n) => generation.update(n),
+    consumed: (name, n) => bars.get(name)?.update(Math.min(n, options.events)),
+    evaluated: (message) => {
+      evaluation.increment();
+      multi.log(`${message}\n`);
+    },
+    stop: () => {
+      if (!stopped) multi.stop();
+      stopped = true;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * One variant's measured figures: the mention score against the ground truth, the cost from its run
+ * summary, a precision/recall curve over the detector threshold (mentions whose score is below a
+ * threshold are left out and the rest re-scored), its time-to-mention distribution, and, for strict
+ * dedup, the share of collapsed groups that held more than one distinct sub-signal.
+ */
+import type { Mention } from '../../schemas/index.js';
+import type { GroundTruth } from '../generator/index.js';
+import { costKpis, quantile, scoreMentions, type MentionScore, type RunSummaryFile } from '../evaluate/index.js';
+import type { LabVariant } from './variants.js';
+
+/** The row of reports/lab.json: exactly these names. */
+export interface LabRow {
+  readonly recall: number;
+  readonly precision: number;
+  readonly mentions_per_10k: number;
+  readonly mentions_per_1k_usd: number | null;
+  readonly spend_usd: number;
+  readonly p50_ms: number | null;
+  readonly p99_ms: number | null;
+  readonly lane_load_cv: number | null;
+}
+
+export interface CurvePoint {
+  readonly threshold: number;
+  readonly recall: number;
+  readonly precision: number;
+  readonly mentions: number;
+}
+
+export interface VariantResult {
+  readonly variant: LabVariant;
+  readonly row: LabRow;
+  readonly score: MentionScore;
+  readonly summary: RunSummaryFile;
+  readonly curve: readonly CurvePoint[];
+  /** Time to mention, ms, one value per mention that carries its arrival time. */
+  readonly latenciesMs: readonly number[];
+  /** Mentions that merged more than one event, and those among them with more than one distinct sub-signal. */
+  readonly collapsedGroups: number;
+  readonly collapsedWithSubSignals: number;
+}
+
+const CURVE_POINTS = 12;
+
+export function variantResult(variant: LabVariant, mentions: readonly Mention[], truth: GroundTruth, summary: RunSummaryFile): VariantResult {
+  const score = scoreMentions(mentions, truth);
+  const cost = costKpis(score, summary);
+  const latenciesMs = mentions.flatMap((m) => {
+    const arrived = Number(m.attributes['first_evidence_arrived_at']);
+    return m.shadow || !Number.isFinite(arrived) ? [] : [Math.max(0, m.emitted_at - arrived)];
+  });
+  // Strict dedup says in `sub_signals` how many distinct model × segment × field × direction clusters it merged.
+  const collapsed = mentions.filter((m) => !m.shadow && m.event_count > 1);
+  const withSubSignals = collapsed.filter((m) => Number(m.attributes['sub_signals'] ?? 1) > 1);
+  return {
+    variant,
+    score,
+    summary,
+    row: {
+      recall: score.incident_recall,
+      precision: score.precision,
+      mentions_per_10k: score.mentions_per_10k,
+      mentions_per_1k_usd: cost.mentions_per_1k_usd,
+      spend_usd: cost.spend_usd,
+      p50_ms: score.time_to_mention_p50_ms,
+      p99_ms: score.time_to_mention_p99_ms,
+      lane_load_cv: cost.lane_load_cv,
+    },
+    curve: thresholdCurve(mentions, truth),
+    latenciesMs,
+    collapsedGroups: collapsed.length,
+    collapsedWithSubSignals: withSubSignals.length,
+  };
+}
+
+/** Recall and precision when only mentions scoring at least each threshold are kept (thresholds at score quantiles). */
+export function thresholdCurve(mentions: readonly Mention[], truth: GroundTruth): CurvePoint[] {
+  const scores = mentions.filter((m) => !m.shadow).map((m) => m.score);
+  if (scores.length === 0) return [];
+  const thresholds = new Set<number>();
+  for (let i = 0; i < CURVE_POINTS; i++) thresholds.add(quantile(scores, i / CURVE_POINTS)!);
+  return [...thresholds]
+    .sort((a, b) => a - b)
+    .map((threshold) => {
+      const kept = mentions.filter((m) => m.score >= threshold);
+      const s = scoreMentions(kept, truth);
+      return { threshold, recall: s.incident_recall, precision: s.precision, mentions: s.mentions };
+    });
+}

@@ -1,0 +1,63 @@
+/**
+ * The lab's variants: the efficiency-tuned baseline, the signal-path topology, and one ablation per
+ * component. Each is model-monitor with its MODEL_MONITOR_* variables; an ablation changes exactly
+ * one component of signal-path (`from`), so its difference to signal-path is that component's share.
+ * Every variant samples the same fraction of the input: equal budgets.
+ */
+
+export type Component = 'all' | 'sampling' | 'enrichment' | 'partitioning' | 'detection' | 'dedup';
+
+export interface LabVariant {
+  readonly name: string;
+  /** What it is, in a few words (report tables). */
+  readonly label: string;
+  readonly component: Component;
+  /** The variant it changes one thing of, or undefined for the two reference variants. */
+  readonly from?: 'baseline' | 'signal-path';
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Settings of the signal-path topology; ablations override one component. */
+function signalPath(sampleFraction: number): Record<string, string> {
+  return {
+    MODEL_MONITOR_SAMPLING: 'bandit',
+    MODEL_MONITOR_SAMPLE_FRACTION: String(sampleFraction),
+    MODEL_MONITOR_ENRICH_MODE: 'async',
+    MODEL_MONITOR_ENRICH_CACHE_ENTRIES: '10000',
+    MODEL_MONITOR_ROUTING: 'consistent',
+    MODEL_MONITOR_STEALING: 'true',
+    MODEL_MONITOR_THRESHOLD_TUNING: 'f-beta',
+    MODEL_MONITOR_DEDUP_MODE: 'cluster-aware',
+  };
+}
+
+/** The efficiency-tuned baseline: uniform sampling, batched enrichment without a local cache, static hashing, precision-tuned threshold, strict dedup. */
+function baseline(sampleFraction: number): Record<string, string> {
+  return {
+    MODEL_MONITOR_SAMPLING: 'uniform',
+    MODEL_MONITOR_SAMPLE_FRACTION: String(sampleFraction),
+    MODEL_MONITOR_ENRICH_MODE: 'batched',
+    MODEL_MONITOR_ENRICH_CACHE_ENTRIES: '0',
+    MODEL_MONITOR_ROUTING: 'static',
+    MODEL_MONITOR_STEALING: 'false',
+    MODEL_MONITOR_THRESHOLD_TUNING: 'precision',
+    MODEL_MONITOR_DEDUP_MODE: 'strict',
+  };
+}
+
+/** Every variant, the two references first, at `sampleFraction` of the input (the study: 1%). */
+export function labVariants(sampleFraction = 0.01): LabVariant[] {
+  const sp = signalPath(sampleFraction);
+  const ablation = (name: string, label: string, component: Component, change: Record<string, string>): LabVariant => ({ name, label, component, from: 'signal-path', env: { ...sp, ...change } });
+  return [
+    { name: 'baseline', label: 'efficiency-tuned baseline', component: 'all', env: baseline(sampleFraction) },
+    { name: 'signal-path', label: 'signal-path topology', component: 'all', env: sp },
+    ablation('sampling-uniform', 'uniform sampling only', 'sampling', { MODEL_MONITOR_SAMPLING: 'uniform' }),
+    ablation('sampling-stratified', 'stratified sampling only', 'sampling', { MODEL_MONITOR_SAMPLING: 'stratified' }),
+    ablation('sampling-adaptive', 'adaptive sampling only', 'sampling', { MODEL_MONITOR_SAMPLING: 'adaptive' }),
+    ablation('enrich-batched', 'batched enrichment, no LRU', 'enrichment', { MODEL_MONITOR_ENRICH_MODE: 'batched', MODEL_MONITOR_ENRICH_CACHE_ENTRIES: '0' }),
+    ablation('partition-static', 'static hashing, no stealing', 'partitioning', { MODEL_MONITOR_ROUTING: 'static', MODEL_MONITOR_STEALING: 'false' }),
+    ablation('detector-precision', 'precision-tuned threshold', 'detection', { MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }),
+    ablation('dedup-strict', 'strict dedup', 'dedup', { MODEL_MONITOR_DEDUP_MODE: 'strict' }),
+  ];
+}

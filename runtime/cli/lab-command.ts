@@ -1,0 +1,67 @@
+/**
+ * `signalpath lab`: the signal-path experiment (lab/lab-run) on one generated stream and one broker —
+ * local unless --brokers / KAFKA_BROKERS — with the baseline, the signal-path topology and one
+ * ablation per component as separate model-monitor processes; writes reports/lab.{md,html,json}.
+ */
+import { ConfigError, readPrices } from '../config.js';
+import { runLab } from '../../lab/lab-run/index.js';
+import { connectBrokers } from './brokers.js';
+
+export interface LabFlags {
+  events: string;
+  seed: string;
+  sampleFraction: string;
+  concurrency: string;
+  only?: string;
+  reports: string;
+  untilIdle: string;
+  brokers?: string;
+  pricePerEvent?: string;
+  pricePerEnrichmentCall?: string;
+  pricePerDetectorCall?: string;
+  progress: boolean;
+}
+
+function wholeNumber(flag: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${flag} ${raw}: expected a whole number in [${min}, ${max}]`);
+  return value;
+}
+
+export async function labCommand(flags: LabFlags): Promise<void> {
+  // Everything is checked before the broker starts.
+  const events = wholeNumber('--events', flags.events, 1000, 100_000_000);
+  const seed = wholeNumber('--seed', flags.seed, -(2 ** 31), 2 ** 31 - 1);
+  const concurrency = wholeNumber('--concurrency', flags.concurrency, 1, 8);
+  const untilIdleMs = wholeNumber('--until-idle', flags.untilIdle, 1000, 600_000);
+  const sampleFraction = Number(flags.sampleFraction);
+  if (!(sampleFraction > 0 && sampleFraction <= 1)) throw new ConfigError(`--sample-fraction ${flags.sampleFraction}: expected a number in (0, 1], e.g. 0.01`);
+  const prices = readPrices(flags, process.env);
+  const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const log = (message: string): void => console.log(message);
+  const connection = await connectBrokers(flags.brokers, log);
+  try {
+    const { report, files } = await runLab({
+      brokers: connection.brokers,
+      events,
+      seed,
+      sampleFraction,
+      concurrency,
+      only,
+      reportsDir: flags.reports,
+      prices,
+      untilIdleMs,
+      progressBars: flags.progress && process.stdout.isTTY === true,
+      command: `signalpath lab ${process.argv.slice(3).join(' ')}`.trim(),
+      log,
+    }).catch((error: unknown) => {
+      throw error instanceof RangeError ? new ConfigError(error.message) : error;
+    });
+    log('');
+    log(`lab done in ${(report.elapsedMs / 60_000).toFixed(1)} min: ${report.results.length} variants measured, ${report.failures.length} failed`);
+    log(`reports: ${files.markdown}, ${files.html}, ${files.json}`);
+    if (report.failures.length > 0) process.exitCode = 1;
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * What model-monitor reports at the end of a run (the runner writes it into the run summary that
+ * `signalpath evaluate --summary` and `signalpath lab` read): per-lane load, the sampler's arms and
+ * the bandit's allocations over time, enrichment and dedup counters. Plain JSON.
+ */
+import type { ModelMonitorProbe } from './topology.js';
+
+/** Allocation points kept in the report: enough for a chart, bounded for a long run. */
+const MAX_ALLOCATION_POINTS = 500;
+
+export function modelMonitorReport(probe: ModelMonitorProbe): Record<string, unknown> {
+  const lanes = probe.partition.lanes();
+  const step = Math.max(1, Math.ceil(probe.allocations.length / MAX_ALLOCATION_POINTS));
+  const allocations = probe.allocations
+    .filter((_, i) => i % step === 0)
+    .map((a) => ({ epoch_start_ms: a.epochStartMs, budget: a.budgetRecords, seen: a.seenRecords, emitted_by_arm: Object.fromEntries(a.arms.map((arm) => [arm.arm, arm.emitted])) }));
+  return {
+    validated: probe.validated,
+    sampled: probe.sampled,
+    sampled_by_arm: Object.fromEntries(probe.sampledByArm),
+    findings_by_arm: Object.fromEntries(probe.findingsByArm),
+    mentions: probe.mentions,
+    reviewed: probe.reviewed,
+    lanes: lanes.map((lane) => ({ lane: lane.lane, records: lane.records, busy_ms: lane.busyMs, stolen_in: lane.stolenIn, stolen_out: lane.stolenOut })),
+    allocations,
+    enrich: {
+      lookups: probe.enrich.lookups,
+      hits: probe.enrich.hits,
+      stale_hits: probe.enrich.staleHits,
+      misses: probe.enrich.misses,
+      retries: probe.enrich.retries,
+      timeouts: probe.enrich.timeouts,
+      failures: probe.enrich.failures,
+      lookup_latency_mean_ms: probe.enrich.lookupLatencyMeanMs,
+      lookup_latency_max_ms: probe.enrich.lookupLatencyMaxMs,
+    },
+    dedup: { ...probe.dedup },
+  };
+}
