@@ -5,11 +5,13 @@
  * is scored as it finishes (mentions against the ground truth, spend/CPU/RSS from its run summary);
  * at the end reports/lab.md, reports/lab.html and reports/lab.json are written.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { startModelRegistry } from '../model-registry/index.js';
 import { readRunSummary } from '../evaluate/index.js';
+import { readGroundTruth, type StreamOptions } from '../generator/index.js';
+import type { Mention } from '../../schemas/index.js';
 import { generateToTopic } from '../../runtime/cli/generate-command.js';
 import { readMentions } from '../../runtime/cli/evaluate-command.js';
 import type { UnitPricesUsd } from '../../runtime/cost/spend-meter.js';
@@ -24,6 +26,8 @@ export interface LabOptions {
   readonly brokers: string;
   readonly events: number;
   readonly seed: number;
+  /** Generator shape beyond count and seed (models, incidents, event rate); default the generator's. */
+  readonly stream?: Pick<StreamOptions, 'models' | 'incidents' | 'eventsPerSecond'>;
   /** Share of the input every variant samples (equal budgets). */
   readonly sampleFraction: number;
   /** Variant processes at once (the machine's cores bound it). */
@@ -59,7 +63,7 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
   const registry = await startModelRegistry({ port: 0, seed: options.seed });
   try {
     progress.log(`model registry at ${registry.url}; generating ${options.events.toLocaleString('en')} events to ${input}`);
-    const truth = await generateToTopic({ count: options.events, seed: options.seed, brokers: options.brokers, topic: input, truthFile, onProgress: (n) => progress.generated(n) });
+    const truth = await generateToTopic({ ...options.stream, count: options.events, seed: options.seed, brokers: options.brokers, topic: input, truthFile, onProgress: (n) => progress.generated(n) });
     progress.generated(options.events);
 
     const results: VariantResult[] = [];
@@ -85,6 +89,8 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
           const summary = await readRunSummary(summaryFile);
           progress.consumed(variant.name, summary.consumed);
           const mentions = await readMentions(options.brokers, topics.mentions);
+          // Kept beside the summary, so that the reports can be rendered again without the broker.
+          await writeFile(path.join(workDir, `${variant.name}.mentions.json`), JSON.stringify(mentions));
           results.push(variantResult(variant, mentions, truth, summary));
           progress.evaluated(`${variant.name}: ${mentions.length} mentions, ${summary.consumed.toLocaleString('en')} consumed`);
         } catch (error) {
@@ -97,36 +103,69 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
     progress.stop();
 
     // Report in the variants' own order, whatever order they finished in.
-    const ordered = variants.flatMap((v) => results.filter((r) => r.variant.name === v.name));
-    const collapsed = collapsedGroups(ordered);
-    const report: LabReport = {
+    const meta: LabRunMeta = {
       command: options.command,
       startedAt: new Date(startedAt).toISOString(),
       elapsedMs: Date.now() - startedAt,
       events: options.events,
       seed: options.seed,
-      incidents: truth.incidents.length,
       sampleFraction: options.sampleFraction,
       prices: options.prices,
-      results: ordered,
+      variants: variants.map((v) => v.name),
       failures,
-      collapsedGroups: collapsed.groups,
-      collapsedShare: collapsed.share,
     };
-    const files = {
-      markdown: path.join(options.reportsDir, 'lab.md'),
-      html: path.join(options.reportsDir, 'lab.html'),
-      json: path.join(options.reportsDir, 'lab.json'),
-    };
-    const markdown = renderLabMarkdown(report);
-    await writeFile(files.markdown, markdown);
-    await writeFile(files.html, await renderLabHtml(report, markdown));
-    await writeFile(files.json, `${JSON.stringify(labJson(report), null, 2)}\n`);
-    return { report, files };
+    await writeFile(path.join(workDir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    const ordered = variants.flatMap((v) => results.filter((r) => r.variant.name === v.name));
+    return await writeLabReports(options.reportsDir, meta, truth.incidents.length, ordered);
   } finally {
     progress.stop();
     await registry.stop();
   }
+}
+
+/** What a lab run was, written to `<reports>/lab/run.json` for re-rendering. */
+interface LabRunMeta {
+  readonly command: string;
+  readonly startedAt: string;
+  readonly elapsedMs: number;
+  readonly events: number;
+  readonly seed: number;
+  readonly sampleFraction: number;
+  readonly prices: UnitPricesUsd;
+  readonly variants: readonly string[];
+  readonly failures: readonly { name: string; error: string }[];
+}
+
+async function writeLabReports(reportsDir: string, meta: LabRunMeta, incidents: number, results: readonly VariantResult[]): Promise<LabOutcome> {
+  const collapsed = collapsedGroups(results);
+  const report: LabReport = { ...meta, incidents, results, collapsedGroups: collapsed.groups, collapsedShare: collapsed.share };
+  const files = {
+    markdown: path.join(reportsDir, 'lab.md'),
+    html: path.join(reportsDir, 'lab.html'),
+    json: path.join(reportsDir, 'lab.json'),
+  };
+  const markdown = renderLabMarkdown(report);
+  await writeFile(files.markdown, markdown);
+  await writeFile(files.html, await renderLabHtml(report, markdown));
+  await writeFile(files.json, `${JSON.stringify(labJson(report), null, 2)}\n`);
+  return { report, files };
+}
+
+/**
+ * Renders the reports again from what a finished run left in `<reportsDir>/lab/` (ground truth, each
+ * variant's summary and mentions) — no broker, no re-run: `signalpath lab --render-only`.
+ */
+export async function renderLabFromRun(reportsDir: string): Promise<LabOutcome> {
+  const workDir = path.join(reportsDir, 'lab');
+  const meta = JSON.parse(await readFile(path.join(workDir, 'run.json'), 'utf8')) as LabRunMeta;
+  const truth = await readGroundTruth(path.join(workDir, 'truth.jsonl'));
+  const results: VariantResult[] = [];
+  for (const variant of labVariants(meta.sampleFraction).filter((v) => meta.variants.includes(v.name) && !meta.failures.some((f) => f.name === v.name))) {
+    const summary = await readRunSummary(path.join(workDir, `${variant.name}.summary.json`));
+    const mentions = JSON.parse(await readFile(path.join(workDir, `${variant.name}.mentions.json`), 'utf8')) as Mention[];
+    results.push(variantResult(variant, mentions, truth, summary));
+  }
+  return writeLabReports(reportsDir, meta, truth.incidents.length, results);
 }
 
 function selectVariants(all: LabVariant[], only: readonly string[] | undefined): LabVariant[] {

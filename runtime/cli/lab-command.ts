@@ -4,7 +4,7 @@
  * ablation per component as separate model-monitor processes; writes reports/lab.{md,html,json}.
  */
 import { ConfigError, readPrices } from '../config.js';
-import { runLab } from '../../lab/lab-run/index.js';
+import { renderLabFromRun, runLab } from '../../lab/lab-run/index.js';
 import { connectBrokers } from './brokers.js';
 
 export interface LabFlags {
@@ -19,6 +19,10 @@ export interface LabFlags {
   pricePerEvent?: string;
   pricePerEnrichmentCall?: string;
   pricePerDetectorCall?: string;
+  models?: string;
+  incidents?: string;
+  eventsPerSecond?: string;
+  renderOnly?: boolean;
   progress: boolean;
 }
 
@@ -29,6 +33,11 @@ function wholeNumber(flag: string, raw: string, min: number, max: number): numbe
 }
 
 export async function labCommand(flags: LabFlags): Promise<void> {
+  if (flags.renderOnly === true) {
+    const { report, files } = await renderLabFromRun(flags.reports);
+    console.log(`rendered ${report.results.length} variants of the run in ${flags.reports}/lab/: ${files.markdown}, ${files.html}, ${files.json}`);
+    return;
+  }
   // Everything is checked before the broker starts.
   const events = wholeNumber('--events', flags.events, 1000, 100_000_000);
   const seed = wholeNumber('--seed', flags.seed, -(2 ** 31), 2 ** 31 - 1);
@@ -37,6 +46,13 @@ export async function labCommand(flags: LabFlags): Promise<void> {
   const sampleFraction = Number(flags.sampleFraction);
   if (!(sampleFraction > 0 && sampleFraction <= 1)) throw new ConfigError(`--sample-fraction ${flags.sampleFraction}: expected a number in (0, 1], e.g. 0.01`);
   const prices = readPrices(flags, process.env);
+  const eventsPerSecond = flags.eventsPerSecond === undefined ? undefined : Number(flags.eventsPerSecond);
+  if (eventsPerSecond !== undefined && !(eventsPerSecond > 0)) throw new ConfigError(`--events-per-second ${flags.eventsPerSecond}: expected a number > 0`);
+  const stream = {
+    ...(flags.models === undefined ? {} : { models: wholeNumber('--models', flags.models, 1, 100_000) }),
+    ...(flags.incidents === undefined ? {} : { incidents: wholeNumber('--incidents', flags.incidents, 0, 1_000_000) }),
+    ...(eventsPerSecond === undefined ? {} : { eventsPerSecond }),
+  };
   const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
   const log = (message: string): void => console.log(message);
   const connection = await connectBrokers(flags.brokers, log);
@@ -45,6 +61,7 @@ export async function labCommand(flags: LabFlags): Promise<void> {
       brokers: connection.brokers,
       events,
       seed,
+      stream,
       sampleFraction,
       concurrency,
       only,

@@ -125,6 +125,9 @@ program
   .description('The signal-path lab: one generated stream, the baseline, the signal-path topology and one ablation per component as separate model-monitor processes on one broker; writes reports/lab.md, lab.html, lab.json.')
   .option('--events <n>', 'events to generate (≥ 2,000,000 for the study\'s scale)', '200000')
   .option('--seed <n>', 'generator seed', '7')
+  .option('--models <n>', 'generator: number of models (default 50)')
+  .option('--incidents <n>', 'generator: incidents to inject (default max(3, events / 20000))')
+  .option('--events-per-second <n>', 'generator: mean event rate in event time (default 100)')
   .option('--sample-fraction <f>', 'share of the input every variant samples (equal budgets)', '0.01')
   .option('--concurrency <n>', 'variant processes at once', '2')
   .option('--only <a,b,...>', 'run only these variants (baseline, signal-path, sampling-uniform, …)')
@@ -134,6 +137,7 @@ program
   .addOption(setting('pricePerEnrichmentCallUsd', '--price-per-enrichment-call <usd>'))
   .addOption(setting('pricePerDetectorCallUsd', '--price-per-detector-call <usd>'))
   .option('--no-progress', 'log lines instead of progress bars')
+  .option('--render-only', 'render the reports again from what the last run left in <reports>/lab/ (no broker, no run)')
   .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
   .action(labCommand);
 

@@ -72,7 +72,7 @@ describe('spend meter', () => {
 
   it('parallelDetect counts one call per detector per record', async () => {
     const meter = new SpendMeter(prices);
-    const detector = (name: string): RecordDetector<number> => ({ name, update: () => [] });
+    const detector = (name: string): RecordDetector<number> => ({ name, fields: ['value'], shadow: false, update: () => [], snapshot: () => ({}), restore: () => {} });
     await lastValueFrom(from([1, 2, 3, 4].map((v, offset) => testEnvelope(v, { offset }))).pipe(parallelDetect({ detectors: [detector('a'), detector('b')], meter }), toArray()));
     expect(meter.count('detector-call')).to.equal(8);
   });
