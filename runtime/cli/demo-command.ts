@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { startModelRegistry } from '../../lab/model-registry/index.js';
-import { formatScore, scoreMentions } from '../../lab/evaluate/index.js';
+import { costKpis, formatCost, formatScore, scoreMentions } from '../../lab/evaluate/index.js';
 import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
 import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 import { ConfigError, SETTINGS } from '../config.js';
@@ -76,7 +76,8 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
     log(`  sampled                ${probe.sampled.toLocaleString('en')} of ${summary.consumed.toLocaleString('en')} · by arm: ${arms}`);
     log(`  enrichment             ${probe.enrich.lookups} registry calls, ${probe.enrich.hits.toLocaleString('en')} cache hits, ${probe.enrich.retries} retries, ${probe.enrich.failures} failed · ${registry.requests()} requests served`);
     log(`  lanes (records)        ${lanes.join(' / ')}`);
-    log('  spend per $1k, CPU and RSS: not measured yet (the runtime does not count them)');
+    // The demo runs the topology in this process: CPU and peak RSS include the generator's share.
+    for (const line of formatCost(costKpis(score, summary), summary)) log(line);
     log('');
     log(`where to look: KAFKA_BROKERS=${connection.local ? '<a broker>' : connection.brokers} npx signalpath tail ${topics.mentions} --max 5 · ground truth ${truthFile} · re-score: npx signalpath evaluate --topic ${topics.mentions} --truth ${truthFile}`);
     log(`[${elapsed()}] done`);
