@@ -57,12 +57,12 @@ export async function renderLabHtml(report: LabReport, markdownTable: string): P
 <meta charset="utf-8">
 <title>signal-path lab</title>
 <style>body{font-family:system-ui,sans-serif;margin:16px;color:#212529;max-width:1300px}h1{font-size:20px}h2{font-size:15px;margin:18px 0 4px}
-pre{font-size:11px;white-space:pre-wrap;background:#f8f9fa;padding:8px}section{margin-bottom:12px}</style>
+table{border-collapse:collapse;font-size:12px;margin:6px 0}td,th{border:1px solid #dee2e6;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f1f3f5}p{font-size:13px;color:#495057}section{margin-bottom:12px}</style>
 <script>${chartJs}</script>
 </head>
 <body>
 <h1>The signal-path lab — ${report.events.toLocaleString('en')} events, ${results.length} variants</h1>
-<pre>${escapeHtml(markdownTable)}</pre>
+${markdownToHtml(markdownTable)}
 ${canvases}
 <script>
 ${scripts}
@@ -70,6 +70,34 @@ ${scripts}
 </body>
 </html>
 `;
+}
+
+/**
+ * The Markdown report as HTML: its headings, paragraphs and pipe tables (the only constructs
+ * report-markdown.ts writes), so the page shows the same figures as lab.md.
+ */
+function markdownToHtml(markdown: string): string {
+  const html: string[] = [];
+  let table: string[][] = [];
+  const inline = (text: string): string => escapeHtml(text).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>').replace(/`(.+?)`/g, '<code>$1</code>');
+  const flush = (): void => {
+    if (table.length === 0) return;
+    const [head, , ...body] = table;
+    html.push(`<table><tr>${head!.map((c) => `<th>${inline(c)}</th>`).join('')}</tr>${body.map((row) => `<tr>${row.map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`).join('')}</table>`);
+    table = [];
+  };
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('|')) {
+      table.push(line.slice(1, -1).split('|').map((c) => c.trim()));
+      continue;
+    }
+    flush();
+    if (line.startsWith('# ')) continue; // the page has its own title
+    if (line.startsWith('## ')) html.push(`<h2>${inline(line.slice(3))}</h2>`);
+    else if (line.trim() !== '') html.push(`<p>${inline(line)}</p>`);
+  }
+  flush();
+  return html.join('\n');
 }
 
 function laneLoads(report: Readonly<Record<string, unknown>> | undefined): number[] {
