@@ -1,0 +1,116 @@
+/**
+ * The lab's figures without a broker: lane-load CV, cost KPIs from a run summary, the threshold
+ * curve, strict dedup's collapsed groups, the variants (each ablation changes one component of
+ * signal-path), and the reports built from them.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { GroundTruth } from '../../lab/generator/index.js';
+import { coefficientOfVariation, costKpis, scoreMentions, type RunSummaryFile } from '../../lab/evaluate/index.js';
+import { labJson, labVariants, type LabReport } from '../../lab/lab-run/index.js';
+import { collapsedGroups } from '../../lab/lab-run/lab-report.js';
+import { renderLabMarkdown } from '../../lab/lab-run/report-markdown.js';
+import { thresholdCurve, variantResult } from '../../lab/lab-run/variant-result.js';
+import type { Mention } from '../../schemas/index.js';
+
+const MIN = 60_000;
+const truth: GroundTruth = {
+  run: { seed: 1, events: 100_000, models: 2, start_ms: 0, end_ms: 100 * MIN, events_per_second: 100, cell_window_ms: MIN, traffic_cells: 1_000, fields: ['latency_ms', 'confidence'] },
+  incidents: [
+    { id: 'a', kind: 'latency-shift', model_id: 'm1', segment: 'rare', field: 'latency_ms', direction: 'HIGH', start: 10 * MIN, end: 15 * MIN, magnitude: 3, affectedShare: 1, affected_events: 4, affected_ts: [10 * MIN, 11 * MIN + 1] },
+    { id: 'b', kind: 'confidence-drop', model_id: 'm2', segment: 'common', field: 'confidence', direction: 'LOW', start: 50 * MIN, end: 52 * MIN, magnitude: 0.3, affectedShare: 1, affected_events: 10, affected_ts: [50 * MIN] },
+  ],
+};
+
+let id = 0;
+function mention(overrides: Partial<Mention>): Mention {
+  return {
+    mention_id: `m${id++}`, emitted_at: 2_000, window_start: 11 * MIN, window_end: 12 * MIN, model_id: 'm1', model_version: 'v1', tenant: 't', segment: 'rare',
+    field: 'latency_ms', direction: 'HIGH', detector: 'ewma-zscore', score: 1, cluster_id: 'c', event_count: 2, evidence_event_ids: [], shadow: false, attributes: { first_evidence_arrived_at: '1000' },
+    ...overrides,
+  };
+}
+
+function summary(spendUsd: number, laneRecords: number[]): RunSummaryFile {
+  return {
+    consumed: truth.run.events,
+    elapsedMs: 1000,
+    spend: { counts: { 'ingested-event': truth.run.events }, spend_usd_by_item: { 'ingested-event': spendUsd }, spend_usd: spendUsd },
+    cpu_s: 3,
+    peak_rss_mb: 200,
+    topologyReport: { lanes: laneRecords.map((records, lane) => ({ lane, records })) },
+  };
+}
+
+describe('lab: figures and reports', () => {
+  it('lane-load CV is std / mean: 0 for equal lanes, unchanged by scaling every lane', () => {
+    expect(coefficientOfVariation([5, 5, 5, 5])).to.equal(0);
+    expect(coefficientOfVariation([0, 0, 0, 8])).to.be.closeTo(Math.sqrt(3), 1e-12);
+    expect(coefficientOfVariation([])).to.equal(null);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 1e6 }), { minLength: 1, maxLength: 16 }), fc.integer({ min: 2, max: 100 }), (lanes, k) => {
+        expect(coefficientOfVariation(lanes.map((x) => x * k))!).to.be.closeTo(coefficientOfVariation(lanes)!, 1e-9);
+      }),
+    );
+  });
+
+  it('mentions per $1k come from the counted spend', () => {
+    const score = scoreMentions([mention({}), mention({ model_id: 'm2' })], truth);
+    const kpis = costKpis(score, summary(0.5, [10, 10]));
+    expect(kpis).to.include({ spend_usd: 0.5, mentions_per_1k_usd: 4000, cpu_s: 3, peak_rss_mb: 200, lane_load_cv: 0 });
+    expect(costKpis(score, summary(0, [])).mentions_per_1k_usd).to.equal(null);
+  });
+
+  it('the threshold curve keeps fewer mentions as the threshold rises and re-scores them', () => {
+    const mentions = [mention({ score: 0.9 }), mention({ score: 0.2, model_id: 'm2' }), mention({ score: 0.5, segment: 'other' })];
+    const curve = thresholdCurve(mentions, truth);
+    expect(curve[0]).to.include({ threshold: 0.2, mentions: 3, recall: 0.5 });
+    expect(curve.at(-1)).to.include({ threshold: 0.9, mentions: 1, precision: 1, recall: 0.5 });
+    for (let i = 1; i < curve.length; i++) expect(curve[i]!.mentions).to.be.at.most(curve[i - 1]!.mentions);
+  });
+
+  it('strict dedup: the share of collapsed groups holding more than one distinct sub-signal', () => {
+    const strict = labVariants().find((v) => v.name === 'dedup-strict')!;
+    const mentions = [mention({ attributes: { sub_signals: '3' } }), mention({ attributes: { sub_signals: '1' } }), mention({ event_count: 1, attributes: { sub_signals: '1' } })];
+    const result = variantResult(strict, mentions, truth, summary(1, [1, 1]));
+    expect(result).to.include({ collapsedGroups: 2, collapsedWithSubSignals: 1 });
+    expect(collapsedGroups([result])).to.deep.equal({ groups: 2, share: 0.5 });
+  });
+
+  it('each ablation changes exactly one component of signal-path; every variant samples the same share', () => {
+    const variants = labVariants(0.02);
+    const signalPath = variants.find((v) => v.name === 'signal-path')!;
+    const baseline = variants.find((v) => v.name === 'baseline')!;
+    expect(Object.keys(baseline.env)).to.have.members(Object.keys(signalPath.env));
+    for (const variant of variants) {
+      expect(variant.env['MODEL_MONITOR_SAMPLE_FRACTION'], variant.name).to.equal('0.02');
+      if (variant.from === undefined) continue;
+      const changed = Object.keys(variant.env).filter((k) => variant.env[k] !== signalPath.env[k]);
+      const expected: Record<string, string[]> = {
+        sampling: ['MODEL_MONITOR_SAMPLING'],
+        enrichment: ['MODEL_MONITOR_ENRICH_MODE', 'MODEL_MONITOR_ENRICH_CACHE_ENTRIES'],
+        partitioning: ['MODEL_MONITOR_ROUTING', 'MODEL_MONITOR_STEALING'],
+        detection: ['MODEL_MONITOR_THRESHOLD_TUNING'],
+        dedup: ['MODEL_MONITOR_DEDUP_MODE'],
+      };
+      expect(changed, variant.name).to.have.members(expected[variant.component]!);
+    }
+  });
+
+  it('lab.json holds one object per variant with exactly the row names; lab.md a row per variant beside the study', () => {
+    const variants = labVariants();
+    const results = variants.map((v, i) => variantResult(v, [mention({ emitted_at: 1000 + 100 * i })], truth, summary(1 + i / 100, [i + 1, 1])));
+    const report: LabReport = {
+      command: 'test', startedAt: 'now', elapsedMs: 1, events: truth.run.events, seed: 1, incidents: 2, sampleFraction: 0.01,
+      prices: { perEvent: 1, perEnrichmentCall: 1, perDetectorCall: 1 }, results, failures: [], collapsedGroups: 0, collapsedShare: null,
+    };
+    const json = labJson(report);
+    for (const v of variants) expect(Object.keys(json[v.name]!)).to.have.members(['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv']);
+    expect(json['signal-path']).to.deep.include({ recall: 0.5, precision: 1, spend_usd: 1.01, p50_ms: 100 });
+    expect((json['_run'] as Record<string, unknown>)['spend_ratio_signal_path_to_baseline']).to.equal(1.01);
+    const markdown = renderLabMarkdown(report);
+    expect(markdown).to.include('| recall / precision | 46% / 99.2% | 68% / 97.6% | 50.0% / 100.0% | 50.0% / 100.0% |');
+    expect(markdown).to.include('Spend ratio signal-path / baseline: **1.010**');
+    for (const v of variants) expect(markdown).to.match(new RegExp(`^\\| ${v.name} \\|`, 'm'));
+  });
+});
