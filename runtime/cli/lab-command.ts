@@ -4,7 +4,7 @@
  * ablation per component as separate model-monitor processes; writes reports/lab.{md,html,json}.
  */
 import { ConfigError, readPrices } from '../config.js';
-import { renderLabFromRun, runLab } from '../../lab/lab-run/index.js';
+import { labVariants, renderLabFromRun, runLab } from '../../lab/lab-run/index.js';
 import { connectBrokers } from './brokers.js';
 
 export interface LabFlags {
@@ -54,6 +54,9 @@ export async function labCommand(flags: LabFlags): Promise<void> {
     ...(eventsPerSecond === undefined ? {} : { eventsPerSecond }),
   };
   const only = flags.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = labVariants().map((v) => v.name);
+  const unknown = (only ?? []).filter((name) => !names.includes(name));
+  if (unknown.length > 0) throw new ConfigError(`--only ${unknown.join(',')}: unknown variant; the variants are ${names.join(', ')}`);
   const log = (message: string): void => console.log(message);
   const connection = await connectBrokers(flags.brokers, log);
   try {
@@ -71,8 +74,6 @@ export async function labCommand(flags: LabFlags): Promise<void> {
       progressBars: flags.progress && process.stdout.isTTY === true,
       command: `signalpath lab ${process.argv.slice(3).join(' ')}`.trim(),
       log,
-    }).catch((error: unknown) => {
-      throw error instanceof RangeError ? new ConfigError(error.message) : error;
     });
     log('');
     log(`lab done in ${(report.elapsedMs / 60_000).toFixed(1)} min: ${report.results.length} variants measured, ${report.failures.length} failed`);
