@@ -23,8 +23,10 @@ describe('topology model-monitor', function () {
     expect(() => readModelMonitorConfig({})).to.throw(ConfigError, 'MODEL_REGISTRY_URL');
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_LANES: '0' })).to.throw(ConfigError, 'MODEL_MONITOR_LANES');
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_DETECTORS: 'ewma-zscore,nope' })).to.throw(ConfigError, 'MODEL_MONITOR_DETECTORS');
+    expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_THRESHOLD_TUNING: 'recall' })).to.throw(ConfigError, /MODEL_MONITOR_THRESHOLD_TUNING.*precision.*f-beta/);
+    expect(readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }).thresholdTuning).to.equal('precision');
     const config = readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1' });
-    expect(config).to.include({ sampling: 'bandit', reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async' });
+    expect(config).to.include({ sampling: 'bandit', reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async', thresholdTuning: 'f-beta' });
   });
 
   it('turns a generated stream into mentions, copies the borderline ones to review, dead-letters a bad record, settles every input', async () => {

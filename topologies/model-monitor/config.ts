@@ -38,6 +38,12 @@ export const MODEL_MONITOR_SETTINGS = {
     default: 'latency_ms,confidence,prediction,output_tokens,features[0],features[1],features[2],features[3]',
     help: 'event fields watched',
   },
+  thresholdTuning: {
+    env: 'MODEL_MONITOR_THRESHOLD_TUNING',
+    schema: z.enum(['precision', 'f-beta']),
+    default: 'f-beta',
+    help: "detector thresholds: 'precision' (tuned for few false positives) or 'f-beta' (tuned for F2, recall weighs twice precision)",
+  },
   detectConcurrency: { env: 'MODEL_MONITOR_DETECT_CONCURRENCY', schema: int(1, 4096), default: '8', help: 'records under detection at once' },
   dedupMode: { env: 'MODEL_MONITOR_DEDUP_MODE', schema: z.enum(['cluster-aware', 'strict']), default: 'cluster-aware', help: 'mention clustering: model × segment × field × direction, or one per model' },
   dedupWindowMs: { env: 'MODEL_MONITOR_DEDUP_WINDOW_MS', schema: int(1000, 86_400_000), default: '60000', help: 'event-time tumbling window of a mention, ms' },
