@@ -28,7 +28,7 @@ import { DetectCounters, parallelDetect, type Detection } from '../../operators/
 import { SeededRandom } from '../../operators/random.js';
 import type { Sampled, SamplingStrategy } from '../../operators/adaptive-sample.js';
 import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js';
-import { withValue, type Envelope } from '../../runtime/envelope.js';
+import { dropRecord, withValue, type Envelope } from '../../runtime/envelope.js';
 import { defineTopology, filterRecords, mapRecords, withContext, type Topology } from '../../runtime/topology.js';
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
 import { registryLookup, type ModelMetadata } from '../../lab/model-registry/index.js';
@@ -70,6 +70,8 @@ export class ModelMonitorProbe {
   readonly sampledByArm = new Map<string, number>();
   mentions = 0;
   reviewed = 0;
+  /** Records the sampler dropped because their epoch had already closed (should stay near 0). */
+  lateAtSampler = 0;
 }
 
 const NUMERIC_FIELDS = ['prediction', 'confidence', 'latency_ms', 'input_tokens', 'output_tokens'] as const;
@@ -111,7 +113,8 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
         budget: { fraction: config.sampleFraction },
         windowMs: config.epochMs,
         maxHeldRecords: 200_000,
-        maxOpenWindows: 16,
+        maxOpenWindows: 100,
+        lateRecords,
         label: config.sampling,
         random,
       });
@@ -127,8 +130,11 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
       policy: config.banditPolicy,
       maxHeldRecords: 200_000,
       // Partitions are consumed in batches, so event time runs ahead on one partition while the
-      // watermark waits for the slowest: keep enough epochs open that none closes early.
-      maxOpenEpochs: 16,
+      // watermark waits for the slowest, and one batch of a quiet partition can span many minutes of
+      // event time (source alignment acts between batches, not within one): keep enough epochs open
+      // that none closes early. What they hold is bounded by maxHeldRecords, not by the epoch count.
+      maxOpenEpochs: 100,
+      lateRecords,
       random,
       onAllocation: (allocation) => {
         probe.allocations.push(allocation);
@@ -137,6 +143,10 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
     });
   };
   let feedbackSink: Subject<ArmFeedback> | undefined;
+  const lateRecords = (envelope: Envelope<ScoredEvent>): void => {
+    probe.lateAtSampler++;
+    dropRecord(envelope);
+  };
   let hold: EventTimeHold | undefined;
 
   const topology = defineTopology<InferenceEvent>({
