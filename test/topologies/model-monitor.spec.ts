@@ -9,6 +9,8 @@ import type { InferenceEvent, Mention } from '../../schemas/index.js';
 import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
 import { EventTimeHold } from '../../topologies/model-monitor/event-time-hold.js';
 import { reviewLane } from '../../topologies/model-monitor/review-lane.js';
+import { deriveThresholds, thresholdFor } from '../../topologies/model-monitor/thresholds.js';
+import { createDetector } from '../../operators/detectors/index.js';
 import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 
 describe('topology model-monitor', function () {
@@ -27,6 +29,18 @@ describe('topology model-monitor', function () {
     expect(readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }).thresholdTuning).to.equal('precision');
     const config = readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1' });
     expect(config).to.include({ sampling: 'bandit', reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async', thresholdTuning: 'f-beta' });
+  });
+
+  it('threshold tuning: precision-tuned thresholds are never below the F-beta ones; an untuned detector keeps its own', () => {
+    for (const detector of ['ewma-zscore', 'cusum', 'mad', 'page-hinkley']) {
+      expect(thresholdFor(detector, 'precision')).to.be.at.least(thresholdFor(detector, 'f-beta'));
+      expect(thresholdFor(detector, 'f-beta')).to.be.within(0, 1);
+    }
+    expect(thresholdFor('adwin', 'precision')).to.equal(createDetector('adwin').threshold);
+    // Derivation on a small labelled stream (its own seed): both thresholds exist and are ordered.
+    const derived = deriveThresholds(['ewma-zscore'], ['latency_ms', 'confidence'], { count: 20_000, seed: 5, models: 5, incidents: 4 })['ewma-zscore']!;
+    expect(derived['f-beta']).to.be.within(0, 1);
+    expect(derived.precision).to.be.at.least(derived['f-beta']);
   });
 
   it('turns a generated stream into mentions, copies the borderline ones to review, dead-letters a bad record, settles every input', async () => {

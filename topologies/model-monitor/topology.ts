@@ -21,7 +21,7 @@ import { LRUCache } from 'lru-cache';
 import { map, mergeMap, Subject, type OperatorFunction } from 'rxjs';
 import { adaptiveSample } from '../../operators/adaptive-sample.js';
 import { banditBudget, type ArmFeedback, type BanditArm, type BudgetAllocation } from '../../operators/bandit-budget.js';
-import { createDetector, perKeyDetector } from '../../operators/detectors/index.js';
+import { perKeyDetector } from '../../operators/detectors/index.js';
 import { enrich, EnrichCounters, type Enriched } from '../../operators/enrich.js';
 import { keyedPartition, PartitionProbe } from '../../operators/keyed-partition.js';
 import { DetectCounters, parallelDetect, type Detection } from '../../operators/parallel-detect.js';
@@ -36,6 +36,7 @@ import type { ModelMonitorConfig } from './config.js';
 import { EventTimeHold } from './event-time-hold.js';
 import { PreliminaryScorer, samplingWeight } from './preliminary-score.js';
 import { reviewLane } from './review-lane.js';
+import { thresholdFor } from './thresholds.js';
 
 /** A record with its preliminary score, as the samplers see it. */
 export interface ScoredEvent {
@@ -98,7 +99,8 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
     adaptive: { kind: 'adaptive', scoreOf: (value) => samplingWeight(value.preliminaryScore) },
   };
   // A finding has passed its detector's own threshold; the registry may raise it per model and field.
-  const ownThreshold = new Map(config.detectors.map((name) => [name, createDetector(name).threshold]));
+  // Tuned per MODEL_MONITOR_THRESHOLD_TUNING on labelled data that is not the evaluated stream (thresholds.ts).
+  const ownThreshold = new Map(config.detectors.map((name) => [name, thresholdFor(name, config.thresholdTuning)]));
   const thresholdOf = (thresholds: Readonly<Record<string, number>> | undefined, field: string, detector: string): number =>
     Math.max(ownThreshold.get(detector) ?? 0, thresholds?.[field] ?? 0);
   // Per model: the registry's thresholds and owner, for mentions (bounded).
@@ -233,7 +235,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
           'detect',
           withContext((context) =>
             parallelDetect<MonitoredEvent>({
-              detectors: config.detectors.map((name) => perKeyDetector<MonitoredEvent>({ detector: name, fields: config.fields })),
+              detectors: config.detectors.map((name) => perKeyDetector<MonitoredEvent>({ detector: name, fields: config.fields, threshold: ownThreshold.get(name)! })),
               concurrency: config.detectConcurrency,
               onFailure: 'dead-letter',
               deadLetter: (failure) => context.deadLetter(failure.envelope, failure.error),
