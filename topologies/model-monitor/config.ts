@@ -44,6 +44,7 @@ export const MODEL_MONITOR_SETTINGS = {
     default: 'f-beta',
     help: "detector thresholds: 'precision' (tuned for few false positives) or 'f-beta' (tuned for F2, recall weighs twice precision)",
   },
+  segmentWarmupPoints: { env: 'MODEL_MONITOR_SEGMENT_WARMUP_POINTS', schema: int(1, 1_000_000), default: '60', help: "sampled records a model × segment needs before its own detectors score it; until then it is scored against its model's baseline" },
   detectConcurrency: { env: 'MODEL_MONITOR_DETECT_CONCURRENCY', schema: int(1, 4096), default: '8', help: 'records under detection at once' },
   dedupMode: { env: 'MODEL_MONITOR_DEDUP_MODE', schema: z.enum(['cluster-aware', 'strict']), default: 'cluster-aware', help: 'mention clustering: model × segment × field × direction, or one per model' },
   dedupWindowMs: { env: 'MODEL_MONITOR_DEDUP_WINDOW_MS', schema: int(1000, 86_400_000), default: '60000', help: 'event-time tumbling window of a mention, ms' },

@@ -235,7 +235,14 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
           'detect',
           withContext((context) =>
             parallelDetect<MonitoredEvent>({
-              detectors: config.detectors.map((name) => perKeyDetector<MonitoredEvent>({ detector: name, fields: config.fields, threshold: ownThreshold.get(name)! })),
+              detectors: config.detectors.map((name) => perKeyDetector<MonitoredEvent>({
+                  detector: name,
+                  fields: config.fields,
+                  threshold: ownThreshold.get(name)!,
+                  // A rare segment is scored against its model's baseline until it has its own.
+                  fallbackKeyOf: (event) => event.model_id,
+                  fallbackUntilPoints: config.segmentWarmupPoints,
+                })),
               concurrency: config.detectConcurrency,
               onFailure: 'dead-letter',
               deadLetter: (failure) => context.deadLetter(failure.envelope, failure.error),
