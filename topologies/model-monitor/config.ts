@@ -49,6 +49,7 @@ export const MODEL_MONITOR_SETTINGS = {
   dedupMode: { env: 'MODEL_MONITOR_DEDUP_MODE', schema: z.enum(['cluster-aware', 'strict']), default: 'cluster-aware', help: 'mention clustering: model × segment × field × direction, or one per model' },
   dedupWindowMs: { env: 'MODEL_MONITOR_DEDUP_WINDOW_MS', schema: int(1000, 86_400_000), default: '60000', help: 'event-time tumbling window of a mention, ms' },
   minEvents: { env: 'MODEL_MONITOR_MIN_EVENTS', schema: int(1, 1_000_000), default: '2', help: 'distinct anomalous events a mention needs (1: every outlier is a mention)' },
+  evidenceAlpha: { env: 'MODEL_MONITOR_EVIDENCE_ALPHA', schema: number(1e-12, 1), default: '0.001', help: "a mention is kept when its count of anomalous events has less than this chance under its model × segment's background rate of outliers, (0, 1] (1: off)" },
   reviewShare: { env: 'MODEL_MONITOR_REVIEW_SHARE', schema: number(0, 1), default: '0.07', help: 'share of mentions also sent to the fast lane (mentions.review)' },
   reviewBatchMs: { env: 'MODEL_MONITOR_REVIEW_BATCH_MS', schema: int(1, 60_000), default: '100', help: 'how long the fast lane gathers mentions before choosing, ms' },
   seed: { env: 'MODEL_MONITOR_SEED', schema: int(-(2 ** 31), 2 ** 31 - 1), default: '1', help: 'seed of the samplers and the bandit' },

@@ -33,6 +33,7 @@ import { defineTopology, filterRecords, mapRecords, withContext, type Topology }
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
 import { registryLookup, type ModelMetadata } from '../../lab/model-registry/index.js';
 import type { ModelMonitorConfig } from './config.js';
+import { BackgroundRate } from './background-rate.js';
 import { EventTimeHold } from './event-time-hold.js';
 import { PreliminaryScorer, samplingWeight } from './preliminary-score.js';
 import { reviewLane } from './review-lane.js';
@@ -145,6 +146,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
     });
   };
   let feedbackSink: Subject<ArmFeedback> | undefined;
+  const background = new BackgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha });
   const lateRecords = (envelope: Envelope<ScoredEvent>): void => {
     probe.lateAtSampler++;
     dropRecord(envelope);
@@ -257,6 +259,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
             const { monitor } = detection.event;
             const findings = detection.findings.filter((finding) => finding.score >= thresholdOf(monitor.thresholds, finding.field, finding.detector));
             const found = findings.some((finding) => !finding.shadow);
+            background.note(detection.event.model_id, detection.event.segment, detection.event.ts, findings.filter((finding) => !finding.shadow));
             if (found) probe.findingsByArm.set(monitor.arm, (probe.findingsByArm.get(monitor.arm) ?? 0) + 1);
             feedbackSink?.next({ arm: monitor.arm, mentions: found ? 1 : 0, cost: 1 });
             return findings.length === detection.findings.length ? detection : { ...detection, findings };
@@ -267,8 +270,16 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
           return map((envelope: Envelope<Detection<MonitoredEvent>>) => current?.leave(envelope) ?? envelope);
         }))
         .step('dedup', windowedDedup<MonitoredEvent>({ mode: config.dedupMode, window: { kind: 'tumbling', sizeMs: config.dedupWindowMs } }, probe.dedup))
-        // One outlying event is what heavy-tailed traffic does all the time; an incident repeats.
-        .step('min-evidence', filterRecords((mention: Mention) => mention.event_count >= config.minEvents))
+        // One outlying event is what heavy-tailed traffic does all the time; an incident repeats, more
+        // often than its key's background of outliers (background-rate.ts).
+        .step(
+          'min-evidence',
+          filterRecords(
+            (mention: Mention) =>
+              mention.event_count >= config.minEvents &&
+              background.surprising(mention.model_id, mention.segment, mention.field, mention.direction, mention.window_start, mention.event_count),
+          ),
+        )
         .step(
           'annotate',
           mapRecords((mention: Mention): Mention => {
