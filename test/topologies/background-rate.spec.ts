@@ -31,7 +31,22 @@ describe('model-monitor: background rate of outliers (min-evidence)', () => {
     expect(rate.surprising('hot', 'consumer', 'output_tokens', 'HIGH', w2, 100)).to.equal(true);
   });
 
+  it("a rare segment's incident trickling one finding per window adds up over the lookback windows", () => {
+    const single = new BackgroundRate({ windowMs: 60_000, alpha: 1e-3, lookbackWindows: 1 });
+    const horizon = new BackgroundRate({ windowMs: 60_000, alpha: 1e-3, lookbackWindows: 5 });
+    for (const rate of [single, horizon]) {
+      // Background: a busy key with a 2% outlier rate sets the all-keys rate.
+      for (let i = 0; i < 20_000; i++) rate.note('hot', 'consumer', i * 60, i % 50 === 0 ? [{ field: 'confidence', direction: 'LOW' }] : []);
+      // The rare key: two records a window, one of them anomalous, five windows running.
+      for (let w = 0; w < 5; w++) for (let i = 0; i < 2; i++) rate.note('m', 'rare', 1_200_000 + w * 60_000 + i, i === 0 ? [{ field: 'confidence', direction: 'LOW' }] : []);
+    }
+    const last = 1_200_000 + 4 * 60_000;
+    expect(single.surprising('m', 'rare', 'confidence', 'LOW', last, 1, 2)).to.equal(false);
+    expect(horizon.surprising('m', 'rare', 'confidence', 'LOW', last, 1, 2)).to.equal(true);
+  });
+
   it('checks its options', () => {
     expect(() => new BackgroundRate({ windowMs: 60_000, alpha: 0 })).to.throw(RangeError, /alpha/);
+    expect(() => new BackgroundRate({ windowMs: 60_000, alpha: 0.01, lookbackWindows: 0 })).to.throw(RangeError, /lookbackWindows/);
   });
 });

@@ -62,7 +62,8 @@ describe('topology model-monitor', function () {
     expect(review.length).to.be.at.least(Math.floor(0.07 * mentions.length) - 1);
     const ids = new Set(mentions.map((m) => m.mention_id));
     for (const m of review) expect(ids.has(m.mention_id)).to.equal(true);
-    expect(mentions.every((m) => m.event_count >= 2 && m.attributes['threshold'] !== undefined)).to.equal(true);
+    // min-evidence counts over the evidence windows, so a mention may carry one event of its own window.
+    expect(mentions.every((m) => m.event_count >= 1 && m.attributes['threshold'] !== undefined)).to.equal(true);
     // The sampler let through about its budget, and the bandit decided every epoch.
     expect(probe.sampled / events.length).to.be.within(0.05, 0.12);
     expect(probe.allocations.length).to.be.greaterThan(5);

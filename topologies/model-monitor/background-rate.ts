@@ -6,10 +6,11 @@
  * at a few per thousand records, a key with a thousand sampled records per window has two or three
  * outlying records in every window, so a fixed "at least 2 events" rule raises a mention each window,
  * while a rare segment with a real incident may have only two or three records in all. So a mention
- * must be surprising for its own key: with n records of its model × segment in the window and the
- * key's background rate p0 of such findings per record (learnt from earlier windows, shrunk towards
- * the rate of that field and direction over all keys while the key has little history), the chance
- * of at least `event_count` findings, P(X ≥ k) for X ~ Poisson(n · p0), must be below `alpha`.
+ * must be surprising for its own key: with k findings among n records of its model × segment over the
+ * mention's window and the few before it (`lookbackWindows`), and the key's background rate p0 of
+ * such findings per record (learnt before those windows, shrunk towards the rate of that field and
+ * direction over all keys while the key has little history), P(X ≥ k) for X ~ Poisson(n · p0) must be
+ * below `alpha`.
  *
  * Plain class, no RxJS: the topology notes each detected record and finding, then asks per mention.
  * State: counts per model × segment × window (pruned to the latest `keepWindows` windows) and running
@@ -24,6 +25,8 @@ export interface BackgroundRateOptions {
   readonly alpha: number;
   /** Weight of the all-keys rate in a key's background rate, in records. Default 50. */
   readonly priorRecords?: number;
+  /** Windows (the mention's and the ones before it) whose findings count as one body of evidence, [1, 64]. Default 5. */
+  readonly lookbackWindows?: number;
   /** Windows of counts kept. Default 64. */
   readonly keepWindows?: number;
   /** Keys held. Default 100 000. */
@@ -40,6 +43,7 @@ export class BackgroundRate {
   readonly #alpha: number;
   readonly #priorRecords: number;
   readonly #keepWindows: number;
+  readonly #lookbackWindows: number;
   /** model|segment|window → records; model|segment|field|direction|window → findings. */
   readonly #windowCounts = new Map<number, Map<string, number>>();
   /** Totals over every window so far, per model|segment and per model|segment|field|direction. */
@@ -55,6 +59,10 @@ export class BackgroundRate {
     this.#alpha = options.alpha;
     this.#priorRecords = options.priorRecords ?? 50;
     this.#keepWindows = options.keepWindows ?? 64;
+    this.#lookbackWindows = options.lookbackWindows ?? 5;
+    if (!Number.isInteger(this.#lookbackWindows) || this.#lookbackWindows < 1 || this.#lookbackWindows > this.#keepWindows) {
+      throw new RangeError(`BackgroundRate: lookbackWindows must be an integer in [1, keepWindows=${this.#keepWindows}], got ${this.#lookbackWindows}`);
+    }
     this.#totals = new LRUCache({ max: options.maxKeys ?? 100_000 });
   }
 
@@ -80,26 +88,43 @@ export class BackgroundRate {
     }
   }
 
-  /** P(X ≥ count) under the key's background, for a mention of `count` events in the window at `windowStartMs`. */
+  /**
+   * P(X ≥ k) under the key's background for the evidence that ends in the window at `windowStartMs`:
+   * k and n summed over that window and the `lookbackWindows` − 1 before it (a rare segment's
+   * incident trickles in a record or two per window; its windows together are what is unlikely).
+   * `count` (the mention's event count) is a floor on the current window's findings.
+   */
   chance(model: string, segment: string, field: string, direction: string, windowStartMs: number, count: number): number {
-    const window = Math.floor(windowStartMs / this.#windowMs);
-    const counts = this.#windowCounts.get(window);
-    const key = `${model}|${segment}`;
-    const findingKey = `${key}|${field}|${direction}`;
-    const recordsNow = counts?.get(key) ?? 0;
-    const findingsNow = counts?.get(findingKey) ?? 0;
-    // History before this window (totals include it: take it out).
-    const pastRecords = Math.max(0, (this.#totals.get(key)?.records ?? 0) - recordsNow);
-    const pastFindings = Math.max(0, (this.#totals.get(findingKey)?.findings ?? 0) - findingsNow);
-    const global = this.#global.get(`${field}|${direction}`);
-    const globalRate = ((global?.findings ?? 0) + 1) / (this.#records + 100);
-    const rate = (pastFindings + this.#priorRecords * globalRate) / (pastRecords + this.#priorRecords);
-    return poissonUpperTail(count, Math.max(recordsNow, count) * rate);
+    const { findings, records, pastRate } = this.evidence(model, segment, field, direction, windowStartMs, count);
+    return poissonUpperTail(findings, Math.max(records, findings) * pastRate);
   }
 
-  /** True when the mention's count is unlikely under its key's background (chance < alpha). */
-  surprising(model: string, segment: string, field: string, direction: string, windowStartMs: number, count: number): boolean {
-    return this.chance(model, segment, field, direction, windowStartMs, count) < this.#alpha;
+  /** The findings and records of the evidence horizon, and the key's background rate before it. */
+  evidence(model: string, segment: string, field: string, direction: string, windowStartMs: number, count: number): { findings: number; records: number; pastRate: number } {
+    const last = Math.floor(windowStartMs / this.#windowMs);
+    const key = `${model}|${segment}`;
+    const findingKey = `${key}|${field}|${direction}`;
+    let records = 0;
+    let findings = 0;
+    for (let window = last - this.#lookbackWindows + 1; window <= last; window++) {
+      const counts = this.#windowCounts.get(window);
+      records += counts?.get(key) ?? 0;
+      const found = counts?.get(findingKey) ?? 0;
+      findings += window === last ? Math.max(found, count) : found;
+    }
+    // History before the horizon (the totals include it: take it out).
+    const pastRecords = Math.max(0, (this.#totals.get(key)?.records ?? 0) - records);
+    const pastFindings = Math.max(0, (this.#totals.get(findingKey)?.findings ?? 0) - findings);
+    const global = this.#global.get(`${field}|${direction}`);
+    const globalRate = ((global?.findings ?? 0) + 1) / (this.#records + 100);
+    const pastRate = (pastFindings + this.#priorRecords * globalRate) / (pastRecords + this.#priorRecords);
+    return { findings, records, pastRate };
+  }
+
+  /** True when the evidence is unlikely under the key's background (chance < alpha) and holds at least `minEvents` findings. */
+  surprising(model: string, segment: string, field: string, direction: string, windowStartMs: number, count: number, minEvents = 1): boolean {
+    const { findings, records, pastRate } = this.evidence(model, segment, field, direction, windowStartMs, count);
+    return findings >= minEvents && poissonUpperTail(findings, Math.max(records, findings) * pastRate) < this.#alpha;
   }
 
   #bump(key: string, records: number, findings: number): void {

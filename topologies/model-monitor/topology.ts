@@ -146,7 +146,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
     });
   };
   let feedbackSink: Subject<ArmFeedback> | undefined;
-  const background = new BackgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha });
+  const background = new BackgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha, lookbackWindows: config.evidenceWindows });
   const lateRecords = (envelope: Envelope<ScoredEvent>): void => {
     probe.lateAtSampler++;
     dropRecord(envelope);
@@ -276,8 +276,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
           'min-evidence',
           filterRecords(
             (mention: Mention) =>
-              mention.event_count >= config.minEvents &&
-              background.surprising(mention.model_id, mention.segment, mention.field, mention.direction, mention.window_start, mention.event_count),
+              background.surprising(mention.model_id, mention.segment, mention.field, mention.direction, mention.window_start, mention.event_count, config.minEvents),
           ),
         )
         .step(
