@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { F_BETA, TARGET_PRECISION, TUNING_STREAM, deriveThresholds } from '../topologies/model-monitor/thresholds.js';
+import { F_BETA, MIN_RECALL, TARGET_PRECISION, TUNING_STREAM, deriveThresholds } from '../topologies/model-monitor/thresholds.js';
 import { MODEL_MONITOR_SETTINGS } from '../topologies/model-monitor/config.js';
 
 const detectors = ['ewma-zscore', 'cusum', 'mad', 'page-hinkley'];
@@ -14,7 +14,7 @@ const startedAt = Date.now();
 const derived = deriveThresholds(detectors, fields);
 const file = fileURLToPath(new URL('../topologies/model-monitor/tuned-thresholds.json', import.meta.url));
 const body = {
-  how: `tune-threshold on generateStream(${JSON.stringify(TUNING_STREAM)}), every event scored per model × segment × field; precision: lowest threshold at ≥ ${TARGET_PRECISION} precision; f-beta: best F${F_BETA}`,
+  how: `tune-threshold on generateStream(${JSON.stringify(TUNING_STREAM)}), every event scored per model × segment × field; precision: highest precision tier ≤ ${TARGET_PRECISION} reached, else highest precision at ≥ ${MIN_RECALL} recall; f-beta: best F${F_BETA}`,
   detectors: derived,
 };
 await writeFile(file, `${JSON.stringify(body, null, 2)}\n`);

@@ -1,9 +1,9 @@
 /**
  * Detector thresholds for model-monitor, by `MODEL_MONITOR_THRESHOLD_TUNING`:
  *
- * - `precision`: the lowest threshold whose precision on labelled data is at least 99% (the highest
- *   precision tier of tune-threshold that has one; few false positives, misses more) — the
- *   efficiency-tuned baseline's choice;
+ * - `precision`: the threshold of the highest precision tier of tune-threshold (≤ 99%) that labelled
+ *   data reaches, else the threshold of highest precision that keeps 10% recall (few false positives,
+ *   misses more) — the efficiency-tuned baseline's choice;
  * - `f-beta`: the threshold that maximises F-beta with β = 2 (recall weighs twice as much as
  *   precision: sampling, dedup and min-evidence upstream and downstream thin out false positives).
  *
@@ -23,8 +23,10 @@ export type ThresholdTuning = 'precision' | 'f-beta';
 export const F_BETA = 2;
 /** Precision the `precision` tuning asks for. */
 export const TARGET_PRECISION = 0.99;
-/** The labelled stream the thresholds are tuned on: seed 1001, never used for evaluation. */
-export const TUNING_STREAM: StreamOptions = { count: 100_000, seed: 1001 };
+/** Recall the `precision` tuning keeps at least, when no precision tier is reachable. */
+export const MIN_RECALL = 0.1;
+/** The labelled stream the thresholds are tuned on: seed 1001 (never used for evaluation), with more incidents than the default (labels are what tuning needs). */
+export const TUNING_STREAM: StreamOptions = { count: 200_000, seed: 1001, incidents: 60 };
 
 export interface TunedThreshold {
   readonly precision: number;
@@ -89,9 +91,9 @@ export function deriveThresholds(detectors: readonly string[], fields: readonly 
     const labels = scored.map((cell) => cell.positive);
     const fBeta = tuneThreshold(scores, labels, F_BETA);
     // The highest precision tier (≤ TARGET_PRECISION) that some threshold reaches; if none does, the
-    // F0.5 optimum (precision weighs twice recall). Never below the F-beta threshold.
+    // threshold of highest precision that still keeps MIN_RECALL of the positives. Never below F-beta's.
     const tier = [...fBeta.recallAtPrecision].filter((t) => t.threshold !== null && t.precision <= TARGET_PRECISION).sort((a, b) => b.precision - a.precision)[0];
-    const precisionThreshold = tier?.threshold ?? tuneThreshold(scores, labels, 0.5).threshold;
+    const precisionThreshold = tier?.threshold ?? mostPreciseThreshold(scores, labels, MIN_RECALL);
     result[name] = {
       precision: Math.max(precisionThreshold, fBeta.threshold),
       'f-beta': fBeta.threshold,
@@ -100,4 +102,21 @@ export function deriveThresholds(detectors: readonly string[], fields: readonly 
     };
   }
   return result;
+}
+
+/** The threshold of highest precision among those that keep at least `minRecall` of the positives (ties: the higher threshold). */
+export function mostPreciseThreshold(scores: readonly number[], labels: readonly boolean[], minRecall: number): number {
+  const positives = labels.filter(Boolean).length;
+  const order = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  let best = { threshold: Infinity, precision: -1 };
+  let tp = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    if (labels[i]) tp++;
+    const next = order[k + 1];
+    if (next !== undefined && scores[next] === scores[i]) continue;
+    const precision = tp / (k + 1);
+    if (positives > 0 && tp / positives >= minRecall && precision > best.precision) best = { threshold: scores[i]!, precision };
+  }
+  return best.threshold;
 }
