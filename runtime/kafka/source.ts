@@ -198,11 +198,12 @@ export class KafkaSource<T> {
     return { ready, assignedPartitions: this.#assigned.size, lag };
   }
 
-  /** True when librdkafka's cached offsets say the partition holds no record (low = high). */
+  /** True when librdkafka's cached offsets say the partition holds no record (high = 0, or low = high). */
   #knownEmpty(partition: number): boolean {
     try {
       const { lowOffset, highOffset } = this.#consumer.getWatermarkOffsets(this.options.topic, partition);
-      return highOffset >= 0 && lowOffset >= 0 && lowOffset === highOffset;
+      // The low offset can be unknown (-1) in the cache; a high offset of 0 alone says "never written".
+      return highOffset === 0 || (highOffset > 0 && lowOffset === highOffset);
     } catch {
       return false;
     }
