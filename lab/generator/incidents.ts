@@ -11,12 +11,14 @@ export const INCIDENT_KINDS: readonly IncidentKind[] = ['latency-shift', 'latenc
 
 export interface GroundTruthIncident {
   readonly id: string;
-  readonly kind: IncidentKind;
+  /** An injected kind, or `nab-window`: a labelled anomaly window of a replayed NAB series (nab-replay.ts). */
+  readonly kind: IncidentKind | 'nab-window';
   readonly model_id: string;
   readonly segment: string;
   /** `latency_ms`, `confidence`, `prediction`, `output_tokens` or `features[i]`. */
   readonly field: string;
-  readonly direction: 'HIGH' | 'LOW';
+  /** SHIFT for a NAB window (NAB's labels say where, not which way). */
+  readonly direction: 'HIGH' | 'LOW' | 'SHIFT';
   /** Event time, epoch ms: start inclusive, end exclusive. */
   readonly start: number;
   readonly end: number;
@@ -87,6 +89,8 @@ export function applyIncident(incident: GroundTruthIncident, signals: MutableSig
     case 'token-blowup':
       signals.output_tokens *= incident.magnitude;
       return true;
+    case 'nab-window':
+      return false; // the replayed series carries its own anomalies
   }
 }
 

@@ -77,6 +77,9 @@ export interface GeneratedStream {
   readonly events: Iterable<InferenceEvent>;
   /** Planned incidents (known before the events are generated). */
   readonly incidents: readonly GroundTruthIncident[];
+  /** Event time of the first event, and the span of event time the events cover, ms (known before). */
+  readonly startMs: number;
+  readonly spanMs: number;
   /** The ground truth of the last complete iteration. */
   truth(): { run: GroundTruthRun; incidents: GroundTruthIncidentResult[] };
 }
@@ -255,6 +258,8 @@ export function generateStream(options: StreamOptions): GeneratedStream {
   return {
     events: { [Symbol.iterator]: events },
     incidents,
+    startMs,
+    spanMs,
     truth() {
       if (lastTruth === undefined) throw new Error('generator: iterate the events before asking for the ground truth');
       return lastTruth;

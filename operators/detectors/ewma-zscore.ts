@@ -18,8 +18,8 @@ export const ewmaZScoreOptionSpec = {
   warmUpPoints: { default: 30, min: 2, max: 1e6, integer: true },
   /** Winsorising bound for learning, in standard deviations. Default 3. */
   clipSigma: { default: 3, min: 0.5, max: 1e3 },
-  /** Finding threshold on the score. Default 0.9999 (|z| ≈ 3.9). */
-  threshold: { default: 0.9999, min: 0, max: 1 },
+  /** Finding threshold on the score. Default 0.8 (two-sided p = 1e-4, i.e. |z| ≈ 3.9; see gaussianTailScore). */
+  threshold: { default: 0.8, min: 0, max: 1 },
 } as const;
 
 interface EwmaZScoreState {

@@ -120,8 +120,12 @@ export class HalfSpaceForest {
     const mass = this.#mass(x);
     const ref = this.#referenceMasses;
     if (ref.length > 0) {
-      // Fraction of reference points with a strictly higher mass.
-      score = (ref.length - upperBound(ref, mass)) / ref.length;
+      // Rank among the reference masses: the share of reference points with a strictly higher mass,
+      // over n + 1 so that a point sparser than all of them does not tie at 1 — below the sparsest
+      // reference point it keeps rising with how far below (mass ≥ 0, so the last step stays < 1).
+      const higher = ref.length - upperBound(ref, mass);
+      const belowSparsest = higher === ref.length && ref[0]! > 0 ? (ref[0]! - mass) / (ref[0]! + 1) : 0;
+      score = (higher + belowSparsest) / (ref.length + 1);
       let worst = -1;
       for (let d = 0; d < this.#dims; d++) {
         const deviation = Math.abs(x[d]! - this.#referenceMean[d]!);

@@ -9,7 +9,7 @@ export { HalfSpaceForest, HalfSpaceTreesDetector, halfSpaceTrees, halfSpaceTrees
 export { RangeBreakoutDetector, breakoutEvidence, evidenceScore, rangeBreakout, rangeBreakoutOptionSpec } from './range-breakout.js';
 export { MultiscaleBreakoutDetector, multiscaleBreakout, multiscaleBreakoutOptionSpec } from './multiscale-breakout.js';
 export { tuneThreshold, precisionTiers, type ThresholdTuning, type RecallAtPrecision } from './tune-threshold.js';
-export { erf, gaussianTailScore, alarmRatioScore } from './stats.js';
+export { erf, gaussianTailScore, alarmRatioScore, twoSidedNegLog10P, decadesScore, scoreAtTailProbability } from './stats.js';
 export {
   perKeyDetector,
   featureForestDetector,

@@ -15,8 +15,8 @@ export const madOptionSpec = {
   windowPoints: { default: 128, min: 4, max: 100_000, integer: true },
   /** Points learnt before any is scored. Default 30 (at most windowPoints). */
   warmUpPoints: { default: 30, min: 3, max: 100_000, integer: true },
-  /** Finding threshold on the score. Default 0.9999 (|robust z| ≈ 3.9). */
-  threshold: { default: 0.9999, min: 0, max: 1 },
+  /** Finding threshold on the score. Default 0.8 (two-sided p = 1e-4, i.e. |robust z| ≈ 3.9; see gaussianTailScore). */
+  threshold: { default: 0.8, min: 0, max: 1 },
 } as const;
 
 export class MadDetector implements Detector {

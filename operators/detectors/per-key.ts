@@ -1,7 +1,7 @@
 /**
  * Record detectors built from the point detectors: one point detector per key × field (by default
  * model_id × segment × field), kept in an LRU of `maxKeys` entries so state stays bounded when keys
- * come and go. Also a Half-Space Trees detector over the `features` vector per key.
+ * come and go; optionally backed off to a coarser key while a key is cold (`fallbackKeyOf`). Also a Half-Space Trees detector over the `features` vector per key.
  */
 import { LRUCache } from 'lru-cache';
 import type { InferenceEvent } from '../../schemas/types.generated.js';
@@ -43,6 +43,21 @@ export interface PerKeyDetectorOptions<T> {
   readonly fieldValueOf?: (record: T, field: string) => number | undefined;
   /** Key × field detectors kept (least recently used evicted), [1, 1e7]. Default 100000. */
   readonly maxKeys?: number;
+  /**
+   * Hierarchical back-off: a coarser key (e.g. the model alone) whose detector learns every record
+   * too, and scores a record while its own key has learnt fewer than `fallbackUntilPoints` points.
+   * A rare segment sees too few records (fewer still after sampling) for its own detector to warm up
+   * before its incident is over; against its model's baseline it can be scored from the start.
+   * Default: none (a cold key scores 0).
+   */
+  readonly fallbackKeyOf?: (record: T) => string;
+  /** Points a key learns before its own detector takes over from the fallback, [1, 1e6]. Default 60. */
+  readonly fallbackUntilPoints?: number;
+}
+
+interface KeyedDetector {
+  readonly detector: Detector;
+  points: number;
 }
 
 export function perKeyDetector<T = Partial<InferenceEvent>>(options: PerKeyDetectorOptions<T>): RecordDetector<T> {
@@ -65,7 +80,23 @@ export function perKeyDetector<T = Partial<InferenceEvent>>(options: PerKeyDetec
   const keyOf = options.keyOf ?? (modelSegmentKey as unknown as (record: T) => string);
   const valueOf = options.fieldValueOf ?? (inferenceFieldValue as unknown as (record: T, field: string) => number | undefined);
   const shadow = options.shadow ?? false;
-  let states = new LRUCache<string, Detector>({ max: maxKeys });
+  const fallbackKeyOf = options.fallbackKeyOf;
+  if (fallbackKeyOf !== undefined && typeof fallbackKeyOf !== 'function') throw new TypeError(`perKeyDetector: option 'fallbackKeyOf' must be a function (record) => string`);
+  const fallbackUntilPoints = options.fallbackUntilPoints ?? 60;
+  if (!Number.isInteger(fallbackUntilPoints) || fallbackUntilPoints < 1 || fallbackUntilPoints > 1e6) {
+    throw new RangeError(`perKeyDetector: option 'fallbackUntilPoints' must be an integer in [1, 1000000], got ${fallbackUntilPoints}`);
+  }
+  // Fallback states share the LRU, under a prefix no record key can produce.
+  const FALLBACK = '\u0001fallback\u0000';
+  let states = new LRUCache<string, KeyedDetector>({ max: maxKeys });
+  const stateOf = (stateKey: string): KeyedDetector => {
+    let state = states.get(stateKey);
+    if (state === undefined) {
+      state = { detector: factory(options.detectorOptions), points: 0 };
+      states.set(stateKey, state);
+    }
+    return state;
+  };
 
   return {
     name,
@@ -73,32 +104,35 @@ export function perKeyDetector<T = Partial<InferenceEvent>>(options: PerKeyDetec
     shadow,
     update(record, eventTimeMs) {
       const key = keyOf(record);
+      const coarseKey = fallbackKeyOf?.(record);
       const findings: Finding[] = [];
       for (const field of fields) {
         const value = valueOf(record, field);
         if (value === undefined || !Number.isFinite(value)) continue;
-        const stateKey = `${key}\u0000${field}`;
-        let detector = states.get(stateKey);
-        if (detector === undefined) {
-          detector = factory(options.detectorOptions);
-          states.set(stateKey, detector);
+        const own = stateOf(`${key}\u0000${field}`);
+        let result = own.detector.observe(eventTimeMs, value);
+        own.points++;
+        if (coarseKey !== undefined) {
+          // Both learn every record; the coarse one speaks only while the key's own is still cold.
+          const coarse = stateOf(`${FALLBACK}${coarseKey}\u0000${field}`).detector.observe(eventTimeMs, value);
+          if (own.points <= fallbackUntilPoints) result = coarse;
         }
-        const { score, direction } = detector.observe(eventTimeMs, value);
+        const { score, direction } = result;
         if (score >= threshold && score > 0) findings.push({ field, direction, score, detector: name, shadow });
       }
       return findings;
     },
     snapshot(): DetectorState {
-      return { entries: [...states.entries()].map(([k, d]) => [k, d.snapshot()]) };
+      return { entries: [...states.entries()].map(([k, d]) => [k, d.detector.snapshot(), d.points]) };
     },
     restore(state) {
       const entries = state['entries'];
-      if (!Array.isArray(entries)) throw new TypeError(`${name}: restore() needs { entries: [key, state][] }`);
-      states = new LRUCache<string, Detector>({ max: maxKeys });
-      for (const [k, s] of entries as [string, DetectorState][]) {
+      if (!Array.isArray(entries)) throw new TypeError(`${name}: restore() needs { entries: [key, state, points?][] }`);
+      states = new LRUCache<string, KeyedDetector>({ max: maxKeys });
+      for (const [k, s, points] of entries as [string, DetectorState, number | undefined][]) {
         const detector = factory(options.detectorOptions);
         detector.restore(s);
-        states.set(k, detector);
+        states.set(k, { detector, points: typeof points === 'number' ? points : fallbackUntilPoints });
       }
     },
   };

@@ -73,7 +73,7 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
     log(`KPIs — model-monitor on ${count.toLocaleString('en')} generated events (seed ${seed}, ${truth.incidents.length} incidents)`);
     for (const line of formatScore(score)) log(line);
     log(`  fast lane              ${review.length} of ${mentions.length} mentions to review (${mentions.length === 0 ? 0 : ((100 * review.length) / mentions.length).toFixed(1)} %)`);
-    log(`  sampled                ${probe.sampled.toLocaleString('en')} of ${summary.consumed.toLocaleString('en')} · by arm: ${arms}`);
+    log(`  sampled                ${probe.sampled.toLocaleString('en')} of ${summary.consumed.toLocaleString('en')} (${probe.lateAtSampler.toLocaleString('en')} late at the sampler) · by arm: ${arms}`);
     log(`  enrichment             ${probe.enrich.lookups} registry calls, ${probe.enrich.hits.toLocaleString('en')} cache hits, ${probe.enrich.retries} retries, ${probe.enrich.failures} failed · ${registry.requests()} requests served`);
     log(`  lanes (records)        ${lanes.join(' / ')}`);
     // The demo runs the topology in this process: CPU and peak RSS include the generator's share.

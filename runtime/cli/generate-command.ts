@@ -3,7 +3,10 @@
  * its ground truth (the injected incidents) to a JSON-lines file for `signalpath evaluate`.
  */
 import { InferenceEventContract } from '../../schemas/index.js';
-import { generateStream, writeGroundTruth, type GroundTruth, type StreamOptions } from '../../lab/generator/index.js';
+import { generateStream, replayNab, writeGroundTruth, type GroundTruth, type StreamOptions } from '../../lab/generator/index.js';
+import { readNabCorpus } from '../../evaluation/nab/corpus.js';
+import { resolveNabDataDir } from '../../evaluation/nab/data-dir.js';
+import type { NabCorpus } from '../../evaluation/nab/types.js';
 import { ConfigError } from '../config.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { writeTopic } from '../kafka/topic-writer.js';
@@ -19,6 +22,7 @@ export interface GenerateFlags {
   eventsPerSecond?: string;
   incidents?: string;
   partitions: string;
+  nab?: boolean;
 }
 
 export interface GenerateToTopicOptions extends StreamOptions {
@@ -30,26 +34,28 @@ export interface GenerateToTopicOptions extends StreamOptions {
   readonly log?: (message: string) => void;
   /** Called with the events written (acknowledged) so far, every 1% or 10k (progress bars). */
   readonly onProgress?: (written: number) => void;
+  /** Replay this NAB corpus inside the background (`--nab`). */
+  readonly nab?: NabCorpus;
 }
 
 /** Generates, writes every event to `topic` (acknowledged), writes the ground truth; returns it. */
 export async function generateToTopic(options: GenerateToTopicOptions): Promise<GroundTruth> {
   const log = options.log ?? (() => {});
-  const stream = generateStream(options);
+  const stream = options.nab === undefined ? generateStream(options) : replayNab(options.nab, options);
   await ensureTopics(options.brokers, [{ topic: options.topic, partitions: options.partitions ?? 4 }]);
   const startedAt = Date.now();
-  log(`generating ${options.count.toLocaleString('en')} InferenceEvents (seed ${options.seed ?? 1}, ${stream.incidents.length} incidents) to ${options.topic}…`);
+  log(`generating ${options.count.toLocaleString('en')} InferenceEvents (seed ${options.seed ?? 1}, ${stream.incidents.length} incidents${options.nab === undefined ? '' : `, NAB corpus replayed from ${options.nab.dataDir}`}) to ${options.topic}…`);
   await writeTopic(stream.events, {
     brokers: options.brokers,
     topic: options.topic,
     contract: InferenceEventContract,
     progressEvery: options.onProgress === undefined ? Math.max(10_000, Math.ceil(options.count / 10)) : Math.max(1000, Math.ceil(options.count / 200)),
     // A caller with its own progress display gets the counts instead of log lines.
-    onProgress: options.onProgress ?? ((n) => log(`  written ${n.toLocaleString('en')} (${Math.round((100 * n) / Math.max(1, options.count))}%)`)),
+    onProgress: options.onProgress ?? ((n) => log(`  written ${n.toLocaleString('en')}${options.nab === undefined ? ` (${Math.round((100 * n) / Math.max(1, options.count))}%)` : ''}`)),
   });
-  const seconds = (Date.now() - startedAt) / 1000;
-  log(`  written ${options.count.toLocaleString('en')} in ${seconds.toFixed(1)} s (${Math.round(options.count / Math.max(0.001, seconds)).toLocaleString('en')} events/s)`);
   const truth = stream.truth();
+  const seconds = (Date.now() - startedAt) / 1000;
+  log(`  written ${truth.run.events.toLocaleString('en')} in ${seconds.toFixed(1)} s (${Math.round(truth.run.events / Math.max(0.001, seconds)).toLocaleString('en')} events/s)${options.nab === undefined ? '' : `, of which ${(truth.run.events - options.count).toLocaleString('en')} replayed from ${options.nab.files.length} NAB files`}`);
   if (options.truthFile !== undefined) {
     await writeGroundTruth(options.truthFile, truth);
     log(`  ground truth: ${truth.incidents.length} incidents → ${options.truthFile}`);
@@ -77,15 +83,19 @@ export async function generateCommand(flags: GenerateFlags): Promise<void> {
     ...(flags.incidents === undefined ? {} : { incidents: wholeNumber('--incidents', flags.incidents, 0) }),
     ...(eventsPerSecond === undefined ? {} : { eventsPerSecond }),
   };
+  // The NAB corpus is read in place (NAB_DATA_DIR, else ../shared/data/nab), never copied.
+  let nab: NabCorpus | undefined;
   try {
-    generateStream(options); // checks the options before anything connects
+    nab = flags.nab === true ? await readNabCorpus(resolveNabDataDir()) : undefined;
+    if (nab === undefined) generateStream(options); // checks the options before anything connects
+    else replayNab(nab, options);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
   const log = (message: string): void => console.log(message);
   const connection = await connectBrokers(flags.brokers, log);
   try {
-    const truth = await generateToTopic({ ...options, brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, partitions: wholeNumber('--partitions', flags.partitions, 1), log });
+    const truth = await generateToTopic({ ...options, brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, partitions: wholeNumber('--partitions', flags.partitions, 1), log, ...(nab === undefined ? {} : { nab }) });
     const byKind = new Map<string, number>();
     for (const incident of truth.incidents) byKind.set(incident.kind, (byKind.get(incident.kind) ?? 0) + 1);
     log(`incidents: ${[...byKind].map(([kind, n]) => `${kind} ${n}`).join(', ')}; event time ${new Date(truth.run.start_ms).toISOString()} → ${new Date(truth.run.end_ms).toISOString()}`);

@@ -105,6 +105,7 @@ program
   .option('--incidents <n>', 'incidents to inject (default max(3, events / 20000))')
   .option('--events-per-second <n>', 'mean event rate in event time (default 100)')
   .option('--partitions <n>', 'partitions if the topic must be created', '4')
+  .option('--nab', 'replay the NAB corpus (NAB_DATA_DIR, else ../shared/data/nab) as keyed series inside the background, its labelled windows as the incidents (background incidents: --incidents, default none)')
   .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
   .action(generateCommand);
 

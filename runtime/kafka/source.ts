@@ -198,6 +198,17 @@ export class KafkaSource<T> {
     return { ready, assignedPartitions: this.#assigned.size, lag };
   }
 
+  /** True when librdkafka's cached offsets say the partition holds no record (high = 0, or low = high). */
+  #knownEmpty(partition: number): boolean {
+    try {
+      const { lowOffset, highOffset } = this.#consumer.getWatermarkOffsets(this.options.topic, partition);
+      // The low offset can be unknown (-1) in the cache; a high offset of 0 alone says "never written".
+      return highOffset === 0 || (highOffset > 0 && lowOffset === highOffset);
+    } catch {
+      return false;
+    }
+  }
+
   #lagOf(partition: number, assigned: Assigned): number | null {
     if (assigned.nextOffset < 0) return null;
     try {
@@ -400,10 +411,16 @@ export class KafkaSource<T> {
     const driftMs = this.options.maxEventTimeDriftMs ?? 0;
     // The reference for alignment: the slowest partition that can still move the watermark — one
     // with records left to read and not itself paused for being ahead.
+    // A partition that has not produced yet (-Infinity) is the slowest of all: at start-up one
+    // partition's first fetch can span minutes of event time before another's arrives, and the
+    // steps would close windows under the late partition's records. It stops holding the others once
+    // it is known to be empty or goes idle (partitionIdleTimeoutMs), so an empty partition cannot
+    // stall the start for longer than that.
     let slowestMs = Infinity;
     if (driftMs > 0) {
       for (const [partition, assigned] of this.#assigned) {
         if (assigned.aheadOfWatermark || this.#lagOf(partition, assigned) === 0) continue;
+        if (this.#watermarks.isIdle(partition) || (assigned.nextOffset < 0 && this.#knownEmpty(partition))) continue;
         const watermarkMs = this.#watermarks.partitionWatermarkMs(partition);
         if (watermarkMs < slowestMs) slowestMs = watermarkMs;
       }
@@ -415,7 +432,9 @@ export class KafkaSource<T> {
       const unsettled = assigned.tracker.unsettled;
       if (unsettled >= partitionHighWater) assigned.overHighWater = true;
       else if (unsettled <= partitionLowWater) assigned.overHighWater = false;
-      if (driftMs > 0 && slowestMs !== Infinity && slowestMs !== -Infinity) {
+      if (driftMs > 0 && slowestMs === -Infinity) {
+        assigned.aheadOfWatermark = this.#watermarks.partitionWatermarkMs(partition) !== -Infinity;
+      } else if (driftMs > 0 && slowestMs !== Infinity) {
         const aheadMs = this.#watermarks.partitionWatermarkMs(partition) - slowestMs;
         if (aheadMs > driftMs) assigned.aheadOfWatermark = true;
         else if (aheadMs <= driftMs / 2) assigned.aheadOfWatermark = false;

@@ -4,7 +4,8 @@
  * segment × field. It costs a few multiplications per field, sees every record (before sampling),
  * and is not the detector: it only decides which records the detectors get to see.
  *
- * State: per model × segment (bounded: the least recently seen key is forgotten beyond `maxKeys`).
+ * State: per model × segment and per model (bounded: the least recently seen key is forgotten beyond
+ * `maxKeys`).
  */
 import { inferenceFieldValue } from '../../operators/detectors/index.js';
 import type { InferenceEvent } from '../../schemas/index.js';
@@ -31,9 +32,36 @@ export class PreliminaryScorer {
     private readonly maxKeys = 100_000,
   ) {}
 
-  /** Largest |z| of `event`'s fields against its key's history; then learns from it. */
+  /**
+   * Largest |z| of `event`'s fields against its key's history; then learns from it. While a
+   * model × segment is still warming up, its fields are scored against the model's moments (over all
+   * its segments): a rare segment's incident can be over before the segment has 20 records of its own.
+   */
   score(event: InferenceEvent): number {
-    const key = `${event.model_id}\u0000${event.segment}`;
+    const own = this.#momentsOf(`${event.model_id}\u0000${event.segment}`);
+    const model = this.#momentsOf(`${event.model_id}\u0001`);
+    let worst = 0;
+    this.fields.forEach((field, i) => {
+      const value = inferenceFieldValue(event, field);
+      if (value === undefined || !Number.isFinite(value)) return;
+      const m = own[i]!;
+      const scoring = m.seen >= this.warmup ? m : model[i]!;
+      if (scoring.seen >= this.warmup) worst = Math.max(worst, Math.abs(value - scoring.mean) / Math.sqrt(scoring.variance + 1e-12));
+      this.#learn(m, value);
+      this.#learn(model[i]!, value);
+    });
+    return worst;
+  }
+
+  #learn(m: Moments, value: number): void {
+    if (m.seen === 0) m.mean = value;
+    const deviation = value - m.mean;
+    m.mean += this.alpha * deviation;
+    m.variance = (1 - this.alpha) * (m.variance + this.alpha * deviation * deviation);
+    m.seen++;
+  }
+
+  #momentsOf(key: string): Moments[] {
     let moments = this.#keys.get(key);
     if (moments === undefined) {
       if (this.#keys.size >= this.maxKeys) this.#keys.delete(this.#keys.keys().next().value!);
@@ -42,19 +70,7 @@ export class PreliminaryScorer {
       this.#keys.delete(key); // re-insert: the Map's order is recency
     }
     this.#keys.set(key, moments);
-    let worst = 0;
-    this.fields.forEach((field, i) => {
-      const value = inferenceFieldValue(event, field);
-      if (value === undefined || !Number.isFinite(value)) return;
-      const m = moments[i]!;
-      if (m.seen === 0) m.mean = value;
-      const deviation = value - m.mean;
-      if (m.seen >= this.warmup) worst = Math.max(worst, Math.abs(deviation) / Math.sqrt(m.variance + 1e-12));
-      m.mean += this.alpha * deviation;
-      m.variance = (1 - this.alpha) * (m.variance + this.alpha * deviation * deviation);
-      m.seen++;
-    });
-    return worst;
+    return moments;
   }
 }
 

@@ -21,21 +21,23 @@ import { LRUCache } from 'lru-cache';
 import { map, mergeMap, Subject, type OperatorFunction } from 'rxjs';
 import { adaptiveSample } from '../../operators/adaptive-sample.js';
 import { banditBudget, type ArmFeedback, type BanditArm, type BudgetAllocation } from '../../operators/bandit-budget.js';
-import { createDetector, perKeyDetector } from '../../operators/detectors/index.js';
+import { perKeyDetector } from '../../operators/detectors/index.js';
 import { enrich, EnrichCounters, type Enriched } from '../../operators/enrich.js';
 import { keyedPartition, PartitionProbe } from '../../operators/keyed-partition.js';
 import { DetectCounters, parallelDetect, type Detection } from '../../operators/parallel-detect.js';
 import { SeededRandom } from '../../operators/random.js';
 import type { Sampled, SamplingStrategy } from '../../operators/adaptive-sample.js';
 import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js';
-import { withValue, type Envelope } from '../../runtime/envelope.js';
+import { dropRecord, withValue, type Envelope } from '../../runtime/envelope.js';
 import { defineTopology, filterRecords, mapRecords, withContext, type Topology } from '../../runtime/topology.js';
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
 import { registryLookup, type ModelMetadata } from '../../lab/model-registry/index.js';
 import type { ModelMonitorConfig } from './config.js';
+import { BackgroundRate } from './background-rate.js';
 import { EventTimeHold } from './event-time-hold.js';
 import { PreliminaryScorer, samplingWeight } from './preliminary-score.js';
 import { reviewLane } from './review-lane.js';
+import { thresholdFor } from './thresholds.js';
 
 /** A record with its preliminary score, as the samplers see it. */
 export interface ScoredEvent {
@@ -70,6 +72,8 @@ export class ModelMonitorProbe {
   readonly sampledByArm = new Map<string, number>();
   mentions = 0;
   reviewed = 0;
+  /** Records the sampler dropped because their epoch had already closed (should stay near 0). */
+  lateAtSampler = 0;
 }
 
 const NUMERIC_FIELDS = ['prediction', 'confidence', 'latency_ms', 'input_tokens', 'output_tokens'] as const;
@@ -96,7 +100,8 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
     adaptive: { kind: 'adaptive', scoreOf: (value) => samplingWeight(value.preliminaryScore) },
   };
   // A finding has passed its detector's own threshold; the registry may raise it per model and field.
-  const ownThreshold = new Map(config.detectors.map((name) => [name, createDetector(name).threshold]));
+  // Tuned per MODEL_MONITOR_THRESHOLD_TUNING on labelled data that is not the evaluated stream (thresholds.ts).
+  const ownThreshold = new Map(config.detectors.map((name) => [name, thresholdFor(name, config.thresholdTuning)]));
   const thresholdOf = (thresholds: Readonly<Record<string, number>> | undefined, field: string, detector: string): number =>
     Math.max(ownThreshold.get(detector) ?? 0, thresholds?.[field] ?? 0);
   // Per model: the registry's thresholds and owner, for mentions (bounded).
@@ -111,7 +116,8 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
         budget: { fraction: config.sampleFraction },
         windowMs: config.epochMs,
         maxHeldRecords: 200_000,
-        maxOpenWindows: 16,
+        maxOpenWindows: 100,
+        lateRecords,
         label: config.sampling,
         random,
       });
@@ -127,8 +133,11 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
       policy: config.banditPolicy,
       maxHeldRecords: 200_000,
       // Partitions are consumed in batches, so event time runs ahead on one partition while the
-      // watermark waits for the slowest: keep enough epochs open that none closes early.
-      maxOpenEpochs: 16,
+      // watermark waits for the slowest, and one batch of a quiet partition can span many minutes of
+      // event time (source alignment acts between batches, not within one): keep enough epochs open
+      // that none closes early. What they hold is bounded by maxHeldRecords, not by the epoch count.
+      maxOpenEpochs: 100,
+      lateRecords,
       random,
       onAllocation: (allocation) => {
         probe.allocations.push(allocation);
@@ -137,6 +146,11 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
     });
   };
   let feedbackSink: Subject<ArmFeedback> | undefined;
+  const background = new BackgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha, lookbackWindows: config.evidenceWindows });
+  const lateRecords = (envelope: Envelope<ScoredEvent>): void => {
+    probe.lateAtSampler++;
+    dropRecord(envelope);
+  };
   let hold: EventTimeHold | undefined;
 
   const topology = defineTopology<InferenceEvent>({
@@ -224,7 +238,14 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
           'detect',
           withContext((context) =>
             parallelDetect<MonitoredEvent>({
-              detectors: config.detectors.map((name) => perKeyDetector<MonitoredEvent>({ detector: name, fields: config.fields })),
+              detectors: config.detectors.map((name) => perKeyDetector<MonitoredEvent>({
+                  detector: name,
+                  fields: config.fields,
+                  threshold: ownThreshold.get(name)!,
+                  // A rare segment is scored against its model's baseline until it has its own.
+                  fallbackKeyOf: (event) => event.model_id,
+                  fallbackUntilPoints: config.segmentWarmupPoints,
+                })),
               concurrency: config.detectConcurrency,
               onFailure: 'dead-letter',
               deadLetter: (failure) => context.deadLetter(failure.envelope, failure.error),
@@ -240,6 +261,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
             const { monitor } = detection.event;
             const findings = detection.findings.filter((finding) => finding.score >= thresholdOf(monitor.thresholds, finding.field, finding.detector));
             const found = findings.some((finding) => !finding.shadow);
+            background.note(detection.event.model_id, detection.event.segment, detection.event.ts, findings.filter((finding) => !finding.shadow));
             if (found) probe.findingsByArm.set(monitor.arm, (probe.findingsByArm.get(monitor.arm) ?? 0) + 1);
             feedbackSink?.next({ arm: monitor.arm, mentions: found ? 1 : 0, cost: 1 });
             return findings.length === detection.findings.length ? detection : { ...detection, findings };
@@ -250,8 +272,15 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
           return map((envelope: Envelope<Detection<MonitoredEvent>>) => current?.leave(envelope) ?? envelope);
         }))
         .step('dedup', windowedDedup<MonitoredEvent>({ mode: config.dedupMode, window: { kind: 'tumbling', sizeMs: config.dedupWindowMs } }, probe.dedup))
-        // One outlying event is what heavy-tailed traffic does all the time; an incident repeats.
-        .step('min-evidence', filterRecords((mention: Mention) => mention.event_count >= config.minEvents))
+        // One outlying event is what heavy-tailed traffic does all the time; an incident repeats, more
+        // often than its key's background of outliers (background-rate.ts).
+        .step(
+          'min-evidence',
+          filterRecords(
+            (mention: Mention) =>
+              background.surprising(mention.model_id, mention.segment, mention.field, mention.direction, mention.window_start, mention.event_count, config.minEvents),
+          ),
+        )
         .step(
           'annotate',
           mapRecords((mention: Mention): Mention => {
