@@ -45,6 +45,13 @@ export interface RunConfig {
   readonly readyMaxLag?: number;
   /** Tracer for captured spans; default: the global one (`signalpath run` sets it up from OTEL_*). */
   readonly tracer?: import('@opentelemetry/api').Tracer;
+  /**
+   * Operator state in changelog topics (`<topology>.<step>.changelog`) for steps that attach to
+   * `context.state`: 'on' (default) or 'off' (state starts empty on every start and assignment).
+   */
+  readonly state?: 'on' | 'off';
+  /** Ms between state snapshots, each taken at a commit. Default 10 000. */
+  readonly stateSnapshotIntervalMs?: number;
   readonly log: (message: string) => void;
 }
 
@@ -84,6 +91,8 @@ export const SETTINGS = {
   traceContext: { flag: '--trace-context', env: 'SIGNALPATH_TRACE_CONTEXT', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'write a W3C traceparent header on every output record (with --telemetry on)' },
   tailPercentile: { flag: '--tail-percentile', env: 'SIGNALPATH_TAIL_PERCENTILE', schema: z.coerce.number({ error: 'expected a number' }).gt(0, 'expected more than 0').lt(100, 'expected less than 100'), default: 99, help: 'records slower end to end than this running percentile are traced' },
   traceBaselineRate: { flag: '--trace-baseline', env: 'SIGNALPATH_TRACE_BASELINE', schema: z.coerce.number({ error: 'expected a number' }).min(0, 'expected at least 0').max(1, 'expected at most 1'), default: 0.005, help: 'fraction of records traced whatever their latency (head-sampled baseline)' },
+  state: { flag: '--state', env: 'SIGNALPATH_STATE', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'keep the state of stateful steps in compacted changelog topics <topology>.<step>.changelog and restore it on start and on assignment' },
+  stateSnapshotIntervalMs: { flag: '--state-snapshot-interval', env: 'SIGNALPATH_STATE_SNAPSHOT_INTERVAL_MS', schema: positiveInt(3_600_000), default: 10_000, help: 'ms between state snapshots to the changelog, each taken at a commit (also on revoke and at stop)' },
   readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
 } as const satisfies Record<string, Setting>;
 

@@ -14,6 +14,7 @@ import { deadLetterFor, describeError } from './dead-letter.js';
 import type { Envelope, RecordOrigin } from './envelope.js';
 import { createSettlement } from './settlement.js';
 import { ensureTopics } from './kafka/admin.js';
+import { StepStates } from './state/step-states.js';
 import type { MessageHeader } from './kafka/client.js';
 import { KafkaSink } from './kafka/sink.js';
 import { KafkaSource, type SourceStats } from './kafka/source.js';
@@ -50,6 +51,8 @@ export interface RunningTopology {
   readonly metricsPort: number | null;
   /** The run's metrics, spans and stage clock; null with `telemetry: 'off'`. */
   readonly telemetry: TopologyTelemetry | null;
+  /** Operator state in changelog topics (restores, snapshots); null with `state: 'off'`. */
+  readonly state: StepStates | null;
 }
 
 /** Starts `topology`; resolves once it is connected and consuming. */
@@ -123,6 +126,20 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     if (deadLettered <= 5 || deadLettered % 1000 === 0) log(`dead letter #${deadLettered} from ${step} (${origin.topic}[${origin.partition}]@${origin.offset}): ${describeError(error)}`);
   };
   let deadLettered = 0;
+  /** Outputs of records whose partition was revoked meanwhile: their next owner produces them. */
+  let abandoned = 0;
+
+  const states =
+    config.state === 'off'
+      ? null
+      : new StepStates({
+          topology: topology.name,
+          brokers: config.brokers,
+          clientConfig: config.clientConfig,
+          log,
+          // Through the topology's producer: ordered with its outputs, and inside its transactions.
+          write: (topic, key, value) => sink.send(topic, key, value, undefined, null, createSettlement(() => {}, 'state snapshot')),
+        });
 
   const source = new KafkaSource<In>({
     brokers: config.brokers,
@@ -144,6 +161,12 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     clientConfig: config.clientConfig,
     log,
     ...(telemetry === null ? {} : { telemetry }),
+    ...(states === null
+      ? {}
+      : {
+          onAssigned: async (partitions: readonly number[]) => void (await states.restore(partitions)),
+          onRevoked: (committed: ReadonlyMap<number, number>) => states.snapshot(committed),
+        }),
   });
 
   const fail = (error: Error): void => {
@@ -165,6 +188,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       stepName: step.name,
       deadLetter: (envelope, error) => deadLetter(envelope.origin, step.name, error, () => envelope.settlement.settle('dead-lettered')),
       log: (message) => log(`[${step.name}] ${message}`),
+      ...(states === null ? {} : { state: states.handleFor(step.name) }),
     };
     const operator = step.build(context);
     stream = stream.pipe(telemetry === null ? operator : telemetry.steps.wrap(index, operator));
@@ -175,6 +199,13 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const subscription: Subscription = stream.subscribe({
     next: (item) => {
       const routed = item as RoutedEnvelope;
+      if (!source.owns(routed.origin)) {
+        // Read under an assignment this instance has lost: never committed here, and re-read (and
+        // produced) by the partition's new owner, so producing it here would only duplicate it.
+        abandoned++;
+        routed.settlement.settle('dropped');
+        return;
+      }
       const output = outputs.get(routed.output);
       if (output === undefined) {
         fail(new Error(`topology ${topology.name}: a step routed a record to "${routed.output}", which is not a declared output (${[...outputs.keys()].join(', ')})`));
@@ -205,6 +236,22 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     error: (error: unknown) => fail(new Error(`a step failed and stopped the stream: ${describeError(error)}`)),
     complete: () => outputsComplete(),
   });
+
+  // Steps attach to their state handles when subscribed: now it is known which keep state.
+  if (states !== null && states.statefulSteps().length > 0) {
+    await ensureTopics(config.brokers, states.topicSpecs());
+    log(`operator state of ${states.statefulSteps().join(', ')} kept in ${states.topicSpecs().map((t) => t.topic).join(', ')}`);
+  }
+  // Snapshots are taken at a commit, so each holds the offsets it matches.
+  const snapshotTimer =
+    states === null || states.statefulSteps().length === 0
+      ? undefined
+      : setInterval(() => {
+          if (fatalError !== null || stopping !== null) return;
+          source.commit(false);
+          states.snapshot(source.committedPositions());
+        }, config.stateSnapshotIntervalMs ?? (SETTINGS.stateSnapshotIntervalMs.default as number));
+  snapshotTimer?.unref();
 
   const feed =
     telemetry === null
@@ -268,6 +315,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     if (stopping) return stopping;
     stopping = (async () => {
       clearInterval(watchTimer);
+      clearInterval(snapshotTimer);
       await source.stopFetching();
       let drained = false;
       if (fatalError === null) {
@@ -280,6 +328,13 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         if (!drained) log(`drain deadline (${config.drainTimeoutMs} ms) passed with ${source.stats.unsettled} records unsettled; they will be re-read after restart`);
       }
       subscription.unsubscribe();
+      if (states !== null && fatalError === null && states.statefulSteps().length > 0) {
+        // The last snapshot, matching the last commit: the next start resumes from both.
+        source.commit(true);
+        states.snapshot(source.committedPositions());
+        await sink.flush(config.drainTimeoutMs);
+      }
+      if (abandoned > 0) log(`${abandoned} outputs of records from revoked partitions were left to their new owner`);
       // Commit only settled offsets: after a fatal error too, since what settled is durable.
       await source.close();
       await sink.close();
@@ -309,6 +364,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     topics,
     metricsPort: endpoints?.port ?? null,
     telemetry,
+    state: states,
   };
 }
 

@@ -19,6 +19,7 @@
 import { filter, map, mergeMap, type OperatorFunction } from 'rxjs';
 import type { Contract } from '../schemas/index.js';
 import { dropRecord, withValue, type Envelope } from './envelope.js';
+import type { OperatorStateHandle } from '../operators/state.js';
 
 /** An envelope the last step has routed to one of the topology's declared outputs. */
 export type RoutedEnvelope<T = unknown> = Envelope<T> & { readonly output: string };
@@ -34,6 +35,12 @@ export interface StepContext {
    */
   deadLetter(envelope: Envelope<unknown>, error: unknown): void;
   log(message: string): void;
+  /**
+   * This step's state handle: pass it as the operator's `state` option and the runner keeps the
+   * step's state in `<topology>.<step>.changelog`, restoring it on start and when partitions move
+   * (see the README, "State, rebalancing and exactly-once"). Absent where nothing keeps state.
+   */
+  readonly state?: OperatorStateHandle;
 }
 
 /** A step: an operator, or a factory that builds one from its {@link StepContext}. */

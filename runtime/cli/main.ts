@@ -45,6 +45,8 @@ program
   .addOption(setting('tailPercentile', '--tail-percentile <p>'))
   .addOption(setting('traceBaselineRate', '--trace-baseline <fraction>'))
   .addOption(setting('readyMaxLag', '--ready-max-lag <records>'))
+  .addOption(setting('state', '--state <on|off>'))
+  .addOption(setting('stateSnapshotIntervalMs', '--state-snapshot-interval <ms>'))
   .option('--quiet', 'print only the final summary')
   .action(runCommand);
 

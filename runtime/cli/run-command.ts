@@ -27,6 +27,8 @@ export interface RunFlags {
   tailPercentile?: string;
   traceBaseline?: string;
   readyMaxLag?: string;
+  state?: string;
+  stateSnapshotInterval?: string;
   quiet?: boolean;
 }
 
@@ -57,6 +59,8 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     tailPercentile: readSetting('tailPercentile', flags.tailPercentile, env) as number,
     traceBaselineRate: readSetting('traceBaselineRate', flags.traceBaseline, env) as number,
     readyMaxLag: readSetting('readyMaxLag', flags.readyMaxLag, env) as number,
+    state: readSetting('state', flags.state, env) as 'on' | 'off',
+    stateSnapshotIntervalMs: readSetting('stateSnapshotIntervalMs', flags.stateSnapshotInterval, env) as number,
   };
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
   const tracing = settings.telemetry === 'on' ? startTracing(`signalpath-${topology.name}`, env) : { enabled: false, shutdown: async () => {} };

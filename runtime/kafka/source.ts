@@ -76,6 +76,23 @@ export interface KafkaSourceOptions<T> {
   readonly clientConfig?: Readonly<Record<string, string | number | boolean>>;
   readonly log: (message: string) => void;
   readonly telemetry?: SourceTelemetry;
+  /**
+   * Called when partitions are assigned; they stay paused (records already fetched are held) until
+   * the promise resolves, so operator state for them is restored before their first record. A
+   * rejection is fatal.
+   */
+  readonly onAssigned?: (partitions: readonly number[]) => Promise<void>;
+  /**
+   * Called when partitions are revoked, after what settled was committed and before they are let go:
+   * `committed` is each partition's committed offset. Flush their state here (synchronously).
+   */
+  readonly onRevoked?: (committed: ReadonlyMap<number, number>) => void;
+}
+
+/** The origin of a record this source emitted: which assignment of its partition it was read under. */
+export interface SourceOrigin extends TracedOrigin {
+  /** Changes each time the partition is (re)assigned to this instance. */
+  readonly assignmentId: number;
 }
 
 export interface SourceStats {
@@ -101,6 +118,10 @@ interface Assigned {
   lastCommitted: number;
   /** Offset after the last record consumed from the partition, -1 before the first. */
   nextOffset: number;
+  readonly assignmentId: number;
+  /** Paused until `onAssigned` resolves; records fetched meanwhile wait in `held`. */
+  restoring: boolean;
+  held: Message[];
 }
 
 export class KafkaSource<T> {
@@ -121,6 +142,8 @@ export class KafkaSource<T> {
   #fatal: ((error: Error) => void) | null = null;
   /** A consume call came back empty since the last assignment: the consumer has caught up. */
   #emptyPollSinceAssign = false;
+  #nextAssignmentId = 1;
+  #emit: ((envelope: Envelope<T>) => void) | null = null;
 
   constructor(private readonly options: KafkaSourceOptions<T>) {
     this.#watermarks = new WatermarkTracker({
@@ -140,6 +163,9 @@ export class KafkaSource<T> {
         // librdkafka's prefetch queue (default 64 MB) is most of a consumer's RSS; 16 MB keeps it fed.
         'queued.max.messages.kbytes': 16384,
         'socket.keepalive.enable': true,
+        // Incremental rebalancing: a member joining or leaving moves only the partitions that must
+        // move; the others keep flowing (and keep their state) through the rebalance.
+        'partition.assignment.strategy': 'cooperative-sticky',
         rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.#onRebalance(err, assignment),
         offset_commit_cb: (err: LibrdKafkaError | null) => {
           if (err && err.code !== CODES.ERRORS.ERR__NO_OFFSET) options.log(`offset commit failed: ${err.message}`);
@@ -155,6 +181,7 @@ export class KafkaSource<T> {
   /** Connects, subscribes and starts consuming into `emit`. Resolves once connected. */
   async start(emit: (envelope: Envelope<T>) => void, onFatal: (error: Error) => void): Promise<void> {
     this.#fatal = onFatal;
+    this.#emit = emit;
     await new Promise<void>((resolve, reject) =>
       this.#consumer.connect({ timeout: 15_000 }, (err) =>
         err ? reject(new Error(`cannot reach Kafka at ${this.options.brokers} (KAFKA_BROKERS / --brokers): ${err.message}`)) : resolve(),
@@ -256,6 +283,22 @@ export class KafkaSource<T> {
     }
   }
 
+  /** Each assigned partition's committed offset (-1 where nothing was committed by this instance). */
+  committedPositions(): Map<number, number> {
+    const positions = new Map<number, number>();
+    for (const [partition, assigned] of this.#assigned) positions.set(partition, assigned.lastCommitted);
+    return positions;
+  }
+
+  /**
+   * False when the record's partition was revoked from this instance since it was read: its offset
+   * will not be committed here and its next owner reads it again, so its outputs must not be sent.
+   */
+  owns(origin: RecordOrigin): boolean {
+    const assignmentId = (origin as Partial<SourceOrigin>).assignmentId;
+    return assignmentId === undefined || this.#assigned.get(origin.partition)?.assignmentId === assignmentId;
+  }
+
   /** Final commit and disconnect. */
   async close(): Promise<void> {
     clearInterval(this.#commitTimer);
@@ -314,6 +357,10 @@ export class KafkaSource<T> {
     const assigned = this.#assigned.get(message.partition);
     // A record of a partition revoked while it was being fetched: leave it to the next owner.
     if (assigned === undefined) return null;
+    if (assigned.restoring) {
+      assigned.held.push(message);
+      return null;
+    }
     const headers = toHeaders(message.headers);
     let value: T | undefined;
     let decodeError: unknown = null;
@@ -334,7 +381,7 @@ export class KafkaSource<T> {
     const telemetry = this.options.telemetry;
     const traceparent = headers[TRACEPARENT];
     // Every origin has the same shape (telemetry on or off), so the hot path stays monomorphic.
-    const origin: TracedOrigin = {
+    const origin: SourceOrigin = {
       topic: message.topic,
       partition: message.partition,
       offset: message.offset,
@@ -342,6 +389,7 @@ export class KafkaSource<T> {
       value: message.value,
       telemetrySeq: telemetry === undefined ? -1 : telemetry.consumed(batchAtMs),
       traceparent: telemetry !== undefined && traceparent !== undefined && hasTraceparentShape(traceparent) ? traceparent : null,
+      assignmentId: assigned.assignmentId,
     };
     const settlement = createSettlement(
       telemetry === undefined
@@ -423,7 +471,7 @@ export class KafkaSource<T> {
         assigned.aheadOfWatermark = false;
       }
       if (assigned.aheadOfWatermark) aligned++;
-      const pause = assigned.overHighWater || assigned.aheadOfWatermark;
+      const pause = assigned.overHighWater || assigned.aheadOfWatermark || assigned.restoring;
       if (pause && !assigned.paused) toPause.push({ topic, partition });
       else if (!pause && assigned.paused) toResume.push({ topic, partition });
       assigned.paused = pause;
@@ -434,13 +482,43 @@ export class KafkaSource<T> {
     this.stats.alignedPartitions = aligned;
   }
 
+  #restoreThenResume(partitions: readonly number[]): void {
+    this.options.onAssigned!(partitions).then(
+      () => {
+        for (const partition of partitions) {
+          const assigned = this.#assigned.get(partition);
+          // Revoked (or revoked and assigned again) while restoring: that assignment restores itself.
+          if (assigned === undefined || !assigned.restoring) continue;
+          assigned.restoring = false;
+          const held = assigned.held;
+          assigned.held = [];
+          // Fetched before the pause took hold; handled now, in order, before the partition resumes.
+          for (const message of held) this.#handle(message, this.#emit!, false, this.options.telemetry === undefined ? 0 : performance.now());
+        }
+        this.#applyPauses();
+      },
+      (error: unknown) => this.#fatal?.(new Error(`restoring state for partitions [${partitions.join(', ')}] failed: ${(error as Error).message}`)),
+    );
+  }
+
   #onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
     const consumer = this.#consumer as KafkaConsumerInstance & CooperativeMethods;
     const cooperative = consumer.rebalanceProtocol() === 'COOPERATIVE';
     try {
       if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+        const restoring = this.options.onAssigned !== undefined;
         for (const { partition } of assignment) {
-          this.#assigned.set(partition, { tracker: new PartitionOffsetTracker(this.options.topic, partition), paused: false, overHighWater: false, aheadOfWatermark: false, lastCommitted: -1, nextOffset: -1 });
+          this.#assigned.set(partition, {
+            tracker: new PartitionOffsetTracker(this.options.topic, partition),
+            paused: restoring,
+            overHighWater: false,
+            aheadOfWatermark: false,
+            lastCommitted: -1,
+            nextOffset: -1,
+            assignmentId: this.#nextAssignmentId++,
+            restoring,
+            held: [],
+          });
           this.#watermarks.addPartition(partition);
         }
         this.#everAssigned = true;
@@ -449,10 +527,24 @@ export class KafkaSource<T> {
         if (cooperative) consumer.incrementalAssign(assignment);
         else this.#consumer.assign(assignment);
         this.options.log(`assigned ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
+        if (restoring && assignment.length > 0) {
+          // Paused in the same turn as assigned: nothing of theirs is processed before the restore.
+          this.#consumer.pause(assignment.map(({ partition }) => ({ topic: this.options.topic, partition })));
+          this.stats.pausedPartitions += assignment.length;
+          this.#restoreThenResume(assignment.map(({ partition }) => partition));
+        }
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
         // Commit what has settled, then let go: records still in flight for these partitions will be
         // re-read by their next owner (at-least-once), never committed by this instance.
         this.commit(true);
+        if (this.options.onRevoked !== undefined) {
+          const committed = new Map<number, number>();
+          for (const { partition } of assignment) {
+            const assigned = this.#assigned.get(partition);
+            if (assigned !== undefined && !assigned.restoring) committed.set(partition, assigned.lastCommitted);
+          }
+          if (committed.size > 0) this.options.onRevoked(committed);
+        }
         for (const { partition } of assignment) {
           const assigned = this.#assigned.get(partition);
           if (assigned === undefined) continue;
