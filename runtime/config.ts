@@ -52,6 +52,14 @@ export interface RunConfig {
   readonly state?: 'on' | 'off';
   /** Ms between state snapshots, each taken at a commit. Default 10 000. */
   readonly stateSnapshotIntervalMs?: number;
+  /**
+   * Exactly-once: outputs, dead letters, changelog writes and input offsets are committed together in
+   * Kafka transactions every `commitIntervalMs`; readers of the outputs use `read_committed`.
+   * Default false (at-least-once).
+   */
+  readonly exactlyOnce?: boolean;
+  /** Names this instance in its `transactional.id` (`signalpath.<group>.<instanceId>`). Default: the host name. */
+  readonly instanceId?: string;
   readonly log: (message: string) => void;
 }
 
@@ -93,6 +101,14 @@ export const SETTINGS = {
   traceBaselineRate: { flag: '--trace-baseline', env: 'SIGNALPATH_TRACE_BASELINE', schema: z.coerce.number({ error: 'expected a number' }).min(0, 'expected at least 0').max(1, 'expected at most 1'), default: 0.005, help: 'fraction of records traced whatever their latency (head-sampled baseline)' },
   state: { flag: '--state', env: 'SIGNALPATH_STATE', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'keep the state of stateful steps in compacted changelog topics <topology>.<step>.changelog and restore it on start and on assignment' },
   stateSnapshotIntervalMs: { flag: '--state-snapshot-interval', env: 'SIGNALPATH_STATE_SNAPSHOT_INTERVAL_MS', schema: positiveInt(3_600_000), default: 10_000, help: 'ms between state snapshots to the changelog, each taken at a commit (also on revoke and at stop)' },
+  exactlyOnce: {
+    flag: '--exactly-once',
+    env: 'SIGNALPATH_EXACTLY_ONCE',
+    schema: z.union([z.boolean(), z.enum(['on', 'off', 'true', 'false'], { error: 'expected on, off, true or false' })]).transform((v) => v === true || v === 'on' || v === 'true'),
+    default: false,
+    help: 'consume-transform-produce in Kafka transactions: outputs, dead letters, changelog writes and input offsets commit together (read outputs with read_committed); default at-least-once',
+  },
+  instanceId: { flag: '--instance-id', env: 'SIGNALPATH_INSTANCE_ID', schema: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "expected 1–100 letters, digits, '.', '_' or '-'"), help: 'with --exactly-once: this instance\'s name in its transactional.id, stable across restarts and unique in the group (default: the host name)' },
   readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
 } as const satisfies Record<string, Setting>;
 

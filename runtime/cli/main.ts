@@ -47,6 +47,8 @@ program
   .addOption(setting('readyMaxLag', '--ready-max-lag <records>'))
   .addOption(setting('state', '--state <on|off>'))
   .addOption(setting('stateSnapshotIntervalMs', '--state-snapshot-interval <ms>'))
+  .addOption(setting('exactlyOnce', '--exactly-once'))
+  .addOption(setting('instanceId', '--instance-id <name>'))
   .option('--quiet', 'print only the final summary')
   .action(runCommand);
 

@@ -29,6 +29,8 @@ export interface RunFlags {
   readyMaxLag?: string;
   state?: string;
   stateSnapshotInterval?: string;
+  exactlyOnce?: boolean;
+  instanceId?: string;
   quiet?: boolean;
 }
 
@@ -61,6 +63,8 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     readyMaxLag: readSetting('readyMaxLag', flags.readyMaxLag, env) as number,
     state: readSetting('state', flags.state, env) as 'on' | 'off',
     stateSnapshotIntervalMs: readSetting('stateSnapshotIntervalMs', flags.stateSnapshotInterval, env) as number,
+    exactlyOnce: readSetting('exactlyOnce', flags.exactlyOnce, env) as boolean,
+    instanceId: readSetting('instanceId', flags.instanceId, env) as string | undefined,
   };
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
   const tracing = settings.telemetry === 'on' ? startTracing(`signalpath-${topology.name}`, env) : { enabled: false, shutdown: async () => {} };

@@ -87,6 +87,17 @@ export interface KafkaSourceOptions<T> {
    * `committed` is each partition's committed offset. Flush their state here (synchronously).
    */
   readonly onRevoked?: (committed: ReadonlyMap<number, number>) => void;
+  /**
+   * Who commits offsets: 'consumer' (default; this source, every `commitIntervalMs`) or 'transaction'
+   * (exactly-once: the caller sends {@link KafkaSource.offsetsToCommit} to its producer's transaction;
+   * the source reads with `read_committed`).
+   */
+  readonly commitBy?: 'consumer' | 'transaction';
+  /**
+   * Exactly-once: called when partitions are revoked; they are let go once it resolves (the caller
+   * commits its transaction there). Replaces `onRevoked`.
+   */
+  readonly beforeRevoke?: (partitions: readonly number[]) => Promise<void>;
 }
 
 /** The origin of a record this source emitted: which assignment of its partition it was read under. */
@@ -122,6 +133,10 @@ interface Assigned {
   /** Paused until `onAssigned` resolves; records fetched meanwhile wait in `held`. */
   restoring: boolean;
   held: Message[];
+  /** Exactly-once: being revoked; records fetched now are left to the next owner. */
+  revoking: boolean;
+  /** Offset of the first record consumed under this assignment (-1 before it): a rewind's fallback. */
+  firstOffset: number;
 }
 
 export class KafkaSource<T> {
@@ -166,6 +181,8 @@ export class KafkaSource<T> {
         // Incremental rebalancing: a member joining or leaving moves only the partitions that must
         // move; the others keep flowing (and keep their state) through the rebalance.
         'partition.assignment.strategy': 'cooperative-sticky',
+        // Exactly-once reads only committed transactions (inputs may be another topology's outputs).
+        ...(options.commitBy === 'transaction' ? { 'isolation.level': 'read_committed' } : {}),
         rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.#onRebalance(err, assignment),
         offset_commit_cb: (err: LibrdKafkaError | null) => {
           if (err && err.code !== CODES.ERRORS.ERR__NO_OFFSET) options.log(`offset commit failed: ${err.message}`);
@@ -192,8 +209,10 @@ export class KafkaSource<T> {
     // thread idled half the time while records it already had waited for a full batch.
     (this.#consumer as KafkaConsumerInstance & { setDefaultIsTimeoutOnlyForFirstMessage(on: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
     this.#consumer.subscribe([this.options.topic]);
-    this.#commitTimer = setInterval(() => this.commit(false), this.options.commitIntervalMs);
-    this.#commitTimer.unref();
+    if (this.options.commitBy !== 'transaction') {
+      this.#commitTimer = setInterval(() => this.commit(false), this.options.commitIntervalMs);
+      this.#commitTimer.unref();
+    }
     this.#loopDone = this.#loop(emit).catch((error: unknown) => onFatal(error as Error));
   }
 
@@ -265,6 +284,7 @@ export class KafkaSource<T> {
 
   /** Commits each partition's settled position if it moved. `sync` waits for the broker. */
   commit(sync: boolean): void {
+    if (this.options.commitBy === 'transaction') return;
     const offsets: { topic: string; partition: number; offset: number }[] = [];
     for (const [partition, assigned] of this.#assigned) {
       const offset = assigned.tracker.commitOffset();
@@ -283,10 +303,68 @@ export class KafkaSource<T> {
     }
   }
 
-  /** Each assigned partition's committed offset (-1 where nothing was committed by this instance). */
+  /** Exactly-once: each partition's settled position that moved since the last commit. */
+  offsetsToCommit(): { topic: string; partition: number; offset: number }[] {
+    const offsets: { topic: string; partition: number; offset: number }[] = [];
+    for (const [partition, assigned] of this.#assigned) {
+      if (assigned.restoring) continue;
+      const offset = assigned.tracker.commitOffset();
+      if (offset !== null && offset > assigned.lastCommitted) offsets.push({ topic: this.options.topic, partition, offset });
+    }
+    return offsets;
+  }
+
+  /** Exactly-once: records offsets that a committed transaction carried. */
+  markCommitted(offsets: readonly { partition: number; offset: number }[]): void {
+    for (const { partition, offset } of offsets) {
+      const assigned = this.#assigned.get(partition);
+      if (assigned !== undefined && offset > assigned.lastCommitted) assigned.lastCommitted = offset;
+    }
+    if (offsets.length > 0) this.stats.commits++;
+  }
+
+  /**
+   * Exactly-once, after an aborted transaction: every partition goes back to its committed offset.
+   * Records in flight are detached (their outputs are no longer owned, so never produced) and are
+   * read again. Takes effect between two consume calls, so no batch fetched before the seek is
+   * handed out after it; resolves once the seeks are issued.
+   */
+  rewind(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#rewindWaiters.push(resolve);
+      this.#roomWaiter?.();
+    });
+  }
+
+  #rewindWaiters: (() => void)[] = [];
+
+  #applyRewind(): void {
+    for (const [partition, assigned] of this.#assigned) {
+      if (assigned.restoring || assigned.revoking) continue;
+      const seekTo = assigned.lastCommitted >= 0 ? assigned.lastCommitted : assigned.firstOffset;
+      assigned.tracker.revoke();
+      this.stats.unsettled -= assigned.tracker.unsettled;
+      const fresh: Assigned = { ...assigned, tracker: new PartitionOffsetTracker(this.options.topic, partition), assignmentId: this.#nextAssignmentId++, nextOffset: seekTo, firstOffset: seekTo };
+      this.#assigned.set(partition, fresh);
+      if (seekTo >= 0) this.#consumer.seek({ topic: this.options.topic, partition, offset: seekTo }, 0, (err) => err && this.#fatal?.(new Error(`rewinding partition ${partition} to ${seekTo} failed: ${err.message}`)));
+    }
+    this.options.log(`transaction aborted: input rewound to the committed offsets`);
+    for (const waiter of this.#rewindWaiters.splice(0)) waiter();
+  }
+
+  /** Exactly-once: the consumer whose group metadata the producer's transaction needs. */
+  get transactionConsumer(): KafkaConsumerInstance {
+    return this.#consumer;
+  }
+
+  /**
+   * Each assigned partition's committed offset (-1 where nothing was committed by this instance).
+   * Partitions still restoring are left out: this instance's state does not cover them yet, and a
+   * snapshot written for them now would hide the one being restored.
+   */
   committedPositions(): Map<number, number> {
     const positions = new Map<number, number>();
-    for (const [partition, assigned] of this.#assigned) positions.set(partition, assigned.lastCommitted);
+    for (const [partition, assigned] of this.#assigned) if (!assigned.restoring) positions.set(partition, assigned.lastCommitted);
     return positions;
   }
 
@@ -309,6 +387,7 @@ export class KafkaSource<T> {
   async #loop(emit: (envelope: Envelope<T>) => void): Promise<void> {
     const { maxUnsettled, batchSize } = this.options;
     while (!this.#stopping) {
+      if (this.#rewindWaiters.length > 0) this.#applyRewind();
       const room = maxUnsettled - this.stats.unsettled;
       if (room <= 0) {
         this.#blockedSinceMs = Date.now();
@@ -322,6 +401,8 @@ export class KafkaSource<T> {
         // Fetched after the stop: not tracked, never committed, re-read by whoever consumes next.
         break;
       }
+      // Fetched before a rewind: read again after it.
+      if (this.#rewindWaiters.length > 0) continue;
       if (messages.length === 0) {
         this.#emptyPollSinceAssign = true;
         continue;
@@ -356,7 +437,7 @@ export class KafkaSource<T> {
   #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean, batchAtMs: number): Promise<void> | null {
     const assigned = this.#assigned.get(message.partition);
     // A record of a partition revoked while it was being fetched: leave it to the next owner.
-    if (assigned === undefined) return null;
+    if (assigned === undefined || assigned.revoking) return null;
     if (assigned.restoring) {
       assigned.held.push(message);
       return null;
@@ -378,6 +459,7 @@ export class KafkaSource<T> {
     stats.consumed++;
     if (++stats.unsettled > stats.maxUnsettledSeen) stats.maxUnsettledSeen = stats.unsettled;
     assigned.nextOffset = message.offset + 1;
+    if (assigned.firstOffset < 0) assigned.firstOffset = message.offset;
     const telemetry = this.options.telemetry;
     const traceparent = headers[TRACEPARENT];
     // Every origin has the same shape (telemetry on or off), so the hot path stays monomorphic.
@@ -518,6 +600,8 @@ export class KafkaSource<T> {
             assignmentId: this.#nextAssignmentId++,
             restoring,
             held: [],
+            revoking: false,
+            firstOffset: -1,
           });
           this.#watermarks.addPartition(partition);
         }
@@ -534,6 +618,24 @@ export class KafkaSource<T> {
           this.#restoreThenResume(assignment.map(({ partition }) => partition));
         }
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+        const beforeRevoke = this.options.beforeRevoke;
+        if (beforeRevoke !== undefined) {
+          // Exactly-once: nothing more of these partitions is handed out; the running transaction is
+          // committed (with what settled of them), and only then are they let go. librdkafka waits
+          // for the unassign, so the next owner starts after that commit.
+          const partitions: number[] = [];
+          for (const { partition } of assignment) {
+            const assigned = this.#assigned.get(partition);
+            if (assigned === undefined) continue;
+            assigned.revoking = true;
+            partitions.push(partition);
+          }
+          beforeRevoke(partitions).then(
+            () => this.#release(assignment, cooperative),
+            (error: unknown) => this.#fatal?.(new Error(`committing before revoking partitions [${partitions.join(', ')}] failed: ${(error as Error).message}`)),
+          );
+          return;
+        }
         // Commit what has settled, then let go: records still in flight for these partitions will be
         // re-read by their next owner (at-least-once), never committed by this instance.
         this.commit(true);
@@ -545,22 +647,31 @@ export class KafkaSource<T> {
           }
           if (committed.size > 0) this.options.onRevoked(committed);
         }
-        for (const { partition } of assignment) {
-          const assigned = this.#assigned.get(partition);
-          if (assigned === undefined) continue;
-          assigned.tracker.revoke();
-          this.stats.unsettled -= assigned.tracker.unsettled;
-          if (assigned.paused) this.stats.pausedPartitions--;
-          this.#assigned.delete(partition);
-          this.#watermarks.removePartition(partition);
-        }
-        if (cooperative) consumer.incrementalUnassign(assignment);
-        else this.#consumer.unassign();
-        this.options.log(`revoked ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
-        this.#roomWaiter?.();
+        this.#release(assignment, cooperative);
       } else {
         this.options.log(`rebalance error: ${err.message}`);
       }
+    } catch (error) {
+      this.#fatal?.(error as Error);
+    }
+  }
+
+  /** Lets revoked partitions go: their records still in flight no longer move this instance's commits. */
+  #release(assignment: TopicPartition[], cooperative: boolean): void {
+    try {
+      for (const { partition } of assignment) {
+        const assigned = this.#assigned.get(partition);
+        if (assigned === undefined) continue;
+        assigned.tracker.revoke();
+        this.stats.unsettled -= assigned.tracker.unsettled;
+        if (assigned.paused) this.stats.pausedPartitions--;
+        this.#assigned.delete(partition);
+        this.#watermarks.removePartition(partition);
+      }
+      if (cooperative) (this.#consumer as KafkaConsumerInstance & CooperativeMethods).incrementalUnassign(assignment);
+      else this.#consumer.unassign();
+      this.options.log(`revoked ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
+      this.#roomWaiter?.();
     } catch (error) {
       this.#fatal?.(error as Error);
     }
