@@ -104,7 +104,7 @@ export const SETTINGS = {
   exactlyOnce: {
     flag: '--exactly-once',
     env: 'SIGNALPATH_EXACTLY_ONCE',
-    schema: z.union([z.boolean(), z.enum(['on', 'off', 'true', 'false'], { error: 'expected on, off, true or false' })]).transform((v) => v === true || v === 'on' || v === 'true'),
+    schema: z.union([z.boolean(), z.enum(['on', 'off', 'true', 'false'])], { error: 'expected on, off, true or false' }).transform((v) => v === true || v === 'on' || v === 'true'),
     default: false,
     help: 'consume-transform-produce in Kafka transactions: outputs, dead letters, changelog writes and input offsets commit together (read outputs with read_committed); default at-least-once',
   },
