@@ -47,6 +47,21 @@ export interface RunConfig {
   readonly prices?: import('./cost/spend-meter.js').UnitPricesUsd;
   /** Tracer for captured spans; default: the global one (`signalpath run` sets it up from OTEL_*). */
   readonly tracer?: import('@opentelemetry/api').Tracer;
+  /**
+   * Operator state in changelog topics (`<topology>.<step>.changelog`) for steps that attach to
+   * `context.state`: 'on' (default) or 'off' (state starts empty on every start and assignment).
+   */
+  readonly state?: 'on' | 'off';
+  /** Ms between state snapshots, each taken at a commit. Default 10 000. */
+  readonly stateSnapshotIntervalMs?: number;
+  /**
+   * Exactly-once: outputs, dead letters, changelog writes and input offsets are committed together in
+   * Kafka transactions every `commitIntervalMs`; readers of the outputs use `read_committed`.
+   * Default false (at-least-once).
+   */
+  readonly exactlyOnce?: boolean;
+  /** Names this instance in its `transactional.id` (`signalpath.<group>.<instanceId>`). Default: the host name. */
+  readonly instanceId?: string;
   readonly log: (message: string) => void;
 }
 
@@ -91,6 +106,16 @@ export const SETTINGS = {
   pricePerEnrichmentCallUsd: { flag: '--price-per-enrichment-call', env: 'SIGNALPATH_PRICE_PER_ENRICHMENT_CALL_USD', schema: priceUsd, default: 1e-5, help: 'spend meter: US dollars per enrichment call (default 1e-5, $10 per million)' },
   pricePerDetectorCallUsd: { flag: '--price-per-detector-call', env: 'SIGNALPATH_PRICE_PER_DETECTOR_CALL_USD', schema: priceUsd, default: 1e-6, help: 'spend meter: US dollars per detector run on one record (default 1e-6, $1 per million)' },
   summaryFile: { flag: '--summary', env: 'SIGNALPATH_SUMMARY_FILE', schema: z.string().trim().min(1, 'expected a file path'), help: 'write the run summary (events, spend by item, cpu_s, peak_rss_mb, what the topology reports) to this JSON file at the end' },
+  state: { flag: '--state', env: 'SIGNALPATH_STATE', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'keep the state of stateful steps in compacted changelog topics <topology>.<step>.changelog and restore it on start and on assignment' },
+  stateSnapshotIntervalMs: { flag: '--state-snapshot-interval', env: 'SIGNALPATH_STATE_SNAPSHOT_INTERVAL_MS', schema: positiveInt(3_600_000), default: 10_000, help: 'ms between state snapshots to the changelog, each taken at a commit (also on revoke and at stop)' },
+  exactlyOnce: {
+    flag: '--exactly-once',
+    env: 'SIGNALPATH_EXACTLY_ONCE',
+    schema: z.union([z.boolean(), z.enum(['on', 'off', 'true', 'false'])], { error: 'expected on, off, true or false' }).transform((v) => v === true || v === 'on' || v === 'true'),
+    default: false,
+    help: 'consume-transform-produce in Kafka transactions: outputs, dead letters, changelog writes and input offsets commit together (read outputs with read_committed); default at-least-once',
+  },
+  instanceId: { flag: '--instance-id', env: 'SIGNALPATH_INSTANCE_ID', schema: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "expected 1–100 letters, digits, '.', '_' or '-'"), help: 'with --exactly-once: this instance\'s name in its transactional.id, stable across restarts and unique in the group (default: the host name)' },
   readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
 } as const satisfies Record<string, Setting>;
 

@@ -13,7 +13,9 @@ import { DeadLetterContract } from '../schemas/index.js';
 import { deadLetterFor, describeError } from './dead-letter.js';
 import type { Envelope, RecordOrigin } from './envelope.js';
 import { createSettlement } from './settlement.js';
+import { hostname } from 'node:os';
 import { ensureTopics } from './kafka/admin.js';
+import { StepStates } from './state/step-states.js';
 import type { MessageHeader } from './kafka/client.js';
 import { KafkaSink } from './kafka/sink.js';
 import { KafkaSource, type SourceStats } from './kafka/source.js';
@@ -61,6 +63,8 @@ export interface RunningTopology {
   readonly telemetry: TopologyTelemetry | null;
   /** The run's spend meter (`spendUsd()`, counts by item). */
   readonly meter: SpendMeter;
+  /** Operator state in changelog topics (restores, snapshots); null with `state: 'off'`. */
+  readonly state: StepStates | null;
 }
 
 /** Starts `topology`; resolves once it is connected and consuming. */
@@ -128,18 +132,38 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   let fatalError: Error | null = null;
   let endpoints: HttpEndpoints | null = null;
   let stopping: Promise<RunSummary> | null = null;
-  const sink = new KafkaSink({ brokers: config.brokers, clientId: `signalpath-${topology.name}`, clientConfig: config.clientConfig });
+  const exactlyOnce = config.exactlyOnce === true;
+  const sink = new KafkaSink({
+    brokers: config.brokers,
+    clientId: `signalpath-${topology.name}`,
+    clientConfig: config.clientConfig,
+    ...(exactlyOnce ? { transactionalId: `signalpath.${config.group}.${config.instanceId ?? hostname()}`, owns: (origin: RecordOrigin) => source.owns(origin) } : {}),
+  });
 
   const deadLetter = (origin: RecordOrigin, step: string, error: unknown, settle: () => void): void => {
     const value = deadLetterFor(origin, step, error, Date.now());
     const encoded = deadLetterSerde.encode(value);
     const headers = !propagate ? encoded.headers : { ...encoded.headers, [TRACEPARENT]: traceparentOf(origin) };
-    sink.send(topics.dlq!, origin.key, encoded.value, toKafkaHeaders(headers), null, createSettlement(settle, 'dead letter'), 'dead-lettered');
+    sink.send(topics.dlq!, origin.key, encoded.value, toKafkaHeaders(headers), null, createSettlement(settle, 'dead letter'), 'dead-lettered', origin);
     deadLettered++;
     telemetry?.steps.countFailed(step);
     if (deadLettered <= 5 || deadLettered % 1000 === 0) log(`dead letter #${deadLettered} from ${step} (${origin.topic}[${origin.partition}]@${origin.offset}): ${describeError(error)}`);
   };
   let deadLettered = 0;
+  /** Outputs of records whose partition was revoked meanwhile: their next owner produces them. */
+  let abandoned = 0;
+
+  const states =
+    config.state === 'off'
+      ? null
+      : new StepStates({
+          topology: topology.name,
+          brokers: config.brokers,
+          clientConfig: config.clientConfig,
+          log,
+          // Through the topology's producer: ordered with its outputs, and inside its transactions.
+          write: (topic, key, value) => sink.sendState(topic, key, value),
+        });
 
   const source = new KafkaSource<In>({
     brokers: config.brokers,
@@ -161,7 +185,53 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     clientConfig: config.clientConfig,
     log,
     ...(telemetry === null ? {} : { telemetry }),
+    ...(states === null ? {} : { onAssigned: async (partitions: readonly number[]) => void (await states.restore(partitions)) }),
+    ...(exactlyOnce
+      ? { commitBy: 'transaction' as const, beforeRevoke: () => commitTransaction(true) }
+      : states === null
+        ? {}
+        : { onRevoked: (committed: ReadonlyMap<number, number>) => states.snapshot(committed) }),
   });
+
+  // Exactly-once: one transaction at a time, ended every commitIntervalMs, on revoke and at stop.
+  let transactionChain: Promise<void> = Promise.resolve();
+  let transactionRunning = false;
+  let finalCommitDone = false;
+  let lastSnapshotAtMs = Date.now();
+  const snapshotIntervalMs = config.stateSnapshotIntervalMs ?? (SETTINGS.stateSnapshotIntervalMs.default as number);
+  function commitTransaction(withSnapshot: boolean): Promise<void> {
+    const run = transactionChain.then(async () => {
+      if (finalCommitDone || fatalError !== null) return;
+      transactionRunning = true;
+      try {
+        const { offsets, aborted } = await sink.commitTransaction(
+          source.transactionConsumer,
+          () => source.offsetsToCommit(),
+          (offsets) => {
+            if (states === null || states.statefulSteps().length === 0) return;
+            if (!withSnapshot && Date.now() - lastSnapshotAtMs < snapshotIntervalMs) return;
+            // The snapshot joins the transaction that commits these offsets.
+            const committed = source.committedPositions();
+            for (const { partition, offset } of offsets) committed.set(partition, offset);
+            states.snapshot(committed);
+            lastSnapshotAtMs = Date.now();
+          },
+          config.drainTimeoutMs,
+        );
+        if (aborted) {
+          log('exactly-once: the broker refused a transaction commit (the group rebalanced under it); aborted, and re-reading from the committed offsets');
+          await source.rewind();
+        } else {
+          source.markCommitted(offsets);
+        }
+      } finally {
+        transactionRunning = false;
+      }
+    });
+    transactionChain = run.catch(() => {});
+    return run;
+  }
+  let transactionTimer: NodeJS.Timeout | undefined;
 
   const fail = (error: Error): void => {
     if (fatalError !== null) return;
@@ -183,6 +253,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       deadLetter: (envelope, error) => deadLetter(envelope.origin, step.name, error, () => envelope.settlement.settle('dead-lettered')),
       log: (message) => log(`[${step.name}] ${message}`),
       meter,
+      ...(states === null ? {} : { state: states.handleFor(step.name) }),
     };
     const operator = step.build(context);
     stream = stream.pipe(telemetry === null ? operator : telemetry.steps.wrap(index, operator));
@@ -193,6 +264,13 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const subscription: Subscription = stream.subscribe({
     next: (item) => {
       const routed = item as RoutedEnvelope;
+      if (!source.owns(routed.origin)) {
+        // Read under an assignment this instance has lost: never committed here, and re-read (and
+        // produced) by the partition's new owner, so producing it here would only duplicate it.
+        abandoned++;
+        routed.settlement.settle('dropped');
+        return;
+      }
       const output = outputs.get(routed.output);
       if (output === undefined) {
         fail(new Error(`topology ${topology.name}: a step routed a record to "${routed.output}", which is not a declared output (${[...outputs.keys()].join(', ')})`));
@@ -218,11 +296,27 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         output.traceSlot![TRACEPARENT] = traceparentOf(routed.origin);
         headers = output.tracedHeaders;
       }
-      sink.send(output.topic, output.key(routed.value, routed), encoded.value, headers, null, routed.settlement);
+      sink.send(output.topic, output.key(routed.value, routed), encoded.value, headers, null, routed.settlement, 'delivered', routed.origin);
     },
     error: (error: unknown) => fail(new Error(`a step failed and stopped the stream: ${describeError(error)}`)),
     complete: () => outputsComplete(),
   });
+
+  // Steps attach to their state handles when subscribed: now it is known which keep state.
+  if (states !== null && states.statefulSteps().length > 0) {
+    await ensureTopics(config.brokers, states.topicSpecs());
+    log(`operator state of ${states.statefulSteps().join(', ')} kept in ${states.topicSpecs().map((t) => t.topic).join(', ')}`);
+  }
+  // Snapshots are taken at a commit, so each holds the offsets it matches.
+  const snapshotTimer =
+    states === null || states.statefulSteps().length === 0 || exactlyOnce
+      ? undefined
+      : setInterval(() => {
+          if (fatalError !== null || stopping !== null) return;
+          source.commit(false);
+          states.snapshot(source.committedPositions());
+        }, config.stateSnapshotIntervalMs ?? (SETTINGS.stateSnapshotIntervalMs.default as number));
+  snapshotTimer?.unref();
 
   const feed =
     telemetry === null
@@ -236,6 +330,12 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           input$.next(envelope);
         };
   await source.start(feed, fail);
+  if (exactlyOnce) {
+    transactionTimer = setInterval(() => {
+      if (!transactionRunning && stopping === null) commitTransaction(false).catch((error: unknown) => fail(error as Error));
+    }, config.commitIntervalMs);
+    transactionTimer.unref();
+  }
 
   if (config.metricsPort !== undefined && config.metricsPort > 0) {
     const registry = telemetry?.registry ?? new (await import('prom-client')).Registry();
@@ -290,6 +390,8 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     if (stopping) return stopping;
     stopping = (async () => {
       clearInterval(watchTimer);
+      clearInterval(snapshotTimer);
+      clearInterval(transactionTimer);
       await source.stopFetching();
       let drained = false;
       if (fatalError === null) {
@@ -302,6 +404,25 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         if (!drained) log(`drain deadline (${config.drainTimeoutMs} ms) passed with ${source.stats.unsettled} records unsettled; they will be re-read after restart`);
       }
       subscription.unsubscribe();
+      if (exactlyOnce) {
+        if (fatalError === null) {
+          // The last transaction: what settled in the drain, with the last snapshot.
+          try {
+            await commitTransaction(true);
+          } catch (error) {
+            fail(error as Error);
+          }
+        }
+        finalCommitDone = true;
+        if (fatalError !== null) await sink.abortTransaction(5_000);
+        log(`exactly-once: ${sink.transactionsCommitted} transactions committed`);
+      } else if (states !== null && fatalError === null && states.statefulSteps().length > 0) {
+        // The last snapshot, matching the last commit: the next start resumes from both.
+        source.commit(true);
+        states.snapshot(source.committedPositions());
+        await sink.flush(config.drainTimeoutMs);
+      }
+      if (abandoned > 0) log(`${abandoned} outputs of records from revoked partitions were left to their new owner`);
       // Commit only settled offsets: after a fatal error too, since what settled is durable.
       await source.close();
       await sink.close();
@@ -335,6 +456,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     metricsPort: endpoints?.port ?? null,
     telemetry,
     meter,
+    state: states,
   };
 }
 

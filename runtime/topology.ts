@@ -20,6 +20,7 @@ import { filter, map, mergeMap, type OperatorFunction } from 'rxjs';
 import type { Contract } from '../schemas/index.js';
 import type { UsageMeter } from '../operators/usage-meter.js';
 import { dropRecord, withValue, type Envelope } from './envelope.js';
+import type { OperatorStateHandle } from '../operators/state.js';
 
 /** An envelope the last step has routed to one of the topology's declared outputs. */
 export type RoutedEnvelope<T = unknown> = Envelope<T> & { readonly output: string };
@@ -37,6 +38,12 @@ export interface StepContext {
   log(message: string): void;
   /** The run's spend meter: steps pass it to operators that do billable work (enrichment and detector calls). */
   readonly meter: UsageMeter;
+  /**
+   * This step's state handle: pass it as the operator's `state` option and the runner keeps the
+   * step's state in `<topology>.<step>.changelog`, restoring it on start and when partitions move
+   * (see the README, "State, rebalancing and exactly-once"). Absent where nothing keeps state.
+   */
+  readonly state?: OperatorStateHandle;
 }
 
 /** A step: an operator, or a factory that builds one from its {@link StepContext}. */

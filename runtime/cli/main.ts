@@ -50,6 +50,10 @@ program
   .addOption(setting('pricePerEnrichmentCallUsd', '--price-per-enrichment-call <usd>'))
   .addOption(setting('pricePerDetectorCallUsd', '--price-per-detector-call <usd>'))
   .addOption(setting('summaryFile', '--summary <file.json>'))
+  .addOption(setting('state', '--state <on|off>'))
+  .addOption(setting('stateSnapshotIntervalMs', '--state-snapshot-interval <ms>'))
+  .addOption(setting('exactlyOnce', '--exactly-once'))
+  .addOption(setting('instanceId', '--instance-id <name>'))
   .option('--quiet', 'print only the final summary')
   .action(runCommand);
 

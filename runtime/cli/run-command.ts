@@ -33,6 +33,10 @@ export interface RunFlags {
   pricePerEnrichmentCall?: string;
   pricePerDetectorCall?: string;
   summary?: string;
+  state?: string;
+  stateSnapshotInterval?: string;
+  exactlyOnce?: boolean;
+  instanceId?: string;
   quiet?: boolean;
 }
 
@@ -64,6 +68,10 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     traceBaselineRate: readSetting('traceBaselineRate', flags.traceBaseline, env) as number,
     readyMaxLag: readSetting('readyMaxLag', flags.readyMaxLag, env) as number,
     prices: readPrices(flags, env),
+    state: readSetting('state', flags.state, env) as 'on' | 'off',
+    stateSnapshotIntervalMs: readSetting('stateSnapshotIntervalMs', flags.stateSnapshotInterval, env) as number,
+    exactlyOnce: readSetting('exactlyOnce', flags.exactlyOnce, env) as boolean,
+    instanceId: readSetting('instanceId', flags.instanceId, env) as string | undefined,
   };
   const summaryFile = readSetting('summaryFile', flags.summary, env) as string | undefined;
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.

@@ -14,9 +14,18 @@
  * A record the producer could not deliver after librdkafka's own retries is fatal to the topology:
  * its input stays unsettled (never committed) and the run stops with the error, to be re-read after
  * a restart, rather than being silently skipped.
+ *
+ * Exactly-once (`transactionalId` set): every record is produced inside a Kafka transaction, and
+ * {@link KafkaSink.commitTransaction} ends one: it holds back new records (they wait in a queue),
+ * waits until everything produced so far is acknowledged — which settles its inputs — asks for the
+ * offsets to commit (now exactly what settled), lets the caller add its state snapshots, sends the
+ * offsets to the transaction and commits it, then begins the next one and produces what waited.
+ * Outputs, changelog writes and input offsets become visible to `read_committed` readers together, or
+ * not at all.
  */
-import type { Settlement, SettlementOutcome } from '../settlement.js';
-import { CODES, Producer, type LibrdKafkaError, type MessageHeader, type ProducerInstance } from './client.js';
+import { createSettlement, type Settlement, type SettlementOutcome } from '../settlement.js';
+import type { RecordOrigin } from '../envelope.js';
+import { CODES, Producer, type KafkaConsumerInstance, type LibrdKafkaError, type MessageHeader, type ProducerInstance, type TopicPartitionOffset } from './client.js';
 
 export interface KafkaSinkOptions {
   readonly brokers: string;
@@ -28,6 +37,51 @@ export interface KafkaSinkOptions {
   readonly barrierIntervalMs?: number;
   /** Extra librdkafka settings (e.g. security), applied last. */
   readonly clientConfig?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Exactly-once: the producer's `transactional.id`. A restarted instance with the same id fences the
+   * old one and aborts its open transaction, so it must be stable per instance and unique in the group.
+   */
+  readonly transactionalId?: string;
+  /** Exactly-once: `transaction.timeout.ms`, after which the broker aborts an abandoned transaction. */
+  readonly transactionTimeoutMs?: number;
+  /** Exactly-once: records held back during a commit are dropped if this says their input moved away. */
+  readonly owns?: (origin: RecordOrigin) => boolean;
+}
+
+/** A record held back while a transaction commits. */
+interface Waiting {
+  readonly topic: string;
+  readonly key: string | Buffer | null;
+  readonly value: Buffer;
+  readonly headers: MessageHeader[] | undefined;
+  readonly timestampMs: number | null;
+  readonly settlement: Settlement;
+  readonly outcome: SettlementOutcome;
+  readonly origin: RecordOrigin | undefined;
+}
+
+/** What a transaction commit did. */
+export interface TransactionCommit {
+  /** The offsets committed; empty when the transaction was aborted. */
+  readonly offsets: readonly TopicPartitionOffset[];
+  /** Records held back during the commit and produced in the next transaction. */
+  readonly heldBack: number;
+  /**
+   * The broker refused the commit with an error that requires an abort (typically a rebalance that
+   * moved the group's generation under it): the transaction was aborted and a new one begun. Its
+   * outputs are gone while their inputs settled here: the caller must rewind its input to the
+   * committed offsets. Records held back were dropped (they belong to the rewound input).
+   */
+  readonly aborted: boolean;
+}
+
+class TransactionError extends Error {
+  constructor(
+    message: string,
+    readonly requiresAbort: boolean,
+  ) {
+    super(message);
+  }
 }
 
 interface Pending {
@@ -50,10 +104,17 @@ export class KafkaSink {
   #flushing = false;
   #barrierTimer: NodeJS.Timeout | undefined;
   readonly #barrierRecords: number;
+  readonly #transactional: boolean;
+  /** Exactly-once: a commit is running; records wait in #waiting. */
+  #sealed = false;
+  #waiting: Waiting[] = [];
+  transactionsCommitted = 0;
+  transactionsAborted = 0;
 
-  constructor(options: KafkaSinkOptions) {
+  constructor(private readonly options: KafkaSinkOptions) {
     this.settleBy = options.settleBy ?? 'flush-barrier';
     this.#barrierRecords = options.barrierRecords ?? 2000;
+    this.#transactional = options.transactionalId !== undefined;
     this.#producer = new Producer({
       'bootstrap.servers': options.brokers,
       'client.id': options.clientId,
@@ -67,6 +128,7 @@ export class KafkaSink {
       'queue.buffering.max.messages': 2_000_000,
       'queue.buffering.max.kbytes': 1_048_576,
       log_level: 3,
+      ...(options.transactionalId === undefined ? {} : { 'transactional.id': options.transactionalId, 'transaction.timeout.ms': options.transactionTimeoutMs ?? 10_000 }),
       ...options.clientConfig,
     });
     this.#producer.on('delivery-report', (err: LibrdKafkaError | null, report: { opaque?: unknown }) => {
@@ -92,10 +154,100 @@ export class KafkaSink {
     );
     // Reports (all, or errors only) are served by poll(); 5 ms keeps settlement latency low.
     this.#producer.setPollInterval(5);
+    if (this.#transactional) {
+      // Fences an older instance with the same transactional.id and aborts what it left open.
+      await this.#call('initTransactions', (cb) => this.#producer.initTransactions(30_000, cb));
+      await this.#call('beginTransaction', (cb) => this.#producer.beginTransaction(cb));
+    }
   }
 
-  /** Produces one record; `settlement` settles with `outcome` when the broker acknowledges it. */
-  send(topic: string, key: string | Buffer | null, value: Buffer, headers: MessageHeader[] | undefined, timestampMs: number | null, settlement: Settlement, outcome: SettlementOutcome = 'delivered'): void {
+  /**
+   * Exactly-once: ends the open transaction (see the file comment) and begins the next. `offsetsOf`
+   * is asked once everything produced before the call has settled; `beforeCommit` may add records
+   * with {@link sendState} (they join this transaction). Rejects on any failure: the transaction is
+   * then abandoned (the broker aborts it), and the caller must stop without committing.
+   */
+  async commitTransaction(
+    consumer: KafkaConsumerInstance,
+    offsetsOf: () => TopicPartitionOffset[],
+    beforeCommit: (offsets: readonly TopicPartitionOffset[]) => void,
+    timeoutMs: number,
+  ): Promise<TransactionCommit> {
+    if (!this.#transactional) throw new Error('commitTransaction() needs a transactional sink (transactionalId)');
+    if (this.#sealed) throw new Error('commitTransaction() while a commit is running');
+    this.#sealed = true;
+    let offsets: TopicPartitionOffset[];
+    try {
+      if (!(await this.flush(timeoutMs))) throw new Error(`transaction: outputs not acknowledged within ${timeoutMs} ms`);
+      offsets = offsetsOf();
+      beforeCommit(offsets);
+      if (offsets.length > 0) await this.#call('sendOffsetsToTransaction', (cb) => this.#producer.sendOffsetsToTransaction(offsets, consumer, timeoutMs, cb));
+      await this.#call('commitTransaction', (cb) => this.#producer.commitTransaction(timeoutMs, cb));
+      this.transactionsCommitted++;
+      await this.#call('beginTransaction', (cb) => this.#producer.beginTransaction(cb));
+    } catch (error) {
+      if (!(error instanceof TransactionError && error.requiresAbort)) {
+        this.#failed = true;
+        throw error;
+      }
+      try {
+        await this.#call('abortTransaction', (cb) => this.#producer.abortTransaction(timeoutMs, cb));
+        await this.#call('beginTransaction', (cb) => this.#producer.beginTransaction(cb));
+      } catch (abortError) {
+        this.#failed = true;
+        throw abortError;
+      }
+      this.transactionsAborted++;
+      const dropped = this.#waiting;
+      this.#waiting = [];
+      this.#sealed = false;
+      for (const w of dropped) w.settlement.settle('dropped');
+      return { offsets: [], heldBack: dropped.length, aborted: true };
+    }
+    this.#sealed = false;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    const owns = this.options.owns;
+    for (const w of waiting) {
+      if (w.origin !== undefined && owns !== undefined && !owns(w.origin)) w.settlement.settle('dropped');
+      else this.#produce(w.topic, w.key, w.value, w.headers, w.timestampMs, w.settlement, w.outcome);
+    }
+    return { offsets, heldBack: waiting.length, aborted: false };
+  }
+
+  /** Exactly-once, on a fatal stop: aborts the open transaction (best effort). */
+  async abortTransaction(timeoutMs: number): Promise<void> {
+    if (!this.#transactional) return;
+    try {
+      await this.#call('abortTransaction', (cb) => this.#producer.abortTransaction(timeoutMs, cb));
+    } catch {
+      // The broker aborts it at transaction.timeout.ms, or the next instance's initTransactions does.
+    }
+  }
+
+  #call(what: string, start: (cb: (err: LibrdKafkaError | null) => void) => void): Promise<void> {
+    return new Promise((resolve, reject) => start((err) => (err ? reject(new TransactionError(`${what} failed: ${err.message}`, err.isTxnRequiresAbort === true)) : resolve())));
+  }
+
+  /** Produces a state snapshot now, even while a transaction commits (it belongs to that transaction). */
+  sendState(topic: string, key: string, value: Buffer): void {
+    this.#produce(topic, key, value, undefined, null, createSettlement(() => {}, 'state snapshot'), 'delivered');
+  }
+
+  /**
+   * Produces one record; `settlement` settles with `outcome` when the broker acknowledges it. `origin`
+   * (exactly-once): the input it came from, checked with `owns` if it has to wait for a commit.
+   */
+  send(topic: string, key: string | Buffer | null, value: Buffer, headers: MessageHeader[] | undefined, timestampMs: number | null, settlement: Settlement, outcome: SettlementOutcome = 'delivered', origin?: RecordOrigin): void {
+    if (this.#sealed) {
+      // produce() copies headers synchronously; a held record must keep its own copy.
+      this.#waiting.push({ topic, key, value, headers: headers?.map((h) => ({ ...h })), timestampMs, settlement, outcome, origin });
+      return;
+    }
+    this.#produce(topic, key, value, headers, timestampMs, settlement, outcome);
+  }
+
+  #produce(topic: string, key: string | Buffer | null, value: Buffer, headers: MessageHeader[] | undefined, timestampMs: number | null, settlement: Settlement, outcome: SettlementOutcome): void {
     const pending: Pending = { settlement, outcome };
     const barrier = this.settleBy === 'flush-barrier';
     for (let attempt = 0; ; attempt++) {

@@ -76,6 +76,34 @@ export interface KafkaSourceOptions<T> {
   readonly clientConfig?: Readonly<Record<string, string | number | boolean>>;
   readonly log: (message: string) => void;
   readonly telemetry?: SourceTelemetry;
+  /**
+   * Called when partitions are assigned; they stay paused (records already fetched are held) until
+   * the promise resolves, so operator state for them is restored before their first record. A
+   * rejection is fatal.
+   */
+  readonly onAssigned?: (partitions: readonly number[]) => Promise<void>;
+  /**
+   * Called when partitions are revoked, after what settled was committed and before they are let go:
+   * `committed` is each partition's committed offset. Flush their state here (synchronously).
+   */
+  readonly onRevoked?: (committed: ReadonlyMap<number, number>) => void;
+  /**
+   * Who commits offsets: 'consumer' (default; this source, every `commitIntervalMs`) or 'transaction'
+   * (exactly-once: the caller sends {@link KafkaSource.offsetsToCommit} to its producer's transaction;
+   * the source reads with `read_committed`).
+   */
+  readonly commitBy?: 'consumer' | 'transaction';
+  /**
+   * Exactly-once: called when partitions are revoked; they are let go once it resolves (the caller
+   * commits its transaction there). Replaces `onRevoked`.
+   */
+  readonly beforeRevoke?: (partitions: readonly number[]) => Promise<void>;
+}
+
+/** The origin of a record this source emitted: which assignment of its partition it was read under. */
+export interface SourceOrigin extends TracedOrigin {
+  /** Changes each time the partition is (re)assigned to this instance. */
+  readonly assignmentId: number;
 }
 
 export interface SourceStats {
@@ -101,6 +129,14 @@ interface Assigned {
   lastCommitted: number;
   /** Offset after the last record consumed from the partition, -1 before the first. */
   nextOffset: number;
+  readonly assignmentId: number;
+  /** Paused until `onAssigned` resolves; records fetched meanwhile wait in `held`. */
+  restoring: boolean;
+  held: Message[];
+  /** Exactly-once: being revoked; records fetched now are left to the next owner. */
+  revoking: boolean;
+  /** Offset of the first record consumed under this assignment (-1 before it): a rewind's fallback. */
+  firstOffset: number;
 }
 
 export class KafkaSource<T> {
@@ -121,6 +157,8 @@ export class KafkaSource<T> {
   #fatal: ((error: Error) => void) | null = null;
   /** A consume call came back empty since the last assignment: the consumer has caught up. */
   #emptyPollSinceAssign = false;
+  #nextAssignmentId = 1;
+  #emit: ((envelope: Envelope<T>) => void) | null = null;
 
   constructor(private readonly options: KafkaSourceOptions<T>) {
     this.#watermarks = new WatermarkTracker({
@@ -140,6 +178,11 @@ export class KafkaSource<T> {
         // librdkafka's prefetch queue (default 64 MB) is most of a consumer's RSS; 16 MB keeps it fed.
         'queued.max.messages.kbytes': 16384,
         'socket.keepalive.enable': true,
+        // Incremental rebalancing: a member joining or leaving moves only the partitions that must
+        // move; the others keep flowing (and keep their state) through the rebalance.
+        'partition.assignment.strategy': 'cooperative-sticky',
+        // Exactly-once reads only committed transactions (inputs may be another topology's outputs).
+        ...(options.commitBy === 'transaction' ? { 'isolation.level': 'read_committed' } : {}),
         rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.#onRebalance(err, assignment),
         offset_commit_cb: (err: LibrdKafkaError | null) => {
           if (err && err.code !== CODES.ERRORS.ERR__NO_OFFSET) options.log(`offset commit failed: ${err.message}`);
@@ -155,6 +198,7 @@ export class KafkaSource<T> {
   /** Connects, subscribes and starts consuming into `emit`. Resolves once connected. */
   async start(emit: (envelope: Envelope<T>) => void, onFatal: (error: Error) => void): Promise<void> {
     this.#fatal = onFatal;
+    this.#emit = emit;
     await new Promise<void>((resolve, reject) =>
       this.#consumer.connect({ timeout: 15_000 }, (err) =>
         err ? reject(new Error(`cannot reach Kafka at ${this.options.brokers} (KAFKA_BROKERS / --brokers): ${err.message}`)) : resolve(),
@@ -165,8 +209,10 @@ export class KafkaSource<T> {
     // thread idled half the time while records it already had waited for a full batch.
     (this.#consumer as KafkaConsumerInstance & { setDefaultIsTimeoutOnlyForFirstMessage(on: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
     this.#consumer.subscribe([this.options.topic]);
-    this.#commitTimer = setInterval(() => this.commit(false), this.options.commitIntervalMs);
-    this.#commitTimer.unref();
+    if (this.options.commitBy !== 'transaction') {
+      this.#commitTimer = setInterval(() => this.commit(false), this.options.commitIntervalMs);
+      this.#commitTimer.unref();
+    }
     this.#loopDone = this.#loop(emit).catch((error: unknown) => onFatal(error as Error));
   }
 
@@ -249,6 +295,7 @@ export class KafkaSource<T> {
 
   /** Commits each partition's settled position if it moved. `sync` waits for the broker. */
   commit(sync: boolean): void {
+    if (this.options.commitBy === 'transaction') return;
     const offsets: { topic: string; partition: number; offset: number }[] = [];
     for (const [partition, assigned] of this.#assigned) {
       const offset = assigned.tracker.commitOffset();
@@ -267,6 +314,80 @@ export class KafkaSource<T> {
     }
   }
 
+  /** Exactly-once: each partition's settled position that moved since the last commit. */
+  offsetsToCommit(): { topic: string; partition: number; offset: number }[] {
+    const offsets: { topic: string; partition: number; offset: number }[] = [];
+    for (const [partition, assigned] of this.#assigned) {
+      if (assigned.restoring) continue;
+      const offset = assigned.tracker.commitOffset();
+      if (offset !== null && offset > assigned.lastCommitted) offsets.push({ topic: this.options.topic, partition, offset });
+    }
+    return offsets;
+  }
+
+  /** Exactly-once: records offsets that a committed transaction carried. */
+  markCommitted(offsets: readonly { partition: number; offset: number }[]): void {
+    for (const { partition, offset } of offsets) {
+      const assigned = this.#assigned.get(partition);
+      if (assigned !== undefined && offset > assigned.lastCommitted) assigned.lastCommitted = offset;
+    }
+    if (offsets.length > 0) this.stats.commits++;
+  }
+
+  /**
+   * Exactly-once, after an aborted transaction: every partition goes back to its committed offset.
+   * Records in flight are detached (their outputs are no longer owned, so never produced) and are
+   * read again. Takes effect between two consume calls, so no batch fetched before the seek is
+   * handed out after it; resolves once the seeks are issued.
+   */
+  rewind(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#rewindWaiters.push(resolve);
+      this.#roomWaiter?.();
+    });
+  }
+
+  #rewindWaiters: (() => void)[] = [];
+
+  #applyRewind(): void {
+    for (const [partition, assigned] of this.#assigned) {
+      if (assigned.restoring || assigned.revoking) continue;
+      const seekTo = assigned.lastCommitted >= 0 ? assigned.lastCommitted : assigned.firstOffset;
+      assigned.tracker.revoke();
+      this.stats.unsettled -= assigned.tracker.unsettled;
+      const fresh: Assigned = { ...assigned, tracker: new PartitionOffsetTracker(this.options.topic, partition), assignmentId: this.#nextAssignmentId++, nextOffset: seekTo, firstOffset: seekTo };
+      this.#assigned.set(partition, fresh);
+      if (seekTo >= 0) this.#consumer.seek({ topic: this.options.topic, partition, offset: seekTo }, 0, (err) => err && this.#fatal?.(new Error(`rewinding partition ${partition} to ${seekTo} failed: ${err.message}`)));
+    }
+    this.options.log(`transaction aborted: input rewound to the committed offsets`);
+    for (const waiter of this.#rewindWaiters.splice(0)) waiter();
+  }
+
+  /** Exactly-once: the consumer whose group metadata the producer's transaction needs. */
+  get transactionConsumer(): KafkaConsumerInstance {
+    return this.#consumer;
+  }
+
+  /**
+   * Each assigned partition's committed offset (-1 where nothing was committed by this instance).
+   * Partitions still restoring are left out: this instance's state does not cover them yet, and a
+   * snapshot written for them now would hide the one being restored.
+   */
+  committedPositions(): Map<number, number> {
+    const positions = new Map<number, number>();
+    for (const [partition, assigned] of this.#assigned) if (!assigned.restoring) positions.set(partition, assigned.lastCommitted);
+    return positions;
+  }
+
+  /**
+   * False when the record's partition was revoked from this instance since it was read: its offset
+   * will not be committed here and its next owner reads it again, so its outputs must not be sent.
+   */
+  owns(origin: RecordOrigin): boolean {
+    const assignmentId = (origin as Partial<SourceOrigin>).assignmentId;
+    return assignmentId === undefined || this.#assigned.get(origin.partition)?.assignmentId === assignmentId;
+  }
+
   /** Final commit and disconnect. */
   async close(): Promise<void> {
     clearInterval(this.#commitTimer);
@@ -277,6 +398,7 @@ export class KafkaSource<T> {
   async #loop(emit: (envelope: Envelope<T>) => void): Promise<void> {
     const { maxUnsettled, batchSize } = this.options;
     while (!this.#stopping) {
+      if (this.#rewindWaiters.length > 0) this.#applyRewind();
       const room = maxUnsettled - this.stats.unsettled;
       if (room <= 0) {
         this.#blockedSinceMs = Date.now();
@@ -290,6 +412,8 @@ export class KafkaSource<T> {
         // Fetched after the stop: not tracked, never committed, re-read by whoever consumes next.
         break;
       }
+      // Fetched before a rewind: read again after it.
+      if (this.#rewindWaiters.length > 0) continue;
       if (messages.length === 0) {
         this.#emptyPollSinceAssign = true;
         continue;
@@ -324,7 +448,11 @@ export class KafkaSource<T> {
   #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean, batchAtMs: number): Promise<void> | null {
     const assigned = this.#assigned.get(message.partition);
     // A record of a partition revoked while it was being fetched: leave it to the next owner.
-    if (assigned === undefined) return null;
+    if (assigned === undefined || assigned.revoking) return null;
+    if (assigned.restoring) {
+      assigned.held.push(message);
+      return null;
+    }
     const headers = toHeaders(message.headers);
     let value: T | undefined;
     let decodeError: unknown = null;
@@ -342,10 +470,11 @@ export class KafkaSource<T> {
     stats.consumed++;
     if (++stats.unsettled > stats.maxUnsettledSeen) stats.maxUnsettledSeen = stats.unsettled;
     assigned.nextOffset = message.offset + 1;
+    if (assigned.firstOffset < 0) assigned.firstOffset = message.offset;
     const telemetry = this.options.telemetry;
     const traceparent = headers[TRACEPARENT];
     // Every origin has the same shape (telemetry on or off), so the hot path stays monomorphic.
-    const origin: TracedOrigin = {
+    const origin: SourceOrigin = {
       topic: message.topic,
       partition: message.partition,
       offset: message.offset,
@@ -353,6 +482,7 @@ export class KafkaSource<T> {
       value: message.value,
       telemetrySeq: telemetry === undefined ? -1 : telemetry.consumed(batchAtMs),
       traceparent: telemetry !== undefined && traceparent !== undefined && hasTraceparentShape(traceparent) ? traceparent : null,
+      assignmentId: assigned.assignmentId,
     };
     const settlement = createSettlement(
       telemetry === undefined
@@ -442,7 +572,7 @@ export class KafkaSource<T> {
         assigned.aheadOfWatermark = false;
       }
       if (assigned.aheadOfWatermark) aligned++;
-      const pause = assigned.overHighWater || assigned.aheadOfWatermark;
+      const pause = assigned.overHighWater || assigned.aheadOfWatermark || assigned.restoring;
       if (pause && !assigned.paused) toPause.push({ topic, partition });
       else if (!pause && assigned.paused) toResume.push({ topic, partition });
       assigned.paused = pause;
@@ -453,13 +583,45 @@ export class KafkaSource<T> {
     this.stats.alignedPartitions = aligned;
   }
 
+  #restoreThenResume(partitions: readonly number[]): void {
+    this.options.onAssigned!(partitions).then(
+      () => {
+        for (const partition of partitions) {
+          const assigned = this.#assigned.get(partition);
+          // Revoked (or revoked and assigned again) while restoring: that assignment restores itself.
+          if (assigned === undefined || !assigned.restoring) continue;
+          assigned.restoring = false;
+          const held = assigned.held;
+          assigned.held = [];
+          // Fetched before the pause took hold; handled now, in order, before the partition resumes.
+          for (const message of held) this.#handle(message, this.#emit!, false, this.options.telemetry === undefined ? 0 : performance.now());
+        }
+        this.#applyPauses();
+      },
+      (error: unknown) => this.#fatal?.(new Error(`restoring state for partitions [${partitions.join(', ')}] failed: ${(error as Error).message}`)),
+    );
+  }
+
   #onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
     const consumer = this.#consumer as KafkaConsumerInstance & CooperativeMethods;
     const cooperative = consumer.rebalanceProtocol() === 'COOPERATIVE';
     try {
       if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+        const restoring = this.options.onAssigned !== undefined;
         for (const { partition } of assignment) {
-          this.#assigned.set(partition, { tracker: new PartitionOffsetTracker(this.options.topic, partition), paused: false, overHighWater: false, aheadOfWatermark: false, lastCommitted: -1, nextOffset: -1 });
+          this.#assigned.set(partition, {
+            tracker: new PartitionOffsetTracker(this.options.topic, partition),
+            paused: restoring,
+            overHighWater: false,
+            aheadOfWatermark: false,
+            lastCommitted: -1,
+            nextOffset: -1,
+            assignmentId: this.#nextAssignmentId++,
+            restoring,
+            held: [],
+            revoking: false,
+            firstOffset: -1,
+          });
           this.#watermarks.addPartition(partition);
         }
         this.#everAssigned = true;
@@ -468,26 +630,67 @@ export class KafkaSource<T> {
         if (cooperative) consumer.incrementalAssign(assignment);
         else this.#consumer.assign(assignment);
         this.options.log(`assigned ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
+        if (restoring && assignment.length > 0) {
+          // Paused in the same turn as assigned: nothing of theirs is processed before the restore.
+          this.#consumer.pause(assignment.map(({ partition }) => ({ topic: this.options.topic, partition })));
+          this.stats.pausedPartitions += assignment.length;
+          this.#restoreThenResume(assignment.map(({ partition }) => partition));
+        }
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+        const beforeRevoke = this.options.beforeRevoke;
+        if (beforeRevoke !== undefined) {
+          // Exactly-once: nothing more of these partitions is handed out; the running transaction is
+          // committed (with what settled of them), and only then are they let go. librdkafka waits
+          // for the unassign, so the next owner starts after that commit.
+          const partitions: number[] = [];
+          for (const { partition } of assignment) {
+            const assigned = this.#assigned.get(partition);
+            if (assigned === undefined) continue;
+            assigned.revoking = true;
+            partitions.push(partition);
+          }
+          beforeRevoke(partitions).then(
+            () => this.#release(assignment, cooperative),
+            (error: unknown) => this.#fatal?.(new Error(`committing before revoking partitions [${partitions.join(', ')}] failed: ${(error as Error).message}`)),
+          );
+          return;
+        }
         // Commit what has settled, then let go: records still in flight for these partitions will be
         // re-read by their next owner (at-least-once), never committed by this instance.
         this.commit(true);
-        for (const { partition } of assignment) {
-          const assigned = this.#assigned.get(partition);
-          if (assigned === undefined) continue;
-          assigned.tracker.revoke();
-          this.stats.unsettled -= assigned.tracker.unsettled;
-          if (assigned.paused) this.stats.pausedPartitions--;
-          this.#assigned.delete(partition);
-          this.#watermarks.removePartition(partition);
+        if (this.options.onRevoked !== undefined) {
+          const committed = new Map<number, number>();
+          for (const { partition } of assignment) {
+            const assigned = this.#assigned.get(partition);
+            if (assigned !== undefined && !assigned.restoring) committed.set(partition, assigned.lastCommitted);
+          }
+          if (committed.size > 0) this.options.onRevoked(committed);
         }
-        if (cooperative) consumer.incrementalUnassign(assignment);
-        else this.#consumer.unassign();
-        this.options.log(`revoked ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
-        this.#roomWaiter?.();
+        this.#release(assignment, cooperative);
       } else {
         this.options.log(`rebalance error: ${err.message}`);
       }
+    } catch (error) {
+      this.#fatal?.(error as Error);
+    }
+  }
+
+  /** Lets revoked partitions go: their records still in flight no longer move this instance's commits. */
+  #release(assignment: TopicPartition[], cooperative: boolean): void {
+    try {
+      for (const { partition } of assignment) {
+        const assigned = this.#assigned.get(partition);
+        if (assigned === undefined) continue;
+        assigned.tracker.revoke();
+        this.stats.unsettled -= assigned.tracker.unsettled;
+        if (assigned.paused) this.stats.pausedPartitions--;
+        this.#assigned.delete(partition);
+        this.#watermarks.removePartition(partition);
+      }
+      if (cooperative) (this.#consumer as KafkaConsumerInstance & CooperativeMethods).incrementalUnassign(assignment);
+      else this.#consumer.unassign();
+      this.options.log(`revoked ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
+      this.#roomWaiter?.();
     } catch (error) {
       this.#fatal?.(error as Error);
     }
