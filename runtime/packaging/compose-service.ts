@@ -14,7 +14,7 @@ export interface ComposeServiceInput {
   readonly env: Readonly<Record<string, string>>;
 }
 
-export function composeService({ topologyName, context, env }: ComposeServiceInput): Record<string, unknown> {
+export function composeService({ topologyName, context, env }: ComposeServiceInput): Record<string, unknown> & { image: string } {
   return {
     build: { context },
     image: `signalpath-${topologyName}:latest`,
@@ -37,6 +37,11 @@ export function addComposeService(composeFile: string, topologyName: string, ser
   if (document.errors.length > 0) throw new Error(`${composeFile}: ${document.errors[0]!.message}`);
   const services = document.get('services');
   if (!isMap(services)) throw new Error(`${composeFile} has no services map`);
+  // Replace only what an earlier build wrote: a topology must not overwrite redpanda or the registry.
+  const existing = services.get(topologyName);
+  if (existing !== undefined && (!isMap(existing) || existing.get('image') !== service.image)) {
+    throw new Error(`${composeFile} already has a service "${topologyName}" that is not this topology's image (${String(service.image)}); rename the topology or that service`);
+  }
   services.set(topologyName, document.createNode(service));
-  writeFileSync(composeFile, document.toString({ lineWidth: 0 }));
+  writeFileSync(composeFile, document.toString({ lineWidth: 0, flowCollectionPadding: false }));
 }
