@@ -8,9 +8,13 @@ export function newCommand(name: string): void {
   const relative = (file: string): string => path.relative(process.cwd(), file);
   console.log(`created topology ${name}:`);
   for (const file of files) console.log(`  ${relative(file)}`);
+  const dir = relative(path.join(TOPOLOGIES_DIR, name));
   console.log(`next:
-  npx mocha ${relative(path.join(TOPOLOGIES_DIR, name, `${name}.spec.ts`))}                      # test it with the topology test driver
-  npx signalpath produce inference-events --contract inference-event --file ${relative(path.join(TOPOLOGIES_DIR, name, 'sample-input.jsonl'))}
-  npx signalpath run ${name}                                                       # against KAFKA_BROKERS, or a local broker
-  npx signalpath build ${name}                                                     # dist/${name}/: Dockerfile, k8s/, compose service`);
+  npx mocha ${dir}/${name}.spec.ts
+      test it with the topology test driver (no broker)
+  npx signalpath produce inference-events --contract inference-event --file ${dir}/sample-input.jsonl
+  npx signalpath run ${name}
+      run it against KAFKA_BROKERS (or a local broker when unset)
+  npx signalpath build ${name}
+      dist/${name}/: Dockerfile, k8s/ manifests, compose service`);
 }

@@ -4,7 +4,7 @@
  * and a compose service. Everything a container needs is derived from the topology itself (its input
  * topic and declared partitions) and its deploy.yaml, validated before anything is written.
  */
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -16,6 +16,9 @@ import { readDeploySettings } from './deploy-settings.js';
 import { DOCKERIGNORE, renderDockerfile } from './dockerfile.js';
 import { buildManifests, renderManifests } from './k8s-manifests.js';
 import { productionDependencies, writePackageFiles } from './package-files.js';
+
+/** Marks a folder as a build context, which a later build may replace. */
+const BUILD_MARKER = '.signalpath-build';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -55,8 +58,13 @@ export async function buildTopology(options: BuildOptions): Promise<BuildResult>
   const drainTimeoutMs = readSetting('drainTimeoutMs', undefined, env) as number;
 
   const outDir = path.resolve(options.outDir ?? path.join(PROJECT_ROOT, 'dist', name));
+  // The folder is replaced whole: only ever one that is empty or that an earlier build wrote.
+  if (existsSync(outDir) && readdirSync(outDir).length > 0 && !existsSync(path.join(outDir, BUILD_MARKER))) {
+    throw new ConfigError(`--out ${outDir} is not empty and was not written by signalpath build; choose an empty or new folder`);
+  }
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, BUILD_MARKER), `signalpath build ${name}\n`);
   const compiled = compileTopology(PROJECT_ROOT, entry, outDir);
   const dependencies = productionDependencies(PROJECT_ROOT, importedPackages(compiled.files));
   writePackageFiles(PROJECT_ROOT, outDir, name, dependencies);

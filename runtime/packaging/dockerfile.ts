@@ -56,4 +56,4 @@ ENTRYPOINT ["/usr/bin/tini", "--", "signalpath", "run", "${topologyName}"]
 }
 
 /** What the image needs from the context: not the manifests, not a host's node_modules. */
-export const DOCKERIGNORE = ['node_modules', 'k8s', 'compose.service.yaml', 'Dockerfile', '.dockerignore', ''].join('\n');
+export const DOCKERIGNORE = ['node_modules', 'k8s', 'compose.service.yaml', 'Dockerfile', '.dockerignore', '.signalpath-build', ''].join('\n');

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { ESLint } from 'eslint';
 import { parse, parseAllDocuments } from 'yaml';
 import { renderDockerfile, BUILD_PACKAGES } from '../../runtime/packaging/dockerfile.js';
 import { buildManifests, GRACE_BEYOND_DRAIN_S, renderManifests } from '../../runtime/packaging/k8s-manifests.js';
@@ -173,6 +174,16 @@ describe('packaging: build context pieces', () => {
       expect(() => scaffoldTopology('demo', tmp)).to.throw(/already exists/);
       expect(() => scaffoldTopology('Bad_Name', tmp)).to.throw(/not a valid topology name/);
       expect(existsSync(path.join(tmp, 'Bad_Name'))).to.equal(false);
+    });
+
+    it('scaffolds code that passes the project\'s lint rules', async function () {
+      this.timeout(60_000);
+      scaffoldTopology('demo', tmp);
+      const eslint = new ESLint({ cwd: PROJECT_ROOT });
+      for (const file of ['index.ts', 'demo.spec.ts']) {
+        const [result] = await eslint.lintText(readFileSync(path.join(tmp, 'demo', file), 'utf8'), { filePath: path.join(PROJECT_ROOT, 'topologies', 'demo', file) });
+        expect(result!.messages.map((m) => `${file}:${m.line} ${m.message}`)).to.deep.equal([]);
+      }
     });
   });
 
