@@ -25,16 +25,16 @@ export function compileTopology(projectRoot: string, topologyEntry: string, outD
   if (parsed === undefined) throw new Error(`cannot read ${configFile}`);
   const roots = [path.join(projectRoot, 'runtime', 'cli', 'main.ts'), topologyEntry];
   const program = ts.createProgram({ rootNames: roots, options: parsed.options });
+  const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => projectRoot, getNewLine: () => '\n' };
+  // Type errors stop the build before anything is written: a context is either whole or absent.
+  const diagnostics = ts.getPreEmitDiagnostics(program);
+  if (diagnostics.length > 0) throw new Error(`the topology does not compile:\n${ts.formatDiagnostics(diagnostics, host)}`);
   const files: string[] = [];
   const emitted = program.emit(undefined, (fileName, text) => {
     ts.sys.writeFile(fileName, text);
     if (fileName.endsWith('.js')) files.push(fileName);
   });
-  const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
-  if (diagnostics.length > 0) {
-    const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => projectRoot, getNewLine: () => '\n' };
-    throw new Error(`the topology does not compile:\n${ts.formatDiagnostics(diagnostics, host)}`);
-  }
+  if (emitted.diagnostics.length > 0) throw new Error(`emitting the topology failed:\n${ts.formatDiagnostics(emitted.diagnostics, host)}`);
   copySchemaFiles(path.join(projectRoot, 'schemas'), path.join(outDir, 'schemas'));
   return { files };
 }
