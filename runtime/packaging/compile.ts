@@ -26,7 +26,7 @@ export function compileTopology(projectRoot: string, topologyEntry: string, outD
   const roots = [path.join(projectRoot, 'runtime', 'cli', 'main.ts'), topologyEntry];
   const program = ts.createProgram({ rootNames: roots, options: parsed.options });
   const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => projectRoot, getNewLine: () => '\n' };
-  // Type errors stop the build before anything is written: a context is either whole or absent.
+  // Type errors stop the build before any JavaScript is emitted.
   const diagnostics = ts.getPreEmitDiagnostics(program);
   if (diagnostics.length > 0) throw new Error(`the topology does not compile:\n${ts.formatDiagnostics(diagnostics, host)}`);
   const files: string[] = [];
