@@ -25,7 +25,7 @@ import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { headersOf, PROJECT_ROOT, sleep } from '../support/kafka-fixtures.js';
-import { execForm, readDockerfile, stageEnv } from './dockerfile-reader.js';
+import { execForm, readDockerfile, stageEnv } from '../packaging/dockerfile-reader.js';
 
 /** Left out of the copy: what a fresh clone does not have, and what the copy links instead. */
 const NOT_COPIED = new Set(['node_modules', '.git', 'dist', '.cache', '.data', 'reports']);
