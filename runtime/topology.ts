@@ -130,7 +130,8 @@ export interface Topology<In = unknown> extends TopologyDefinition<In> {
   readonly chain: readonly NamedStep[];
 }
 
-const TOPOLOGY_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/** A topology name: topic-safe (it names the consumer group and topics), lower-case kebab. */
+export const TOPOLOGY_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const RESERVED_ROLES = new Set(['input', 'dlq']);
 
 /** Checks a topology definition and builds its step chain once, so mistakes fail at start. */

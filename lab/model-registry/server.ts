@@ -20,8 +20,10 @@ import { modelMetadata, type MetadataOptions, type ModelMetadata } from './metad
 export type { ModelMetadata } from './metadata.js';
 
 export interface ModelRegistryOptions extends MetadataOptions {
-  /** TCP port on 127.0.0.1; 0 picks a free one. Default 0. */
+  /** TCP port; 0 picks a free one. Default 0. */
   readonly port?: number;
+  /** Address to listen on. Default 127.0.0.1; 0.0.0.0 in a container (compose.yaml's model-registry). */
+  readonly host?: string;
   /** Median response time, ms, ≥ 0. Default 2. */
   readonly latencyMedianMs?: number;
   /** Lognormal shape of the response time, ≥ 0. Default 0.5. */
@@ -53,9 +55,10 @@ function checkRange(name: string, value: number, min: number, max: number): numb
   return value;
 }
 
-/** Starts the registry on 127.0.0.1; resolves once it listens. */
+/** Starts the registry (on 127.0.0.1 unless `host` says otherwise); resolves once it listens. */
 export async function startModelRegistry(options: ModelRegistryOptions = {}): Promise<ModelRegistry> {
   const port = checkRange('port', options.port ?? 0, 0, 65535);
+  const host = options.host ?? '127.0.0.1';
   const latencyMedianMs = checkRange('latencyMedianMs', options.latencyMedianMs ?? 2, 0, 60_000);
   const latencySigma = checkRange('latencySigma', options.latencySigma ?? 0.5, 0, 10);
   const tailProbability = checkRange('tailProbability', options.tailProbability ?? 0.01, 0, 1);
@@ -109,11 +112,11 @@ export async function startModelRegistry(options: ModelRegistryOptions = {}): Pr
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     requests: () => requests,
     stop: () =>
       new Promise<void>((resolve, reject) => {
