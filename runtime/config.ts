@@ -25,6 +25,8 @@ export interface RunConfig {
   readonly partitions: number;
   readonly schemaRegistryUrl?: string;
   readonly clientConfig?: Readonly<Record<string, string>>;
+  /** A record value larger than this is dead-lettered before decoding. Default: no limit. */
+  readonly maxRecordBytes?: number;
   /** Port of `/metrics`, `/healthz`, `/readyz`; 0 or unset = no endpoints (the CLI defaults to 9464). */
   readonly metricsPort?: number;
   /**
@@ -84,6 +86,7 @@ export const SETTINGS = {
   traceContext: { flag: '--trace-context', env: 'SIGNALPATH_TRACE_CONTEXT', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'write a W3C traceparent header on every output record (with --telemetry on)' },
   tailPercentile: { flag: '--tail-percentile', env: 'SIGNALPATH_TAIL_PERCENTILE', schema: z.coerce.number({ error: 'expected a number' }).gt(0, 'expected more than 0').lt(100, 'expected less than 100'), default: 99, help: 'records slower end to end than this running percentile are traced' },
   traceBaselineRate: { flag: '--trace-baseline', env: 'SIGNALPATH_TRACE_BASELINE', schema: z.coerce.number({ error: 'expected a number' }).min(0, 'expected at least 0').max(1, 'expected at most 1'), default: 0.005, help: 'fraction of records traced whatever their latency (head-sampled baseline)' },
+  maxRecordBytes: { flag: '--max-record-bytes', env: 'SIGNALPATH_MAX_RECORD_BYTES', schema: positiveInt(1_000_000_000), default: 1_048_576, help: 'a record value larger than this many bytes goes to the dead-letter topic (with the reason and its first bytes) instead of being decoded' },
   readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
 } as const satisfies Record<string, Setting>;
 
@@ -127,12 +130,33 @@ export function parseTopicOverrides(values: readonly string[]): Record<string, s
   return topics;
 }
 
-/** Client settings from SIGNALPATH_KAFKA_<NAME> variables (e.g. SIGNALPATH_KAFKA_SASL_USERNAME → sasl.username). */
+/**
+ * librdkafka settings whose values we check at start, because a typo there shows up later as an
+ * opaque connection failure. Everything else passes through to librdkafka as given.
+ */
+const CLIENT_SETTING_CHECKS: Readonly<Record<string, readonly string[]>> = {
+  'security.protocol': ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'],
+  'sasl.mechanisms': ['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'],
+  'sasl.mechanism': ['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'],
+  'ssl.endpoint.identification.algorithm': ['none', 'https'],
+};
+
+/**
+ * Client settings from SIGNALPATH_KAFKA_<NAME> variables (e.g. SIGNALPATH_KAFKA_SASL_USERNAME →
+ * sasl.username), passed to every librdkafka client the run creates (consumer, producer, admin).
+ * The security settings in {@link CLIENT_SETTING_CHECKS} are validated; an error names the variable
+ * and what it accepts, and never repeats a value (it may be a credential set in the wrong variable).
+ */
 export function clientConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
   const config: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SIGNALPATH_KAFKA_') || value === undefined) continue;
-    config[name.slice('SIGNALPATH_KAFKA_'.length).toLowerCase().replaceAll('_', '.')] = value;
+    const setting = name.slice('SIGNALPATH_KAFKA_'.length).toLowerCase().replaceAll('_', '.');
+    const accepted = CLIENT_SETTING_CHECKS[setting];
+    if (accepted !== undefined && !accepted.some((a) => a.toLowerCase() === value.trim().toLowerCase())) {
+      throw new ConfigError(`invalid ${name} (environment, librdkafka ${setting}): expected one of ${accepted.join(', ')}`);
+    }
+    config[setting] = value;
   }
   return Object.keys(config).length > 0 ? config : undefined;
 }

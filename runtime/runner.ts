@@ -62,7 +62,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     { topic: topics.input!, partitions: topology.input.partitions ?? config.partitions },
     ...Object.entries(topology.outputs).map(([role, spec]) => ({ topic: topics[role]!, partitions: spec.partitions ?? config.partitions })),
     { topic: topics.dlq!, partitions: 1 },
-  ]);
+  ], undefined, config.clientConfig);
 
   const schemaRegistry = config.schemaRegistryUrl ? { url: config.schemaRegistryUrl } : undefined;
   const inputSerde = await prepared(createTopicSerde({ contract: topology.input.contract, schemaRegistry, topic: topics.input! }));
@@ -142,6 +142,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     maxEventTimeDriftMs: config.maxEventTimeDriftMs ?? (SETTINGS.maxEventTimeDriftMs.default as number),
     startFrom: config.startFrom,
     clientConfig: config.clientConfig,
+    maxRecordBytes: config.maxRecordBytes,
     log,
     ...(telemetry === null ? {} : { telemetry }),
   });

@@ -11,7 +11,8 @@ import { demoCommand } from './demo-command.js';
 import { nabCommand } from './nab-command.js';
 import { generateCommand } from './generate-command.js';
 import { evaluateCommand } from './evaluate-command.js';
-import { SETTINGS } from '../config.js';
+import { clientConfigFromEnv, SETTINGS } from '../config.js';
+import { Redactor } from '../security/redact.js';
 
 const program = new Command('signalpath')
   .description('Stream-processing topologies as code (RxJS on Kafka) for monitoring AI models.')
@@ -45,6 +46,7 @@ program
   .addOption(setting('tailPercentile', '--tail-percentile <p>'))
   .addOption(setting('traceBaselineRate', '--trace-baseline <fraction>'))
   .addOption(setting('readyMaxLag', '--ready-max-lag <records>'))
+  .addOption(setting('maxRecordBytes', '--max-record-bytes <bytes>'))
   .option('--quiet', 'print only the final summary')
   .action(runCommand);
 
@@ -114,13 +116,22 @@ program
   .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
   .action(evaluateCommand);
 
+// Errors can carry what a client echoed back (a broker's or librdkafka's text): redact credentials.
+const redactError = (text: string): string => {
+  try {
+    return Redactor.forClientConfig(clientConfigFromEnv(process.env)).redact(text);
+  } catch {
+    return text; // the configuration itself is invalid: that error never repeats a value
+  }
+};
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof ConfigError) {
-    console.error(`signalpath: ${error.message}`);
+    console.error(`signalpath: ${redactError(error.message)}`);
     process.exit(2);
   }
-  console.error(`signalpath: ${(error as Error).message ?? error}`);
+  console.error(`signalpath: ${redactError(String((error as Error).message ?? error))}`);
   process.exit(1);
 }
