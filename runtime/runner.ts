@@ -103,6 +103,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           baselineRate: config.traceBaselineRate,
           tracer: config.tracer,
         });
+  for (const gauge of topology.gauges ?? []) {
+    telemetry?.addGauge(gauge.name, gauge.help, () => gauge.read().map(({ labels, value }) => ({ labels: { topology: topology.name, ...labels }, value })));
+  }
   const propagate = telemetry !== null && config.traceContext !== false;
   const traceIds = new TraceIdGenerator();
   /** The traceparent an output carries: its input's (same trace, linked back), else a new trace. */
