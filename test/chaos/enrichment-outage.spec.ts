@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
 import { runTopology } from '../../runtime/runner.js';
-import { EnrichCounters } from '../../operators/enrich.js';
+import { EnrichCounters, type CircuitState } from '../../operators/enrich.js';
 import { startModelRegistry, type ModelRegistry } from '../../lab/model-registry/index.js';
 import { readEvents, sleep, testRunConfig } from '../support/kafka-fixtures.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
@@ -38,12 +38,12 @@ async function hangingService(port: number): Promise<{ close(): Promise<void> }>
 }
 
 describe('chaos: enrichment service down for a period', function () {
-  const records = sized(6_000, 60_000);
-  const ratePerSecond = sized(400, 1_500);
-  const outageMs = sized(4_000, 20_000);
-  const timeoutMs = 300;
+  const records = sized(6_000, 20_000);
+  const ratePerSecond = sized(400, 500);
+  const outageMs = sized(4_000, 15_000);
+  const timeoutMs = 1_000;
   const retries = 1;
-  this.timeout(sized(180_000, 600_000));
+  this.timeout(sized(300_000, 900_000));
   let registry: ModelRegistry | null = null;
 
   after(async () => {
@@ -58,7 +58,20 @@ describe('chaos: enrichment service down for a period', function () {
     registry = await startModelRegistry({ errorRate: 0, tailProbability: 0, latencyMedianMs: 1 });
     const port = Number(new URL(registry.url).port);
     const counters = new EnrichCounters();
-    const topology = enrichingTopology({ registryUrl: registry.url, counters, timeoutMs, retries, failureThreshold: 5, openMs: 1_000 });
+    const transitions: { state: CircuitState; atMs: number }[] = [];
+    let answered = 0; // records enriched by an answer of the service
+    const topology = enrichingTopology({
+      registryUrl: registry.url,
+      counters,
+      timeoutMs,
+      retries,
+      failureThreshold: 5,
+      openMs: 1_000,
+      onCircuitStateChange: (state) => transitions.push({ state, atMs: Date.now() }),
+      onStatus: (status) => {
+        if (status === 'fetched' || status === 'not-found') answered++;
+      },
+    });
     const feed = await pacedFeed(brokers, input, records, ratePerSecond, 31);
     const running = await runTopology(topology, testRunConfig(brokers, { group, topics: { input, output }, untilIdleMs: undefined, commitIntervalMs: 200 }));
     const circuitGauge = async (): Promise<number> => {
@@ -85,7 +98,7 @@ describe('chaos: enrichment service down for a period', function () {
       }
     })();
 
-    await waitUntil('a quarter of the records are delivered', 120_000, () => running.stats().delivered >= records / 4);
+    await waitUntil('a quarter of the records are delivered', 300_000, () => running.stats().delivered >= records / 4);
     const lookupsBefore = counters.lookups;
     outage = true;
     await registry.stop();
@@ -103,13 +116,15 @@ describe('chaos: enrichment service down for a period', function () {
     await hanging.close();
     registry = await startModelRegistry({ port, errorRate: 0, tailProbability: 0, latencyMedianMs: 1 });
     const backAt = Date.now();
-    // Closing takes a successful trial lookup: the service answers again.
-    await waitUntil('the circuit closes again', 60_000, async () => counters.circuitState === 'closed' && (await circuitGauge()) === 0);
-    const recoveredMs = Date.now() - backAt;
+    // Closing takes a successful trial lookup: the service answers again. (On a loaded machine a
+    // lookup can still time out afterwards and reopen it for a moment; what counts is that it closes.)
+    await waitUntil('the circuit closes again', 120_000, () => transitions.some((t) => t.state === 'closed' && t.atMs >= backAt));
+    const recoveredMs = transitions.find((t) => t.state === 'closed' && t.atMs >= backAt)!.atMs - backAt;
+    const answeredAtRecovery = answered;
     outage = false;
 
     await feed.done;
-    await waitUntil('every record is consumed and settled', 180_000, () => {
+    await waitUntil('every record is consumed and settled', 420_000, () => {
       const stats = running.stats();
       return stats.consumed >= records && stats.unsettled === 0 && stats.delivered === stats.produced;
     });
@@ -120,6 +135,7 @@ describe('chaos: enrichment service down for a period', function () {
 
     expect(openSeenInMetrics, 'signalpath_enrich_circuit_state read 2 (open) during the outage').to.equal(true);
     expect(counters.circuitOpens).to.be.at.least(1);
+    expect(answered, 'records enriched again after the circuit closed').to.be.greaterThan(answeredAtRecovery);
     expect(rejectedDuringOutage, 'lookups refused while the circuit was open').to.be.greaterThan(0);
     const result = await tally(brokers, feed.events.map((e) => e.event_id), output);
     expect(result.lost, `lost ids, e.g. ${result.lostSample.join(', ')}`).to.equal(0);
@@ -127,7 +143,7 @@ describe('chaos: enrichment service down for a period', function () {
     for (const { event } of await readEvents(brokers, output)) statuses.set(event.attributes['enrichment']!, (statuses.get(event.attributes['enrichment']!) ?? 0) + 1);
     expect(statuses.get('failed') ?? 0, 'records flagged during the outage').to.be.greaterThan(0);
     // Answered lookups ('not-found' is an answer: the registry knows only some models).
-    expect((statuses.get('fetched') ?? 0) + (statuses.get('not-found') ?? 0)).to.be.greaterThan(records / 4);
+    expect((statuses.get('fetched') ?? 0) + (statuses.get('not-found') ?? 0)).to.equal(answered);
 
     figures('enrichment outage', {
       records,
@@ -139,6 +155,8 @@ describe('chaos: enrichment service down for a period', function () {
       'flagged by the end of the outage': flaggedDuringOutage,
       'longest delivery stall while down': seconds(longestStallMs),
       'service back → circuit closed': seconds(recoveredMs),
+      'circuit opened (times)': counters.circuitOpens,
+      'enriched after recovery': answered - answeredAtRecovery,
       lost: result.lost,
     });
   });

@@ -8,7 +8,7 @@ import { map } from 'rxjs';
 import { InferenceEventContract, type InferenceEvent } from '../../../schemas/index.js';
 import { defineTopology, toOutput, withContext } from '../../../runtime/topology.js';
 import { withValue, type Envelope } from '../../../runtime/envelope.js';
-import { CIRCUIT_STATE_VALUE, enrich, type EnrichCounters, type Enriched } from '../../../operators/enrich.js';
+import { CIRCUIT_STATE_VALUE, enrich, type CircuitState, type EnrichCounters, type Enriched } from '../../../operators/enrich.js';
 import { registryLookup } from '../../../lab/model-registry/client.js';
 import type { ModelMetadata } from '../../../lab/model-registry/index.js';
 
@@ -19,6 +19,9 @@ export interface EnrichingOptions {
   readonly retries: number;
   readonly failureThreshold: number;
   readonly openMs: number;
+  readonly onCircuitStateChange?: (state: CircuitState) => void;
+  /** Told each record's enrichment status as it leaves the step. */
+  readonly onStatus?: (status: Enriched<InferenceEvent, ModelMetadata>['status']) => void;
 }
 
 export function enrichingTopology(options: EnrichingOptions) {
@@ -48,7 +51,7 @@ export function enrichingTopology(options: EnrichingOptions) {
               timeoutMs: options.timeoutMs,
               retries: options.retries,
               retryBaseDelayMs: 20,
-              circuitBreaker: { failureThreshold: options.failureThreshold, openMs: options.openMs },
+              circuitBreaker: { failureThreshold: options.failureThreshold, openMs: options.openMs, ...(options.onCircuitStateChange ? { onStateChange: options.onCircuitStateChange } : {}) },
               counters: options.counters,
             }),
           ),
@@ -57,6 +60,7 @@ export function enrichingTopology(options: EnrichingOptions) {
           'flag',
           map((envelope: Envelope<Enriched<InferenceEvent, ModelMetadata>>) => {
             const { record, status, enrichment } = envelope.value;
+            options.onStatus?.(status);
             return withValue(envelope, { ...record, attributes: { ...record.attributes, enrichment: status, owner: enrichment?.owner ?? '' } });
           }),
         )
