@@ -21,6 +21,13 @@
  * `batchWindowMs` have gathered, one batch lookup serves them all, and the batch leaves together in
  * order, one batch at a time — cache hits and fast keys wait behind the slowest key of their batch.
  *
+ * Circuit breaker (`circuitBreaker` option): after `failureThreshold` lookups in a row fail for good,
+ * the circuit opens and lookups are not attempted for `openMs` — their records fail at once with
+ * `CircuitOpenError` (flagged or dead-lettered as above) instead of each waiting `timeoutMs` per
+ * attempt; then `halfOpenProbes` trial lookups decide whether it closes again. Cache hits are served
+ * throughout. The state is in `counters.circuitState` and told to `onStateChange`, for the topology to
+ * export as a metric.
+ *
  * State: stateful per key (the cache, bounded by `maxCacheEntries`; the calls under way, bounded by
  * `concurrency`) and per record held (bounded by `maxPendingRecords`).
  *
@@ -52,6 +59,7 @@ import type { UsageMeter } from './usage-meter.js';
 import { EnrichmentCache, NOT_FOUND, type CacheEntrySnapshot } from './enrichment/enrichment-cache.js';
 import { runWithRetries, type AttemptOutcome, type AttemptPolicy } from './enrichment/attempts.js';
 import { ReorderBuffer } from './enrichment/reorder-buffer.js';
+import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions, type CircuitTicket } from './enrichment/circuit-breaker.js';
 import { isRetriableByDefault } from './enrichment/retry.js';
 import { checkFunction, checkInteger, checkOneOf } from './partitioning/option-checks.js';
 import { assertSeededRandom, SeededRandom } from './random.js';
@@ -59,6 +67,7 @@ import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } fr
 
 export { EnrichCounters } from './enrichment/counters.js';
 export { LookupTimeoutError } from './enrichment/retry.js';
+export { CircuitOpenError, CIRCUIT_STATE_VALUE, type CircuitState, type CircuitBreakerOptions } from './enrichment/circuit-breaker.js';
 
 /** How a record's enrichment went. */
 export type EnrichStatus = 'hit' | 'stale' | 'fetched' | 'not-found' | 'failed';
@@ -152,6 +161,11 @@ export interface EnrichOptions<T, E> {
   readonly random?: SeededRandom;
   /** Snapshot/restore of the cache as plain data (see "Snapshot" above). Default: none. */
   readonly state?: OperatorStateHandle;
+  /**
+   * Stop calling a service that keeps failing (see "Circuit breaker" above): `failureThreshold`
+   * (default 5), `openMs` (default 5000), `halfOpenProbes` (default 1), `onStateChange`. Default: none.
+   */
+  readonly circuitBreaker?: CircuitBreakerOptions;
 }
 
 const op = 'enrich';
@@ -205,6 +219,11 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
   const batchWindowMs = checkInteger(op, 'batchWindowMs', options.batchWindowMs ?? 50, 0, 1e7);
   assertSeededRandom(options.random, `${op}: option 'random'`);
   assertStateHandle(options.state, `${op}: option 'state'`);
+  const breakerOptions = options.circuitBreaker;
+  if (breakerOptions !== undefined) {
+    if (typeof breakerOptions !== 'object' || breakerOptions === null) throw new TypeError(`${op}: option 'circuitBreaker' must be an object, got ${String(breakerOptions)}`);
+    new CircuitBreaker(breakerOptions, () => 0, op); // checks its options now, before anyone subscribes
+  }
   const step = options.step ?? op;
   const ordered = options.ordered ?? false;
   const scheduler = options.scheduler ?? asyncScheduler;
@@ -238,6 +257,27 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
           cache.load(entries as CacheEntrySnapshot<E>[]);
         },
       );
+      const breaker =
+        breakerOptions === undefined
+          ? undefined
+          : new CircuitBreaker(
+              {
+                ...breakerOptions,
+                onStateChange: (state, previous) => {
+                  counters.circuitState = state;
+                  if (state === 'open') counters.circuitOpens++;
+                  breakerOptions.onStateChange?.(state, previous);
+                },
+              },
+              () => scheduler.now(),
+              op,
+            );
+      counters.circuitState = 'closed';
+      /** A lookup the open circuit refuses: its records fail at once (flagged or dead-lettered). */
+      const refused = (): AttemptOutcome<never> => {
+        counters.circuitRejected++;
+        return { ok: false, error: new CircuitOpenError(step, breaker!.openForMs) };
+      };
       const reorder = new ReorderBuffer<Envelope<Enriched<T, E>> | null>();
       const flights = new Map<string, Flight<T>>();
       const cancels = new Set<() => void>();
@@ -303,6 +343,12 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
 
       // ---- async mode ----
       const startFlight = (flight: Flight<T>): void => {
+        const ticket: CircuitTicket | null = breaker === undefined ? null : breaker.tryAcquire();
+        if (breaker !== undefined && ticket === null) {
+          flights.delete(flight.key);
+          finishFlight(flight, refused());
+          return;
+        }
         active++;
         counters.inFlight++;
         counters.lookups++;
@@ -319,6 +365,10 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
           counters.inFlight--;
           counters.recordLatency(scheduler.now() - startedMs);
           flights.delete(flight.key);
+          if (ticket !== null) {
+            if (outcome.ok) breaker!.succeeded(ticket);
+            else breaker!.failed(ticket);
+          }
           try {
             finishFlight(flight, outcome);
           } catch (err) {
@@ -445,6 +495,11 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
           release(null);
           return;
         }
+        const ticket: CircuitTicket | null = breaker === undefined ? null : breaker.tryAcquire();
+        if (breaker !== undefined && ticket === null) {
+          release(refused());
+          return;
+        }
         active++;
         counters.inFlight++;
         counters.lookups++;
@@ -459,6 +514,10 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
           active--;
           counters.inFlight--;
           counters.recordLatency(scheduler.now() - now);
+          if (ticket !== null) {
+            if (outcome.ok) breaker!.succeeded(ticket);
+            else breaker!.failed(ticket);
+          }
           try {
             release(outcome);
           } catch (err) {

@@ -25,6 +25,8 @@ export interface RunConfig {
   readonly partitions: number;
   readonly schemaRegistryUrl?: string;
   readonly clientConfig?: Readonly<Record<string, string>>;
+  /** A record value larger than this is dead-lettered before decoding. Default: no limit. */
+  readonly maxRecordBytes?: number;
   /** Port of `/metrics`, `/healthz`, `/readyz`; 0 or unset = no endpoints (the CLI defaults to 9464). */
   readonly metricsPort?: number;
   /**
@@ -116,6 +118,7 @@ export const SETTINGS = {
     help: 'consume-transform-produce in Kafka transactions: outputs, dead letters, changelog writes and input offsets commit together (read outputs with read_committed); default at-least-once',
   },
   instanceId: { flag: '--instance-id', env: 'SIGNALPATH_INSTANCE_ID', schema: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "expected 1–100 letters, digits, '.', '_' or '-'"), help: 'with --exactly-once: this instance\'s name in its transactional.id, stable across restarts and unique in the group (default: the host name)' },
+  maxRecordBytes: { flag: '--max-record-bytes', env: 'SIGNALPATH_MAX_RECORD_BYTES', schema: positiveInt(1_000_000_000), default: 1_048_576, help: 'a record value larger than this many bytes goes to the dead-letter topic (with the reason and its first bytes) instead of being decoded' },
   readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
 } as const satisfies Record<string, Setting>;
 
@@ -168,12 +171,33 @@ export function parseTopicOverrides(values: readonly string[]): Record<string, s
   return topics;
 }
 
-/** Client settings from SIGNALPATH_KAFKA_<NAME> variables (e.g. SIGNALPATH_KAFKA_SASL_USERNAME → sasl.username). */
+/**
+ * librdkafka settings whose values we check at start, because a typo there shows up later as an
+ * opaque connection failure. Everything else passes through to librdkafka as given.
+ */
+const CLIENT_SETTING_CHECKS: Readonly<Record<string, readonly string[]>> = {
+  'security.protocol': ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'],
+  'sasl.mechanisms': ['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'],
+  'sasl.mechanism': ['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'],
+  'ssl.endpoint.identification.algorithm': ['none', 'https'],
+};
+
+/**
+ * Client settings from SIGNALPATH_KAFKA_<NAME> variables (e.g. SIGNALPATH_KAFKA_SASL_USERNAME →
+ * sasl.username), passed to every librdkafka client the run creates (consumer, producer, admin).
+ * The security settings in {@link CLIENT_SETTING_CHECKS} are validated; an error names the variable
+ * and what it accepts, and never repeats a value (it may be a credential set in the wrong variable).
+ */
 export function clientConfigFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
   const config: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SIGNALPATH_KAFKA_') || value === undefined) continue;
-    config[name.slice('SIGNALPATH_KAFKA_'.length).toLowerCase().replaceAll('_', '.')] = value;
+    const setting = name.slice('SIGNALPATH_KAFKA_'.length).toLowerCase().replaceAll('_', '.');
+    const accepted = CLIENT_SETTING_CHECKS[setting];
+    if (accepted !== undefined && !accepted.some((a) => a.toLowerCase() === value.trim().toLowerCase())) {
+      throw new ConfigError(`invalid ${name} (environment, librdkafka ${setting}): expected one of ${accepted.join(', ')}`);
+    }
+    config[setting] = value;
   }
   return Object.keys(config).length > 0 ? config : undefined;
 }

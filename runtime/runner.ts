@@ -77,7 +77,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     { topic: topics.input!, partitions: topology.input.partitions ?? config.partitions },
     ...Object.entries(topology.outputs).map(([role, spec]) => ({ topic: topics[role]!, partitions: spec.partitions ?? config.partitions })),
     { topic: topics.dlq!, partitions: 1 },
-  ]);
+  ], undefined, config.clientConfig);
 
   const schemaRegistry = config.schemaRegistryUrl ? { url: config.schemaRegistryUrl } : undefined;
   const inputSerde = await prepared(createTopicSerde({ contract: topology.input.contract, schemaRegistry, topic: topics.input! }));
@@ -118,6 +118,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           baselineRate: config.traceBaselineRate,
           tracer: config.tracer,
         });
+  for (const gauge of topology.gauges ?? []) {
+    telemetry?.addGauge(gauge.name, gauge.help, () => gauge.read().map(({ labels, value }) => ({ labels: { topology: topology.name, ...labels }, value })));
+  }
   const propagate = telemetry !== null && config.traceContext !== false;
   const traceIds = new TraceIdGenerator();
   /** The traceparent an output carries: its input's (same trace, linked back), else a new trace. */
@@ -183,6 +186,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     maxEventTimeDriftMs: config.maxEventTimeDriftMs ?? (SETTINGS.maxEventTimeDriftMs.default as number),
     startFrom: config.startFrom,
     clientConfig: config.clientConfig,
+    maxRecordBytes: config.maxRecordBytes,
     log,
     ...(telemetry === null ? {} : { telemetry }),
     ...(states === null ? {} : { onAssigned: async (partitions: readonly number[]) => void (await states.restore(partitions)) }),

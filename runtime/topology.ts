@@ -123,7 +123,23 @@ export interface TopologyDefinition<In> {
   readonly report?: () => Readonly<Record<string, unknown>>;
   /** The step chain, from input envelopes to routed envelopes. */
   readonly steps: (input: StepChain<Envelope<In>>) => StepChain<RoutedEnvelope>;
+  /**
+   * Gauges the runner exports with its own metrics, read at scrape time — how a topology shows
+   * operator state (an enrich step's circuit breaker, from its counters) without operators importing
+   * a metrics library. The runner adds the `topology` label.
+   */
+  readonly gauges?: readonly TopologyGauge[];
 }
+
+/** A gauge a topology exports (see {@link TopologyDefinition.gauges}). */
+export interface TopologyGauge {
+  /** Prometheus name, `signalpath_…` by convention. */
+  readonly name: string;
+  readonly help: string;
+  readonly read: () => readonly { readonly labels: Readonly<Record<string, string>>; readonly value: number }[];
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 export interface Topology<In = unknown> extends TopologyDefinition<In> {
   readonly deadLetterTopic: string;
@@ -143,6 +159,9 @@ export function defineTopology<In>(definition: TopologyDefinition<In>): Topology
   if (roles.length === 0) throw new TypeError(`topology ${definition.name}: declare at least one output`);
   for (const role of roles) {
     if (RESERVED_ROLES.has(role)) throw new TypeError(`topology ${definition.name}: output role "${role}" is reserved (input, dlq)`);
+  }
+  for (const gauge of definition.gauges ?? []) {
+    if (!METRIC_NAME.test(gauge.name)) throw new TypeError(`topology ${definition.name}: gauge name ${JSON.stringify(gauge.name)} is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)`);
   }
   const chain = definition.steps(StepChain.start<In>()).steps;
   if (chain.length === 0) throw new TypeError(`topology ${definition.name}: declare at least one step`);

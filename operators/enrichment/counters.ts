@@ -1,3 +1,5 @@
+import type { CircuitState } from './circuit-breaker.js';
+
 /** Counters of one `enrich` step; pass an instance as `counters` and read it (metrics, the lab). */
 export class EnrichCounters {
   /** Fresh cache hits (including cached not-found answers). */
@@ -24,6 +26,12 @@ export class EnrichCounters {
   lookupLatencyTotalMs = 0;
   lookupLatencyMaxMs = 0;
   lookupsCompleted = 0;
+  /** The circuit breaker's state ('closed' without a breaker). */
+  circuitState: CircuitState = 'closed';
+  /** Times the circuit opened. */
+  circuitOpens = 0;
+  /** Lookups not attempted because the circuit was open. */
+  circuitRejected = 0;
 
   get lookupLatencyMeanMs(): number {
     return this.lookupsCompleted === 0 ? 0 : this.lookupLatencyTotalMs / this.lookupsCompleted;

@@ -8,7 +8,8 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../config.js';
 import { runCommand } from './run-command.js';
 import { produceCommand, tailCommand } from './topic-commands.js';
-import { SETTINGS } from '../config.js';
+import { clientConfigFromEnv, SETTINGS } from '../config.js';
+import { Redactor } from '../security/redact.js';
 
 const program = new Command('signalpath')
   .description('Stream-processing topologies as code (RxJS on Kafka) for monitoring AI models.')
@@ -50,6 +51,7 @@ program
   .addOption(setting('stateSnapshotIntervalMs', '--state-snapshot-interval <ms>'))
   .addOption(setting('exactlyOnce', '--exactly-once'))
   .addOption(setting('instanceId', '--instance-id <name>'))
+  .addOption(setting('maxRecordBytes', '--max-record-bytes <bytes>'))
   .option('--quiet', 'print only the final summary')
   .action(runCommand);
 
@@ -84,13 +86,22 @@ if (devCommandsPresent) {
   registerDevCommands(program);
 }
 
+// Errors can carry what a client echoed back (a broker's or librdkafka's text): redact credentials.
+const redactError = (text: string): string => {
+  try {
+    return Redactor.forClientConfig(clientConfigFromEnv(process.env)).redact(text);
+  } catch {
+    return text; // the configuration itself is invalid: that error never repeats a value
+  }
+};
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof ConfigError) {
-    console.error(`signalpath: ${error.message}`);
+    console.error(`signalpath: ${redactError(error.message)}`);
     process.exit(2);
   }
-  console.error(`signalpath: ${(error as Error).message ?? error}`);
+  console.error(`signalpath: ${redactError(String((error as Error).message ?? error))}`);
   process.exit(1);
 }

@@ -6,6 +6,7 @@ import { loadTopology } from '../topology-loader.js';
 import { runTopology, resolveTopics } from '../runner.js';
 import { connectBrokers } from './brokers.js';
 import { startTracing } from '../telemetry/tracing.js';
+import { Redactor } from '../security/redact.js';
 
 export interface RunFlags {
   brokers?: string;
@@ -37,12 +38,16 @@ export interface RunFlags {
   stateSnapshotInterval?: string;
   exactlyOnce?: boolean;
   instanceId?: string;
+  maxRecordBytes?: string;
   quiet?: boolean;
 }
 
 export async function runCommand(topologyName: string, flags: RunFlags): Promise<void> {
   const env = process.env;
-  const log = (message: string): void => console.error(`[${new Date().toISOString()}] ${message}`);
+  const clientConfig = clientConfigFromEnv(env);
+  // Every line this command prints passes the redactor: no credential reaches a log (README: Security).
+  const redactor = Redactor.forClientConfig(clientConfig);
+  const log = (message: string): void => console.error(`[${new Date().toISOString()}] ${redactor.redact(message)}`);
   // Everything is validated before anything connects: a bad setting fails at once, by name.
   const topology = await loadTopology(topologyName);
   const topics = parseTopicOverrides(flags.topic);
@@ -72,12 +77,18 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     stateSnapshotIntervalMs: readSetting('stateSnapshotIntervalMs', flags.stateSnapshotInterval, env) as number,
     exactlyOnce: readSetting('exactlyOnce', flags.exactlyOnce, env) as boolean,
     instanceId: readSetting('instanceId', flags.instanceId, env) as string | undefined,
+    maxRecordBytes: readSetting('maxRecordBytes', flags.maxRecordBytes, env) as number,
   };
   const summaryFile = readSetting('summaryFile', flags.summary, env) as string | undefined;
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
   const tracing = settings.telemetry === 'on' ? startTracing(`signalpath-${topology.name}`, env) : { enabled: false, shutdown: async () => {} };
   const connection = await connectBrokers(flags.brokers, log);
-  const config: RunConfig = { ...settings, brokers: connection.brokers, topics, clientConfig: clientConfigFromEnv(env), log };
+  if (clientConfig !== undefined) {
+    // Shown so an operator can see which security settings took effect; credentials by name only.
+    const shown = Redactor.describeClientConfig(clientConfig);
+    log(`client settings (SIGNALPATH_KAFKA_*): ${Object.entries(shown).map(([name, value]) => `${name}=${value}`).join(', ')}`);
+  }
+  const config: RunConfig = { ...settings, brokers: connection.brokers, topics, clientConfig, log };
 
   let running;
   try {
@@ -104,7 +115,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
   clearInterval(progress);
   await connection.close();
   await tracing.shutdown().catch((error: unknown) => log(`exporting the last spans failed: ${(error as Error).message}`));
-  console.log(JSON.stringify(summary));
+  console.log(redactor.redact(JSON.stringify(summary)));
   if (summaryFile !== undefined) {
     // Written after the drain and commit: a reader that finds the file knows the run is over.
     await mkdir(path.dirname(path.resolve(summaryFile)), { recursive: true });

@@ -11,9 +11,17 @@ export interface TopicSpec {
   readonly config?: Readonly<Record<string, string>>;
 }
 
-/** Creates each topic that does not exist yet; existing topics are left as they are. */
-export async function ensureTopics(brokers: string, topics: readonly TopicSpec[], timeoutMs = 15_000): Promise<string[]> {
-  const admin = AdminClient.create({ 'bootstrap.servers': brokers, 'client.id': 'signalpath-admin', log_level: 3 });
+/**
+ * Creates each topic that does not exist yet; existing topics are left as they are. `clientConfig`
+ * carries the run's security settings (SASL/TLS), like every other client of the run.
+ */
+export async function ensureTopics(
+  brokers: string,
+  topics: readonly TopicSpec[],
+  timeoutMs = 15_000,
+  clientConfig?: Readonly<Record<string, string>>,
+): Promise<string[]> {
+  const admin = AdminClient.create({ 'bootstrap.servers': brokers, 'client.id': 'signalpath-admin', log_level: 3, ...clientConfig });
   try {
     const existing = new Set(
       await new Promise<string[]>((resolve, reject) =>

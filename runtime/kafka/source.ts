@@ -16,6 +16,17 @@ import { PartitionOffsetTracker } from '../offset-tracker.js';
 import { CODES, KafkaConsumer, type KafkaConsumerInstance, type LibrdKafkaError, type Message, type TopicPartition } from './client.js';
 import { WatermarkTracker } from '../../operators/event-time/watermark-tracker.js';
 
+/** Bytes of an oversize value kept in its dead letter (enough to recognise it, never the whole). */
+export const OVERSIZE_KEPT_BYTES = 1024;
+
+/** A record value over `maxRecordBytes` (`--max-record-bytes`): dead-lettered, never decoded. */
+export class RecordTooLargeError extends Error {
+  constructor(readonly bytes: number, readonly maxBytes: number) {
+    super(`record value is ${bytes} bytes, over the limit of ${maxBytes} (--max-record-bytes / SIGNALPATH_MAX_RECORD_BYTES); not decoded, the dead letter keeps its first ${OVERSIZE_KEPT_BYTES} bytes`);
+    this.name = 'RecordTooLargeError';
+  }
+}
+
 /** What the source does with a record it could not decode: the runner dead-letters it. */
 export type DeadLetterHandler = (origin: RecordOrigin, step: string, error: unknown, settle: () => void) => void;
 
@@ -74,6 +85,12 @@ export interface KafkaSourceOptions<T> {
   readonly startFrom: 'earliest' | 'latest';
   /** Extra librdkafka settings (e.g. security), applied last. */
   readonly clientConfig?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * A record value larger than this is dead-lettered without being decoded (`RecordTooLargeError`),
+   * carrying only its first {@link OVERSIZE_KEPT_BYTES} bytes, so one huge value can neither blow up
+   * decoding nor make a dead letter the broker would refuse. Default: no limit.
+   */
+  readonly maxRecordBytes?: number;
   readonly log: (message: string) => void;
   readonly telemetry?: SourceTelemetry;
   /**
@@ -456,8 +473,11 @@ export class KafkaSource<T> {
     const headers = toHeaders(message.headers);
     let value: T | undefined;
     let decodeError: unknown = null;
+    const maxRecordBytes = this.options.maxRecordBytes;
+    const oversize = maxRecordBytes !== undefined && message.value !== null && message.value.length > maxRecordBytes;
     try {
       if (message.value === null) throw new Error('record has no value (a tombstone); the contract requires one');
+      if (oversize) throw new RecordTooLargeError(message.value.length, maxRecordBytes!);
       value = this.options.decode(message.value, headers);
     } catch (error) {
       const cure = mayResolve && message.value !== null ? (this.options.resolveWriter?.(error, message.value) ?? null) : null;
@@ -479,7 +499,7 @@ export class KafkaSource<T> {
       partition: message.partition,
       offset: message.offset,
       key: toBuffer(message.key),
-      value: message.value,
+      value: oversize ? Buffer.from(message.value!.subarray(0, OVERSIZE_KEPT_BYTES)) : message.value,
       telemetrySeq: telemetry === undefined ? -1 : telemetry.consumed(batchAtMs),
       traceparent: telemetry !== undefined && traceparent !== undefined && hasTraceparentShape(traceparent) ? traceparent : null,
       assignmentId: assigned.assignmentId,

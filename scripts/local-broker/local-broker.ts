@@ -48,6 +48,13 @@ export interface LocalBroker {
   stop(): Promise<void>;
   /** Kills the broker at once (kill -9), for fault tests; `start` of a new one is up to the caller. */
   kill(): void;
+  /**
+   * Stops the broker process (SIGTERM by default: a clean shutdown; SIGKILL: a crash) and keeps its
+   * ports and data, for fault tests; {@link restart} starts it again.
+   */
+  halt(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a halted broker again on the same ports and data; resolves once it answers metadata. */
+  restart(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -76,53 +83,81 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const jvm = [`-Xms256m`, `-Xmx${options.heap ?? '768m'}`, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${logDir}`];
   await runToCompletion('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile], path.join(logDir, 'format.log'));
 
-  const out = createWriteStream(path.join(logDir, 'stdout.log'));
-  const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propertiesFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
-  running.add(child);
-  installExitHook(options.handleSignals ?? true);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    running.delete(child);
-    resolve(code);
-  }));
-
+  // The JVM can be stopped and started again on the same ports and data (fault tests): `launch`
+  // starts one, `current` is the one running.
   const brokers = `127.0.0.1:${port}`;
+  interface Jvm {
+    readonly child: ChildProcess;
+    readonly exited: Promise<number | null>;
+  }
+  const launch = async (): Promise<Jvm> => {
+    const out = createWriteStream(path.join(logDir, 'stdout.log'), { flags: 'a' });
+    const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propertiesFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
+    running.add(child);
+    installExitHook(options.handleSignals ?? true);
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => {
+        running.delete(child);
+        resolve(code);
+      }),
+    );
+    try {
+      await Promise.race([
+        waitForMetadata(brokers, options.startTimeoutMs ?? 90_000),
+        exited.then((code) => {
+          throw new Error(`the local Kafka broker exited with code ${code} during start; see ${path.join(logDir, 'stdout.log')}`);
+        }),
+      ]);
+    } catch (error) {
+      // The data folder (with the broker's logs) is kept after a failed start, for diagnosis.
+      stopped = true;
+      child.kill('SIGKILL');
+      await exited;
+      throw error;
+    }
+    return { child, exited };
+  };
+  const halt = async (jvmToStop: Jvm, signal: NodeJS.Signals): Promise<void> => {
+    const { child, exited } = jvmToStop;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
   let stopped = false;
+  let current: Jvm | null = await launch();
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    if (current !== null) await halt(current, 'SIGTERM');
+    current = null;
     if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
   };
-
-  try {
-    await Promise.race([
-      waitForMetadata(brokers, options.startTimeoutMs ?? 90_000),
-      exited.then((code) => {
-        throw new Error(`the local Kafka broker exited with code ${code} during start; see ${path.join(logDir, 'stdout.log')}`);
-      }),
-    ]);
-  } catch (error) {
-    // The data folder (with the broker's logs) is kept after a failed start, for diagnosis.
-    stopped = true;
-    child.kill('SIGKILL');
-    await exited;
-    throw error;
-  }
   return {
     brokers,
-    pid: child.pid!,
+    get pid() {
+      return current?.child.pid ?? -1;
+    },
     dataDir,
     stop,
     kill: () => {
       stopped = true;
-      child.kill('SIGKILL');
+      current?.child.kill('SIGKILL');
+    },
+    halt: async (signal = 'SIGTERM') => {
+      if (stopped || current === null) throw new Error('halt(): the broker is not running');
+      const jvmToStop = current;
+      current = null;
+      await halt(jvmToStop, signal);
+    },
+    restart: async () => {
+      if (stopped) throw new Error('restart(): the broker was stopped for good');
+      if (current !== null) throw new Error('restart(): the broker is running; halt() it first');
+      current = await launch();
     },
   };
 }

@@ -23,6 +23,8 @@ export const MODEL_MONITOR_SETTINGS = {
   enrichCacheEntries: { env: 'MODEL_MONITOR_ENRICH_CACHE_ENTRIES', schema: int(0, 10_000_000), default: '10000', help: 'LRU cache entries (0: no cache)' },
   enrichTtlMs: { env: 'MODEL_MONITOR_ENRICH_TTL_MS', schema: int(0, 1e9), default: '60000', help: 'how long registry metadata is fresh, ms' },
   enrichTimeoutMs: { env: 'MODEL_MONITOR_ENRICH_TIMEOUT_MS', schema: int(1, 1e7), default: '1000', help: 'time limit of one registry call, ms' },
+  enrichBreakerFailures: { env: 'MODEL_MONITOR_ENRICH_BREAKER_FAILURES', schema: int(0, 1_000_000), default: '5', help: 'registry lookups failing in a row that open the circuit breaker (records are then flagged at once); 0 = no breaker' },
+  enrichBreakerOpenMs: { env: 'MODEL_MONITOR_ENRICH_BREAKER_OPEN_MS', schema: int(1, 1e9), default: '5000', help: 'how long the open circuit waits before a trial registry lookup, ms' },
   lanes: { env: 'MODEL_MONITOR_LANES', schema: int(1, 1024), default: '4', help: 'keyed-partition lanes' },
   routing: { env: 'MODEL_MONITOR_ROUTING', schema: z.enum(['consistent', 'static']), default: 'consistent', help: 'key → lane: consistent hashing with virtual nodes, or hash mod N' },
   stealing: { env: 'MODEL_MONITOR_STEALING', schema: flag, default: 'true', help: 'an idle lane steals a key queue from the busiest (true/false)' },

@@ -22,7 +22,7 @@ import { map, mergeMap, Subject, type OperatorFunction } from 'rxjs';
 import { adaptiveSample } from '../../operators/adaptive-sample.js';
 import { banditBudget, type ArmFeedback, type BanditArm, type BudgetAllocation } from '../../operators/bandit-budget.js';
 import { perKeyDetector } from '../../operators/detectors/index.js';
-import { enrich, EnrichCounters, type Enriched } from '../../operators/enrich.js';
+import { CIRCUIT_STATE_VALUE, enrich, EnrichCounters, type Enriched } from '../../operators/enrich.js';
 import { keyedPartition, PartitionProbe } from '../../operators/keyed-partition.js';
 import { DetectCounters, parallelDetect, type Detection } from '../../operators/parallel-detect.js';
 import { SeededRandom } from '../../operators/random.js';
@@ -161,6 +161,18 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
       mentions: { topic: 'mentions', contract: MentionContract },
       review: { topic: 'mentions.review', contract: MentionContract },
     },
+    gauges: [
+      {
+        name: 'signalpath_enrich_circuit_state',
+        help: "The enrich step's circuit breaker: 0 closed, 1 half-open (trial lookups), 2 open (lookups not attempted, records flagged).",
+        read: () => [{ labels: { step: 'enrich-model' }, value: CIRCUIT_STATE_VALUE[probe.enrich.circuitState] }],
+      },
+      {
+        name: 'signalpath_enrich_circuit_opens',
+        help: "Times the enrich step's circuit breaker opened in this run.",
+        read: () => [{ labels: { step: 'enrich-model' }, value: probe.enrich.circuitOpens }],
+      },
+    ],
     steps: (input) =>
       input
         .step(
@@ -204,6 +216,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
               maxCacheEntries: config.enrichCacheEntries,
               ttlMs: config.enrichTtlMs,
               timeoutMs: config.enrichTimeoutMs,
+              ...(config.enrichBreakerFailures === 0 ? {} : { circuitBreaker: { failureThreshold: config.enrichBreakerFailures, openMs: config.enrichBreakerOpenMs } }),
               onFailure: 'flag',
               counters: probe.enrich,
               meter: context.meter,

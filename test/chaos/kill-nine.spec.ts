@@ -1,0 +1,67 @@
+/**
+ * Chaos: kill -9 of a topology process at seeded random points while records flow, N times, then a
+ * last instance runs until idle. Proves at-least-once across crashes: every input id reaches the
+ * output (0 lost), offsets end committed at the end of the input, and duplicates — records after the
+ * last commit, re-read by the next instance — are counted and printed.
+ */
+import { expect } from 'chai';
+import { committedOffsets, endOffsets } from '../../runtime/kafka/admin.js';
+import { SeededRandom } from '../../operators/random.js';
+import { sharedBroker, uniqueName } from '../support/broker.js';
+import { runCli, sleep } from '../support/kafka-fixtures.js';
+import { figures, pacedFeed, seconds, sized, tally, waitUntil } from './support/chaos.js';
+
+describe('chaos: kill -9 mid-stream, again and again', function () {
+  const kills = sized(3, 20);
+  const records = sized(20_000, 200_000);
+  // About one kill cycle (restart, rejoin after the dead member's session times out, run) per 10 s.
+  const ratePerSecond = sized(1_500, 1_000);
+  this.timeout(sized(240_000, 900_000));
+
+  it(`loses nothing over ${kills} kills of ${records} records, and counts the duplicates`, async () => {
+    const { brokers } = await sharedBroker();
+    const input = uniqueName('chaos-kill-in');
+    const output = uniqueName('chaos-kill-out');
+    const group = uniqueName('chaos-kill');
+    const random = SeededRandom.fromSeed(20_261_125);
+    const feed = await pacedFeed(brokers, input, records, ratePerSecond, 8);
+    const args = ['run', 'passthrough', '--brokers', brokers, '--group', group, '--topic', `input=${input}`, '--topic', `output=${output}`, '--commit-interval', '200', '--metrics-port', '0', '--quiet'];
+    // A killed member holds its partitions until its session times out: keep that short (broker minimum 6 s).
+    const env = { SIGNALPATH_KAFKA_SESSION_TIMEOUT_MS: '6000' };
+    const committedTotal = async (): Promise<number> => (await committedOffsets(brokers, group, input, 4)).reduce((sum, c) => sum + Math.max(0, c.offset), 0);
+
+    const recoveriesMs: number[] = [];
+    const killedAt: number[] = [];
+    for (let kill = 0; kill < kills; kill++) {
+      const before = await committedTotal();
+      const startedAt = Date.now();
+      const run = runCli(args, env);
+      // Resumed = it committed past where the previous instance died.
+      await waitUntil(`instance ${kill + 1} commits past ${before}`, 90_000, async () => run.child.exitCode === null && (await committedTotal()) > before);
+      recoveriesMs.push(Date.now() - startedAt);
+      await sleep(Math.floor(random.nextFloat() * 2_000));
+      run.child.kill('SIGKILL');
+      const exit = await run.exited;
+      expect(exit.signal, exit.stderr).to.equal('SIGKILL');
+      killedAt.push(await committedTotal());
+    }
+
+    await feed.done;
+    const last = runCli([...args, '--until-idle', '3000'], env);
+    const lastExit = await last.exited;
+    expect(lastExit.code, lastExit.stderr).to.equal(0);
+
+    const result = await tally(brokers, feed.events.map((e) => e.event_id), output);
+    expect(result.lost, `lost ids, e.g. ${result.lostSample.join(', ')}`).to.equal(0);
+    const ends = await endOffsets(brokers, input);
+    expect(await committedOffsets(brokers, group, input, 4)).to.deep.equal(ends);
+    figures('kill -9', {
+      kills,
+      records,
+      lost: result.lost,
+      duplicated: result.duplicates,
+      'committed at each kill': killedAt.join('/'),
+      'restart → committing again (mean/max)': `${seconds(recoveriesMs.reduce((a, b) => a + b, 0) / recoveriesMs.length)}/${seconds(Math.max(...recoveriesMs))}`,
+    });
+  });
+});
