@@ -226,9 +226,16 @@ function log4jProperties(file: string): string {
   ].join('\n');
 }
 
-/** KRaft cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters). */
+/**
+ * KRaft cluster ids are 16 random bytes in URL-safe base64 without padding (22 characters). One in 64
+ * starts with '-', which the format tool's argument parser reads as an option ("argument
+ * --cluster-id/-t: expected one argument"); Kafka's own Uuid.randomUuid() redraws those, and so do we.
+ */
 function clusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function freePort(): Promise<number> {
