@@ -186,7 +186,14 @@ export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFu
       };
 
       const sampleAtRate = (envelope: Envelope<T>): void => {
-        const { startMs } = tumblingWindowFor(envelope.eventTimeMs, spec);
+        const window = tumblingWindowFor(envelope.eventTimeMs, spec);
+        // A window's count is forgotten when it closes: a straggler must not open a fresh count for
+        // it (that would let a closed window take a second helping of its budget).
+        if (isWindowComplete(window, watermark.current)) {
+          routeLateRecord(envelope, options.lateRecords);
+          return;
+        }
+        const { startMs } = window;
         const counted = rateCounts.get(startMs);
         if (counted === undefined) {
           rateCounts.set(startMs, 0);

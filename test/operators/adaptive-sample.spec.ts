@@ -118,6 +118,19 @@ describe('adaptiveSample', () => {
       expect(capped).to.have.length(50);
     });
 
+    it('uniform-rate: a record of a window the watermark has closed is late, and does not reopen its count', () => {
+      // Found by the budget property: with 1 ms windows the watermark closes the window on its first
+      // record, and every later record at the same time opened a fresh count past the cap.
+      const dropped: number[] = [];
+      const envelopes = Array.from({ length: 8 }, (_, i) => testEnvelope('a', { eventTimeMs: 1000, watermarkMs: 1000, offset: i, onSettled: (o) => o === 'dropped' && dropped.push(i) }));
+      const out: unknown[] = [];
+      from(envelopes)
+        .pipe(adaptiveSample({ strategy: { kind: 'uniform-rate', maxRecordsPerWindow: 7 }, budget: { fraction: 1 }, windowMs: 1 }))
+        .subscribe((e) => out.push(e));
+      expect(out).to.have.length(1);
+      expect(dropped).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
+    });
+
     it('stratifies with a floor for small strata (congressional)', () => {
       const envelopes = Array.from({ length: 1000 }, (_, i) => at(i % 100 === 0 ? `rare${i}` : `common${i}`, i));
       const out: Envelope<Sampled<string>>[] = [];
