@@ -43,6 +43,8 @@ export interface RunConfig {
   readonly traceBaselineRate?: number;
   /** `/readyz` fails while any partition is more than this many records behind. Default 10 000. */
   readonly readyMaxLag?: number;
+  /** Append a JSON line per captured record (slow, failed, baseline) here, for `signalpath hotspots`. */
+  readonly hotspotsFile?: string;
   /** Tracer for captured spans; default: the global one (`signalpath run` sets it up from OTEL_*). */
   readonly tracer?: import('@opentelemetry/api').Tracer;
   readonly log: (message: string) => void;
@@ -85,6 +87,7 @@ export const SETTINGS = {
   tailPercentile: { flag: '--tail-percentile', env: 'SIGNALPATH_TAIL_PERCENTILE', schema: z.coerce.number({ error: 'expected a number' }).gt(0, 'expected more than 0').lt(100, 'expected less than 100'), default: 99, help: 'records slower end to end than this running percentile are traced' },
   traceBaselineRate: { flag: '--trace-baseline', env: 'SIGNALPATH_TRACE_BASELINE', schema: z.coerce.number({ error: 'expected a number' }).min(0, 'expected at least 0').max(1, 'expected at most 1'), default: 0.005, help: 'fraction of records traced whatever their latency (head-sampled baseline)' },
   readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
+  hotspotsFile: { flag: '--hotspots-file', env: 'SIGNALPATH_HOTSPOTS_FILE', schema: z.string().trim().min(1, 'expected a file path'), help: 'append a JSON line per captured (slow, failed, baseline) record to this file; read it with signalpath hotspots' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -24,6 +24,8 @@ import { startHttpEndpoints, type HttpEndpoints } from './telemetry/http-endpoin
 import type { TracedOrigin } from './telemetry/stage-clock.js';
 import { TopologyTelemetry } from './telemetry/topology-telemetry.js';
 import { TRACEPARENT, TraceIdGenerator } from './telemetry/trace-context.js';
+import { followLabels } from './telemetry/label-follower.js';
+import { statusRoutes } from './telemetry/status-page.js';
 
 export interface RunSummary {
   readonly topology: string;
@@ -79,6 +81,8 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
      */
     tracedHeaders?: MessageHeader[];
     traceSlot?: { [TRACEPARENT]: Buffer };
+    /** Its records are mentions (the topology's KPI sources say so): counted for the KPIs. */
+    mention?: boolean;
   }
   const outputs = new Map<string, OutputRoute>();
   for (const [role, spec] of Object.entries(topology.outputs)) {
@@ -102,7 +106,24 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           tailPercentile: config.tailPercentile,
           baselineRate: config.traceBaselineRate,
           tracer: config.tracer,
+          ...(topology.kpis === undefined ? {} : { kpis: topology.kpis }),
+          ...(config.hotspotsFile === undefined ? {} : { hotspotsFile: config.hotspotsFile }),
         });
+  if (telemetry !== null) for (const [role, output] of outputs) output.mention = telemetry.kpis.isMentionOutput(role);
+  // Labels for the feedback KPIs: followed without a consumer group while the run lasts.
+  const labelsTopic = telemetry === null ? undefined : topology.kpis?.labelsTopic;
+  const labelsStop = new AbortController();
+  let labelsDone: Promise<void> = Promise.resolve();
+  if (labelsTopic !== undefined) {
+    await ensureTopics(config.brokers, [{ topic: labelsTopic, partitions: config.partitions }]);
+    labelsDone = followLabels({
+      brokers: config.brokers,
+      topic: labelsTopic,
+      onLabel: (mentionId, verdict, atMs) => telemetry!.kpis.labelReceived(mentionId, verdict, atMs),
+      log,
+      signal: labelsStop.signal,
+    });
+  }
   const propagate = telemetry !== null && config.traceContext !== false;
   const traceIds = new TraceIdGenerator();
   /** The traceparent an output carries: its input's (same trace, linked back), else a new trace. */
@@ -165,6 +186,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       stepName: step.name,
       deadLetter: (envelope, error) => deadLetter(envelope.origin, step.name, error, () => envelope.settlement.settle('dead-lettered')),
       log: (message) => log(`[${step.name}] ${message}`),
+      ...(telemetry === null ? {} : { annotate: (envelope: Envelope<unknown>, notes: Readonly<Record<string, string | number | boolean>>) => telemetry.annotate(envelope.origin as TracedOrigin, notes) }),
     };
     const operator = step.build(context);
     stream = stream.pipe(telemetry === null ? operator : telemetry.steps.wrap(index, operator));
@@ -201,6 +223,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         headers = output.tracedHeaders;
       }
       sink.send(output.topic, output.key(routed.value, routed), encoded.value, headers, null, routed.settlement);
+      if (output.mention === true) telemetry!.kpis.mentionEmitted(routed.value, Date.now());
     },
     error: (error: unknown) => fail(new Error(`a step failed and stopped the stream: ${describeError(error)}`)),
     complete: () => outputsComplete(),
@@ -231,8 +254,16 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           const readiness = source.readiness(readyMaxLag);
           return { ok: readiness.ready && fatalError === null && stopping === null, detail: { topology: topology.name, assignedPartitions: readiness.assignedPartitions, lag: readiness.lag, maxLag: readyMaxLag } };
         },
+        ...(telemetry === null
+          ? {}
+          : {
+              routes: statusRoutes(() => ({
+                ...telemetry.status(),
+                source: { consumed: source.stats.consumed, unsettled: source.stats.unsettled, pausedPartitions: source.stats.pausedPartitions, lag: source.readiness(readyMaxLag).lag },
+              })),
+            }),
       });
-      log(`metrics on http://0.0.0.0:${endpoints.port}/metrics (also /healthz, /readyz)`);
+      log(`metrics on http://0.0.0.0:${endpoints.port}/metrics (also /healthz, /readyz${telemetry === null ? '' : ', and the status page /status'})`);
     } catch (error) {
       // Another process holds the port: run on without endpoints rather than not at all.
       log(`cannot serve metrics on port ${config.metricsPort} (--metrics-port / SIGNALPATH_METRICS_PORT): ${(error as Error).message}; running without /metrics, /healthz, /readyz`);
@@ -283,7 +314,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       // Commit only settled offsets: after a fatal error too, since what settled is durable.
       await source.close();
       await sink.close();
-      telemetry?.close();
+      labelsStop.abort();
+      await labelsDone;
+      await telemetry?.close();
       await endpoints?.close();
       const summary: RunSummary = {
         topology: topology.name,

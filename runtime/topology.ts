@@ -19,6 +19,7 @@
 import { filter, map, mergeMap, type OperatorFunction } from 'rxjs';
 import type { Contract } from '../schemas/index.js';
 import { dropRecord, withValue, type Envelope } from './envelope.js';
+import type { KpiSources } from './telemetry/kpis.js';
 
 /** An envelope the last step has routed to one of the topology's declared outputs. */
 export type RoutedEnvelope<T = unknown> = Envelope<T> & { readonly output: string };
@@ -34,6 +35,12 @@ export interface StepContext {
    */
   deadLetter(envelope: Envelope<unknown>, error: unknown): void;
   log(message: string): void;
+  /**
+   * Notes on a record for telemetry (`{ lane: 2, cache: 'miss', enrich_retries: 1 }`): a captured
+   * record's spans carry them as `signalpath.<name>` attributes and `signalpath hotspots` groups the
+   * tail by them. A no-op with telemetry off, and absent where no runner runs the step (tests).
+   */
+  annotate?(envelope: Envelope<unknown>, notes: Readonly<Record<string, string | number | boolean>>): void;
 }
 
 /** A step: an operator, or a factory that builds one from its {@link StepContext}. */
@@ -108,6 +115,11 @@ export interface TopologyDefinition<In> {
   readonly deadLetterTopic?: string;
   /** The step chain, from input envelopes to routed envelopes. */
   readonly steps: (input: StepChain<Envelope<In>>) => StepChain<RoutedEnvelope>;
+  /**
+   * Where the runtime reads this topology's KPIs (mention outputs, labels, spend, cache, lanes,
+   * bandit budget): see runtime/telemetry/kpis.ts. Default: none.
+   */
+  readonly kpis?: KpiSources;
 }
 
 export interface Topology<In = unknown> extends TopologyDefinition<In> {

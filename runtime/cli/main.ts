@@ -11,6 +11,7 @@ import { demoCommand } from './demo-command.js';
 import { nabCommand } from './nab-command.js';
 import { generateCommand } from './generate-command.js';
 import { evaluateCommand } from './evaluate-command.js';
+import { hotspotsCommand } from './hotspots-command.js';
 import { SETTINGS } from '../config.js';
 
 const program = new Command('signalpath')
@@ -45,6 +46,7 @@ program
   .addOption(setting('tailPercentile', '--tail-percentile <p>'))
   .addOption(setting('traceBaselineRate', '--trace-baseline <fraction>'))
   .addOption(setting('readyMaxLag', '--ready-max-lag <records>'))
+  .addOption(setting('hotspotsFile', '--hotspots-file <path>'))
   .option('--quiet', 'print only the final summary')
   .action(runCommand);
 
@@ -113,6 +115,15 @@ program
   .option('--json <file>', 'also write the scores as JSON')
   .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
   .action(evaluateCommand);
+
+program
+  .command('hotspots')
+  .description('What the tail of a run is made of: which step, key, partition, lane, cache misses and enrichment retries the slow records share, beside the baseline (from a run\'s --hotspots-file).')
+  .argument('<file>', 'the JSON-lines file a run wrote with --hotspots-file')
+  .option('--top <n>', 'rows per table', '5')
+  .option('--topology <name>', 'only records of this topology (a file shared by several)')
+  .option('--json', 'print the report as JSON')
+  .action(hotspotsCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -27,6 +27,7 @@ export interface RunFlags {
   tailPercentile?: string;
   traceBaseline?: string;
   readyMaxLag?: string;
+  hotspotsFile?: string;
   quiet?: boolean;
 }
 
@@ -57,6 +58,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     tailPercentile: readSetting('tailPercentile', flags.tailPercentile, env) as number,
     traceBaselineRate: readSetting('traceBaselineRate', flags.traceBaseline, env) as number,
     readyMaxLag: readSetting('readyMaxLag', flags.readyMaxLag, env) as number,
+    hotspotsFile: readSetting('hotspotsFile', flags.hotspotsFile, env) as string | undefined,
   };
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
   const tracing = settings.telemetry === 'on' ? startTracing(`signalpath-${topology.name}`, env) : { enabled: false, shutdown: async () => {} };
