@@ -241,10 +241,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   if (config.metricsPort !== undefined && config.metricsPort > 0) {
     const registry = telemetry?.registry ?? new (await import('prom-client')).Registry();
     const readyMaxLag = config.readyMaxLag ?? 10_000;
-    telemetry?.addGauge('signalpath_consumer_lag', 'Records behind the partition\'s high watermark (cached by the client).', () =>
-      Object.entries(source.readiness(readyMaxLag).lag).flatMap(([partition, lag]) => (lag === null ? [] : [{ labels: { topology: topology.name, partition }, value: lag }])),
-    );
-    telemetry?.addGauge('signalpath_source_unsettled', 'Input records consumed and not yet settled.', () => [{ labels: { topology: topology.name }, value: source.stats.unsettled }]);
+    telemetry?.addSourceGauges(() => source.readiness(readyMaxLag).lag, () => source.stats.unsettled);
     try {
       endpoints = await startHttpEndpoints({
         port: config.metricsPort,

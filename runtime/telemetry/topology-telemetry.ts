@@ -143,6 +143,15 @@ export class TopologyTelemetry {
     this.clock.notes[slot] = existing === undefined ? { ...notes } : Object.assign(existing, notes);
   }
 
+  /** The source's gauges: consumer lag per partition (null = unknown yet) and unsettled records. */
+  addSourceGauges(lagByPartition: () => Readonly<Record<string, number | null>>, unsettled: () => number): void {
+    const topology = this.steps.topology;
+    this.addGauge('signalpath_consumer_lag', "Records behind the partition's high watermark (cached by the client).", () =>
+      Object.entries(lagByPartition()).flatMap(([partition, lag]) => (lag === null ? [] : [{ labels: { topology, partition }, value: lag }])),
+    );
+    this.addGauge('signalpath_source_unsettled', 'Input records consumed and not yet settled.', () => [{ labels: { topology }, value: unsettled() }]);
+  }
+
   /** Adds a gauge read at scrape time (source state the runner owns). */
   addGauge(name: string, help: string, collect: () => { labels: Record<string, string>; value: number }[]): void {
     registerCollected(this.registry, { name, help, type: 'gauge', collect });
