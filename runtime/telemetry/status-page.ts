@@ -72,7 +72,7 @@ const STATUS_PAGE_HTML = `<!doctype html>
   <div class="chart"><h2>mention rate per 10k events · end-to-end p99 (ms)</h2><canvas id="rate"></canvas></div>
   <div class="chart"><h2>recall at precision (labelled)</h2><canvas id="recall"></canvas></div>
   <div class="chart"><h2>latency by step, p99 (ms)</h2><canvas id="steps"></canvas></div>
-  <div class="chart"><h2>lane load, records in the last 10 s</h2><canvas id="lanes"></canvas></div>
+  <div class="chart"><h2>lane load: records per lane (whole run · last 10 s)</h2><canvas id="lanes"></canvas></div>
   <div class="chart"><h2>sampling budget share per bandit arm</h2><canvas id="budget"></canvas></div>
   <div class="chart"><h2>what the tail is made of (slow records' time by stage)</h2><canvas id="tail"></canvas></div>
 </div>
@@ -97,10 +97,18 @@ const charts = {
     options: { scales: { y: { beginAtZero: true, position: 'left' }, y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } } } },
   }),
   recall: bar('recall', 'recall', { scales: { y: { min: 0, max: 1 } } }),
-  steps: bar('steps', 'p99 ms', { indexAxis: 'y' }),
-  lanes: bar('lanes', 'records'),
+  // Category axes show every label: Chart.js would skip every other step name.
+  steps: bar('steps', 'p99 ms', { indexAxis: 'y', scales: { y: { ticks: { autoSkip: false } } } }),
+  lanes: new Chart(document.getElementById('lanes'), {
+    type: 'bar',
+    data: { labels: [], datasets: [
+      { label: 'whole run', data: [], backgroundColor: '#4e79a7', yAxisID: 'y' },
+      { label: 'last 10 s', data: [], backgroundColor: '#f28e2b', yAxisID: 'y1' },
+    ] },
+    options: { scales: { y: { beginAtZero: true, position: 'left' }, y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } } } },
+  }),
   budget: bar('budget', 'share', { scales: { y: { min: 0, max: 1 } } }),
-  tail: bar('tail', 'share of slow time', { indexAxis: 'y', scales: { x: { min: 0, max: 1 } } }),
+  tail: bar('tail', 'share of slow time', { indexAxis: 'y', scales: { x: { min: 0, max: 1 }, y: { ticks: { autoSkip: false } } } }),
 };
 function fill(chart, labels, data) { chart.data.labels = labels; chart.data.datasets[0].data = data; chart.update(); }
 function render(s) {
@@ -136,7 +144,11 @@ function render(s) {
   rate.update();
   fill(charts.recall, (k.recallAtPrecision || []).map((r) => 'P ≥ ' + r.precision), (k.recallAtPrecision || []).map((r) => r.recall));
   fill(charts.steps, s.steps.map((x) => x.step), s.steps.map((x) => x.p99Ms));
-  fill(charts.lanes, (k.lanes || []).map((l) => 'lane ' + l.lane), (k.lanes || []).map((l) => l.recentRecords));
+  const lanes = k.lanes || [];
+  charts.lanes.data.labels = lanes.map((l) => 'lane ' + l.lane);
+  charts.lanes.data.datasets[0].data = lanes.map((l) => l.records);
+  charts.lanes.data.datasets[1].data = lanes.map((l) => l.recentRecords);
+  charts.lanes.update();
   fill(charts.budget, (k.budget || []).map((a) => a.arm), (k.budget || []).map((a) => a.share));
   fill(charts.tail, s.hotspots.timeShareByStage.map((x) => x.stage), s.hotspots.timeShareByStage.map((x) => x.slowShare));
   document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
