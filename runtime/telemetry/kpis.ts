@@ -141,12 +141,24 @@ export class KpiTelemetry {
     return lanes.map((lane, i) => lane.records - (oldest?.[i] ?? 0));
   }
 
+  #mentionsPer10kEvents(events: number): number | null {
+    return events > 0 ? (this.mentions / events) * 10_000 : null;
+  }
+
+  #mentionsPer1kUsd(spendUsd: number | null): number | null {
+    return spendUsd !== null && spendUsd > 0 ? (this.mentions / spendUsd) * 1000 : null;
+  }
+
+  #cacheHitRatio(): number | null {
+    const cache = this.#sources.cache?.();
+    return cache === undefined || cache.hits + cache.misses === 0 ? null : cache.hits / (cache.hits + cache.misses);
+  }
+
   snapshot(nowMs: number): KpiSnapshot {
     const sources = this.#sources;
     const events = this.options.events();
     const spendUsd = sources.spend?.spendUsd() ?? null;
     const feedback = this.feedback;
-    const cache = sources.cache?.();
     const lanes = sources.lanes?.();
     const recent = lanes === undefined ? undefined : this.#recentLaneRecords(lanes);
     const latencyP = (p: number): number | null => {
@@ -157,15 +169,15 @@ export class KpiTelemetry {
     return {
       events,
       mentions: this.mentions,
-      mentionsPer10kEvents: events > 0 ? (this.mentions / events) * 10_000 : null,
+      mentionsPer10kEvents: this.#mentionsPer10kEvents(events),
       spendUsd,
-      mentionsPer1kUsd: spendUsd !== null && spendUsd > 0 ? (this.mentions / spendUsd) * 1000 : null,
+      mentionsPer1kUsd: this.#mentionsPer1kUsd(spendUsd),
       labels: feedback === null ? null : { ...feedback.verdicts },
       precision: feedback?.precision() ?? null,
       recallAtPrecision: feedback?.recallAtPrecision() ?? null,
       feedbackLatencyP50Seconds: latencyP(50),
       feedbackLatencyP90Seconds: latencyP(90),
-      cacheHitRatio: cache === undefined || cache.hits + cache.misses === 0 ? null : cache.hits / (cache.hits + cache.misses),
+      cacheHitRatio: this.#cacheHitRatio(),
       lanes: lanes === undefined ? null : lanes.map((lane, i) => ({ ...lane, recentRecords: recent![i]! })),
       laneLoadCv: recent === undefined ? null : coefficientOfVariation(recent),
       budget: sources.budget?.() ?? null,
@@ -188,11 +200,11 @@ export class KpiTelemetry {
     counter('signalpath_kpi_events_total', 'Events ingested: input records that entered the topology (decode failures included).', () => one(this.options.events()));
     if (this.#mentionOutputs.size > 0) {
       counter('signalpath_kpi_mentions_total', 'Mentions sent to the mention outputs.', () => one(this.mentions));
-      gauge('signalpath_kpi_mentions_per_10k_events', 'Mentions per 10 000 events ingested, over the run.', () => one(this.snapshot(Date.now()).mentionsPer10kEvents));
+      gauge('signalpath_kpi_mentions_per_10k_events', 'Mentions per 10 000 events ingested, over the run.', () => one(this.#mentionsPer10kEvents(this.options.events())));
     }
     if (sources.spend !== undefined) {
       counter('signalpath_kpi_spend_usd_total', 'Spend so far in US dollars (ingestion, enrichment and detector calls), from the cost meter.', () => one(sources.spend!.spendUsd()));
-      if (this.#mentionOutputs.size > 0) gauge('signalpath_kpi_mentions_per_1k_usd', 'Mentions per $1000 of spend, over the run.', () => one(this.snapshot(Date.now()).mentionsPer1kUsd));
+      if (this.#mentionOutputs.size > 0) gauge('signalpath_kpi_mentions_per_1k_usd', 'Mentions per $1000 of spend, over the run.', () => one(this.#mentionsPer1kUsd(sources.spend!.spendUsd())));
     }
     const feedback = this.feedback;
     if (feedback !== null) {
@@ -218,7 +230,7 @@ export class KpiTelemetry {
           { labels: { topology, result: 'miss' }, value: misses },
         ];
       });
-      gauge('signalpath_kpi_cache_hit_ratio', 'Enrichment cache hits / (hits + misses), over the run.', () => one(this.snapshot(Date.now()).cacheHitRatio));
+      gauge('signalpath_kpi_cache_hit_ratio', 'Enrichment cache hits / (hits + misses), over the run.', () => one(this.#cacheHitRatio()));
     }
     if (sources.lanes !== undefined) {
       const perLane = (pick: (lane: LaneLoad) => number) => (): PromValue[] => sources.lanes!().map((lane) => ({ labels: { topology, lane: String(lane.lane) }, value: pick(lane) }));
@@ -226,7 +238,7 @@ export class KpiTelemetry {
       counter('signalpath_kpi_lane_busy_seconds_total', 'Time spent in work per lane.', perLane((lane) => lane.busyMs / 1000));
       gauge('signalpath_kpi_lane_queued', 'Records queued per lane now.', perLane((lane) => lane.queued));
       gauge('signalpath_kpi_lane_load_cv', 'Spread of load across lanes: standard deviation / mean of records per lane over the last 10 s (0 = even).', () =>
-        one(this.snapshot(Date.now()).laneLoadCv),
+        one(coefficientOfVariation(this.#recentLaneRecords(sources.lanes!()))),
       );
     }
     if (sources.budget !== undefined) {
