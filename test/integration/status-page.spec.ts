@@ -10,7 +10,7 @@
  *   temporary folder).
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { readMentions } from '../../runtime/cli/evaluate-command.js';
 import { ensureTopics } from '../../runtime/kafka/admin.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { runTopology } from '../../runtime/runner.js';
+import type { CapturedSummary } from '../../runtime/telemetry/hotspots.js';
 import { InferenceEventContract, LabelContract, type Label } from '../../schemas/index.js';
 import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
 import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
@@ -41,6 +42,31 @@ async function freePort(): Promise<number> {
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/**
+ * Checks the Prometheus text exposition format line by line (# HELP / # TYPE before each family,
+ * `name{label="value",…} number`) and returns the sample names. Throws naming the first bad line.
+ */
+function parsePrometheusText(text: string): Set<string> {
+  const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/;
+  const typed = new Map<string, string>();
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (type) {
+      typed.set(type[1]!, type[2]!);
+      continue;
+    }
+    if (line.startsWith('# HELP ')) continue;
+    const match = sampleLine.exec(line);
+    if (!match) throw new Error(`not Prometheus text: ${JSON.stringify(line)}`);
+    const family = match[1]!.replace(/_(bucket|sum|count)$/, '');
+    if (!typed.has(match[1]!) && typed.get(family) !== 'histogram') throw new Error(`sample before its # TYPE line: ${line}`);
+    names.add(match[1]!);
+  }
+  return names;
 }
 
 async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
@@ -73,6 +99,8 @@ describe('integration: KPIs, dashboard metrics and the status page', function ()
     const spend = { spendUsd: () => probe.validated * 0.0001 };
     const { topology, probe } = createModelMonitor(readModelMonitorConfig({}, { registryUrl: registry.url, labelsTopic }), { spend });
     const port = await freePort();
+    const logs: string[] = [];
+    const hotspotsFile = path.join(mkdtempSync(path.join(tmpdir(), 'signalpath-kpis-')), 'hotspots.jsonl');
     const running = await runTopology(
       topology,
       testRunConfig(brokers, {
@@ -84,6 +112,8 @@ describe('integration: KPIs, dashboard metrics and the status page', function ()
         partitionHighWater: 50_000,
         partitionIdleTimeoutMs: 2_000,
         allowedLatenessMs: 5_000,
+        hotspotsFile,
+        log: (message) => logs.push(message),
       }),
     );
     const base = `http://127.0.0.1:${port}`;
@@ -126,7 +156,7 @@ describe('integration: KPIs, dashboard metrics and the status page', function ()
       expect(sample(after, 'signalpath_kpi_feedback_latency_seconds_count{topology="model-monitor"}')).to.equal(labels.length);
 
       // Every metric the Grafana dashboard queries is exported by this run.
-      const exported = new Set(after.split('\n').filter((l) => l.startsWith('signalpath_')).map((l) => l.split(/[{ ]/)[0]!));
+      const exported = parsePrometheusText(after);
       const dashboard = readFileSync(new URL('../../dashboards/signalpath.json', import.meta.url), 'utf8');
       const queried = new Set(dashboard.match(/\bsignalpath_[a-z0-9_]+/g));
       const missing = [...queried].filter((name) => !exported.has(name) && !exported.has(`${name}_bucket`));
@@ -157,10 +187,25 @@ describe('integration: KPIs, dashboard metrics and the status page', function ()
       const screenshot = process.env.STATUS_SCREENSHOT ?? path.join(tmpdir(), 'signalpath-status.png');
       await page.screenshot({ path: screenshot, fullPage: true });
       expect((await fetch(`${base}/status.json`)).headers.get('content-type')).to.equal('application/json');
+    } catch (error) {
+      console.error(`      runner log:\n${logs.map((line) => `        ${line}`).join('\n')}`);
+      throw error;
     } finally {
       await browser.close();
       await running.stop();
       await registry.stop();
+    }
+    // Captured records carry what model-monitor's steps noted: the lane and the cache outcome of
+    // records that reached partition-by-model (the sampled ones), the hotspot stage of every one.
+    const captured = readFileSync(hotspotsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as CapturedSummary);
+    expect(captured.length).to.be.greaterThan(0);
+    expect(captured.every((c) => topology.chain.some((step) => step.name === c.hotspot) || c.hotspot === 'sink')).to.equal(true);
+    const noted = captured.filter((c) => c.notes['lane'] !== undefined);
+    expect(noted.length, 'captured records with a lane note').to.be.greaterThan(0);
+    for (const c of noted) {
+      expect(c.notes['lane']).to.be.within(0, 3);
+      expect(['hit', 'stale-hit', 'miss', 'not-found', 'miss-failed']).to.include(c.notes['cache']);
+      expect(c.notes['enrich_retries']).to.be.a('number');
     }
   });
 });
