@@ -171,7 +171,8 @@ export function formatHotspots(report: HotspotReport): string {
     for (const row of rows) lines.push(`  ${row.value.slice(0, 26).padEnd(26)}  ${percent(row.slowShare)}  ${percent(row.baselineShare)}`);
   };
   lines.push('', `${'time spent, by stage'.padEnd(28)}  slow  baseline`);
-  for (const row of report.timeShareByStage) lines.push(`  ${row.stage.slice(0, 26).padEnd(26)}  ${percent(row.slowShare)}  ${percent(row.baselineShare)}`);
+  // Stages where neither kind of record spent a measurable share (synchronous steps) are left out.
+  for (const row of report.timeShareByStage.filter((r) => r.slowShare >= 0.0005 || (r.baselineShare ?? 0) >= 0.0005)) lines.push(`  ${row.stage.slice(0, 26).padEnd(26)}  ${percent(row.slowShare)}  ${percent(row.baselineShare)}`);
   table('hotspot (longest stage)', report.hotspots);
   table('key', report.keys);
   table('partition', report.partitions);
