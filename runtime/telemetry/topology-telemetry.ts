@@ -4,7 +4,8 @@
  * a record settled). The runner creates it only when telemetry is on; with it off, none of these
  * run on the hot path.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { ConfigError } from '../config.js';
 import { Registry } from 'prom-client';
 import type { Tracer } from '@opentelemetry/api';
 import type { SettlementOutcome } from '../settlement.js';
@@ -67,7 +68,7 @@ export class TopologyTelemetry {
       tracer: options.tracer,
       onCaptured: (summary) => this.#captured(summary),
     });
-    this.#hotspotsFile = options.hotspotsFile === undefined ? null : createWriteStream(options.hotspotsFile, { flags: 'a' });
+    this.#hotspotsFile = options.hotspotsFile === undefined ? null : openHotspotsFile(options.hotspotsFile);
     this.kpis = new KpiTelemetry({
       topology: options.topology,
       sources: options.kpis ?? {},
@@ -159,7 +160,8 @@ export class TopologyTelemetry {
 
   #captured(summary: CapturedSummary): void {
     this.hotspots.add(summary);
-    this.#hotspotsFile?.write(`${JSON.stringify(summary)}\n`);
+    const file = this.#hotspotsFile;
+    if (file !== null && !file.errored) file.write(`${JSON.stringify(summary)}\n`);
   }
 
   /** The run now, for `/status.json`. */
@@ -199,4 +201,21 @@ export class TopologyTelemetry {
     const file = this.#hotspotsFile;
     if (file !== null) await new Promise<void>((resolve) => file.end(resolve));
   }
+}
+
+/**
+ * Opens the hotspots file for appending now, so that a path that cannot be written fails the start
+ * with a message rather than the run later. A write error after that (disk full) stops the file, not
+ * the run: the hotspots are a diagnostic.
+ */
+function openHotspotsFile(path: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'a');
+  } catch (error) {
+    throw new ConfigError(`--hotspots-file / SIGNALPATH_HOTSPOTS_FILE ${path}: cannot open it for appending (${(error as Error).message}); expected a writable file path`);
+  }
+  const stream = createWriteStream('', { fd });
+  stream.on('error', () => {});
+  return stream;
 }

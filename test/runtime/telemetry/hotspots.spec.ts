@@ -11,6 +11,7 @@ import type { TracedOrigin } from '../../../runtime/telemetry/stage-clock.js';
 import { TailCapture } from '../../../runtime/telemetry/tail-capture.js';
 import { TopologyTelemetry } from '../../../runtime/telemetry/topology-telemetry.js';
 import { readHotspots } from '../../../runtime/cli/hotspots-command.js';
+import { ConfigError } from '../../../runtime/config.js';
 
 /** A captured record: slow ones mostly wait in detect, on lane 2, after a cache miss. */
 function captured(i: number, reason: 'slow' | 'baseline'): CapturedSummary {
@@ -74,6 +75,11 @@ describe('telemetry: hotspots (what the tail is made of)', () => {
     const text = formatHotspots(report);
     expect(text).to.match(/the tail is mostly detect: 80% of slow records/);
     expect(text).to.match(/model-hot\s+50\.0%\s+0\.0%/);
+  });
+
+  it('a hotspots file that cannot be opened fails the start, naming the setting', () => {
+    const missingDir = path.join(mkdtempSync(path.join(tmpdir(), 'signalpath-hotspots-')), 'no-such-dir', 'h.jsonl');
+    expect(() => new TopologyTelemetry({ topology: 'watch', stepNames: ['a'], maxUnsettled: 10, hotspotsFile: missingDir })).to.throw(ConfigError, /--hotspots-file \/ SIGNALPATH_HOTSPOTS_FILE .*cannot open it for appending/);
   });
 
   it('a run with --hotspots-file writes each captured record, noted by its steps; signalpath hotspots reads it', async function () {
