@@ -80,6 +80,11 @@ export interface Enriched<T, E> {
   readonly status: EnrichStatus;
   /** Why the lookup failed (`status: 'failed'`). */
   readonly error?: string;
+  /**
+   * Retries the record's lookup took (async mode; absent when none): an annotation for telemetry
+   * (tail-hotspot spans name records that waited for retries), nothing depends on it.
+   */
+  readonly retries?: number;
 }
 
 /** A record whose lookup failed, for the dead-letter output; the receiver owns its settlement. */
@@ -187,6 +192,8 @@ interface Waiter<T> {
 interface Flight<T> {
   readonly key: string;
   readonly waiters: Waiter<T>[];
+  /** Retries so far (annotated on the records it delivers). */
+  retries?: number;
 }
 
 export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Envelope<T>, Envelope<Enriched<T, E>>> {
@@ -305,14 +312,15 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
         for (const out of reorder.complete(seq, result)) if (out !== null && !subscriber.closed) subscriber.next(out);
       };
 
-      const deliver = (w: Waiter<T>, enrichment: E | undefined, status: EnrichStatus): void =>
-        emit(withValue(w.envelope, { record: w.envelope.value, enrichment, status }), w.seq);
+      const deliver = (w: Waiter<T>, enrichment: E | undefined, status: EnrichStatus, retries?: number): void =>
+        emit(withValue(w.envelope, retries ? { record: w.envelope.value, enrichment, status, retries } : { record: w.envelope.value, enrichment, status }), w.seq);
 
-      const fail = (w: Waiter<T>, key: string, error: unknown): void => {
+      const fail = (w: Waiter<T>, key: string, error: unknown, retries?: number): void => {
         counters.failures++;
         if (onFailure === 'flag') {
           const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-          emit(withValue(w.envelope, { record: w.envelope.value, enrichment: undefined, status: 'failed' as const, error: text }), w.seq);
+          const failed = { record: w.envelope.value, enrichment: undefined, status: 'failed' as const, error: text };
+          emit(withValue(w.envelope, retries ? { ...failed, retries } : failed), w.seq);
           return;
         }
         deadLetter!({ envelope: w.envelope, step, key, error, failedAtMs: scheduler.now() });
@@ -355,10 +363,18 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
         const startedMs = scheduler.now();
         // done may run before runWithRetries returns (a synchronous answer): reach cancel through a holder.
         const handle: { cancel?: () => void; finished: boolean } = { finished: false };
+        // Per-flight events (one object per lookup, not per record) so its records can carry their retries.
+        const flightEvents = {
+          onTimeout: events.onTimeout,
+          onRetry: () => {
+            events.onRetry();
+            flight.retries = (flight.retries ?? 0) + 1;
+          },
+        };
         handle.cancel = runWithRetries(flight.key, (signal) => {
           meter?.add('enrichment-call', 1);
           return lookup(flight.key, signal);
-        }, policy, scheduler, random, events, (outcome) => {
+        }, policy, scheduler, random, flightEvents, (outcome) => {
           handle.finished = true;
           if (handle.cancel !== undefined) cancels.delete(handle.cancel);
           active--;
@@ -396,8 +412,8 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
         waiting -= flight.waiters.length;
         for (const w of flight.waiters) {
           if (subscriber.closed) return;
-          if (!outcome.ok) fail(w, flight.key, outcome.error);
-          else deliver(w, outcome.value, outcome.value === undefined ? 'not-found' : 'fetched');
+          if (!outcome.ok) fail(w, flight.key, outcome.error, flight.retries);
+          else deliver(w, outcome.value, outcome.value === undefined ? 'not-found' : 'fetched', flight.retries);
         }
       };
 

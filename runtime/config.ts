@@ -47,6 +47,8 @@ export interface RunConfig {
   readonly readyMaxLag?: number;
   /** Unit prices of the spend meter (runtime/cost/spend-meter.ts). Default: the settings' defaults. */
   readonly prices?: import('./cost/spend-meter.js').UnitPricesUsd;
+  /** Append a JSON line per captured record (slow, failed, baseline) here, for `signalpath hotspots`. */
+  readonly hotspotsFile?: string;
   /** Tracer for captured spans; default: the global one (`signalpath run` sets it up from OTEL_*). */
   readonly tracer?: import('@opentelemetry/api').Tracer;
   /**
@@ -120,6 +122,7 @@ export const SETTINGS = {
   instanceId: { flag: '--instance-id', env: 'SIGNALPATH_INSTANCE_ID', schema: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "expected 1–100 letters, digits, '.', '_' or '-'"), help: 'with --exactly-once: this instance\'s name in its transactional.id, stable across restarts and unique in the group (default: the host name)' },
   maxRecordBytes: { flag: '--max-record-bytes', env: 'SIGNALPATH_MAX_RECORD_BYTES', schema: positiveInt(1_000_000_000), default: 1_048_576, help: 'a record value larger than this many bytes goes to the dead-letter topic (with the reason and its first bytes) instead of being decoded' },
   readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
+  hotspotsFile: { flag: '--hotspots-file', env: 'SIGNALPATH_HOTSPOTS_FILE', schema: z.string().trim().min(1, 'expected a file path'), help: 'append a JSON line per captured (slow, failed, baseline) record to this file; read it with signalpath hotspots' },
 } as const satisfies Record<string, Setting>;
 
 export type SettingName = keyof typeof SETTINGS;

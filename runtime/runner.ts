@@ -28,6 +28,8 @@ import { TopologyTelemetry } from './telemetry/topology-telemetry.js';
 import { TRACEPARENT, TraceIdGenerator } from './telemetry/trace-context.js';
 import { SpendMeter, type SpendReport } from './cost/spend-meter.js';
 import { processUsage } from './cost/process-usage.js';
+import { followLabels } from './telemetry/label-follower.js';
+import { statusRoutes } from './telemetry/status-page.js';
 
 export interface RunSummary {
   readonly topology: string;
@@ -94,6 +96,8 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
      */
     tracedHeaders?: MessageHeader[];
     traceSlot?: { [TRACEPARENT]: Buffer };
+    /** Its records are mentions (the topology's KPI sources say so): counted for the KPIs. */
+    mention?: boolean;
   }
   const outputs = new Map<string, OutputRoute>();
   for (const [role, spec] of Object.entries(topology.outputs)) {
@@ -107,6 +111,12 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     outputs.set(role, { topic: topics[role]!, serde: await prepared(createTopicSerde({ contract, schemaRegistry, topic: topics[role]! })), key });
   }
 
+  // The run's spend meter: the source counts ingested events, steps pass it to billable operators.
+  const meter = new SpendMeter(config.prices ?? {
+    perEvent: SETTINGS.pricePerEventUsd.default,
+    perEnrichmentCall: SETTINGS.pricePerEnrichmentCallUsd.default,
+    perDetectorCall: SETTINGS.pricePerDetectorCallUsd.default,
+  });
   const telemetry =
     config.telemetry === 'off'
       ? null
@@ -117,20 +127,33 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           tailPercentile: config.tailPercentile,
           baselineRate: config.traceBaselineRate,
           tracer: config.tracer,
+          // The spend KPIs read the run's own meter unless the topology brings another.
+          ...(topology.kpis === undefined ? {} : { kpis: { spend: meter, ...topology.kpis } }),
+          ...(config.hotspotsFile === undefined ? {} : { hotspotsFile: config.hotspotsFile }),
         });
   for (const gauge of topology.gauges ?? []) {
     telemetry?.addGauge(gauge.name, gauge.help, () => gauge.read().map(({ labels, value }) => ({ labels: { topology: topology.name, ...labels }, value })));
+  }
+  if (telemetry !== null) for (const [role, output] of outputs) output.mention = telemetry.kpis.isMentionOutput(role);
+  // Labels for the feedback KPIs: followed without a consumer group while the run lasts.
+  const labelsTopic = telemetry === null ? undefined : topology.kpis?.labelsTopic;
+  const labelsStop = new AbortController();
+  let labelsDone: Promise<void> = Promise.resolve();
+  if (labelsTopic !== undefined) {
+    await ensureTopics(config.brokers, [{ topic: labelsTopic, partitions: config.partitions }]);
+    labelsDone = followLabels({
+      brokers: config.brokers,
+      topic: labelsTopic,
+      onLabel: (mentionId, verdict, atMs) => telemetry!.kpis.labelReceived(mentionId, verdict, atMs),
+      log,
+      signal: labelsStop.signal,
+    });
   }
   const propagate = telemetry !== null && config.traceContext !== false;
   const traceIds = new TraceIdGenerator();
   /** The traceparent an output carries: its input's (same trace, linked back), else a new trace. */
   const traceparentOf = (origin: RecordOrigin): Buffer => (origin as TracedOrigin).traceparent ?? traceIds.nextTraceparent(false);
 
-  const meter = new SpendMeter(config.prices ?? {
-    perEvent: SETTINGS.pricePerEventUsd.default,
-    perEnrichmentCall: SETTINGS.pricePerEnrichmentCallUsd.default,
-    perDetectorCall: SETTINGS.pricePerDetectorCallUsd.default,
-  });
 
   let fatalError: Error | null = null;
   let endpoints: HttpEndpoints | null = null;
@@ -258,6 +281,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       log: (message) => log(`[${step.name}] ${message}`),
       meter,
       ...(states === null ? {} : { state: states.handleFor(step.name) }),
+      ...(telemetry === null ? {} : { annotate: (envelope: Envelope<unknown>, notes: Readonly<Record<string, string | number | boolean>>) => telemetry.annotate(envelope.origin as TracedOrigin, notes) }),
     };
     const operator = step.build(context);
     stream = stream.pipe(telemetry === null ? operator : telemetry.steps.wrap(index, operator));
@@ -301,6 +325,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         headers = output.tracedHeaders;
       }
       sink.send(output.topic, output.key(routed.value, routed), encoded.value, headers, null, routed.settlement, 'delivered', routed.origin);
+      if (output.mention === true) telemetry!.kpis.mentionEmitted(routed.value, Date.now());
     },
     error: (error: unknown) => fail(new Error(`a step failed and stopped the stream: ${describeError(error)}`)),
     complete: () => outputsComplete(),
@@ -344,10 +369,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   if (config.metricsPort !== undefined && config.metricsPort > 0) {
     const registry = telemetry?.registry ?? new (await import('prom-client')).Registry();
     const readyMaxLag = config.readyMaxLag ?? 10_000;
-    telemetry?.addGauge('signalpath_consumer_lag', 'Records behind the partition\'s high watermark (cached by the client).', () =>
-      Object.entries(source.readiness(readyMaxLag).lag).flatMap(([partition, lag]) => (lag === null ? [] : [{ labels: { topology: topology.name, partition }, value: lag }])),
-    );
-    telemetry?.addGauge('signalpath_source_unsettled', 'Input records consumed and not yet settled.', () => [{ labels: { topology: topology.name }, value: source.stats.unsettled }]);
+    telemetry?.addSourceGauges(() => source.readiness(readyMaxLag).lag, () => source.stats.unsettled);
     try {
       endpoints = await startHttpEndpoints({
         port: config.metricsPort,
@@ -357,8 +379,16 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           const readiness = source.readiness(readyMaxLag);
           return { ok: readiness.ready && fatalError === null && stopping === null, detail: { topology: topology.name, assignedPartitions: readiness.assignedPartitions, lag: readiness.lag, maxLag: readyMaxLag } };
         },
+        ...(telemetry === null
+          ? {}
+          : {
+              routes: statusRoutes(() => ({
+                ...telemetry.status(),
+                source: { consumed: source.stats.consumed, unsettled: source.stats.unsettled, pausedPartitions: source.stats.pausedPartitions, lag: source.readiness(readyMaxLag).lag },
+              })),
+            }),
       });
-      log(`metrics on http://0.0.0.0:${endpoints.port}/metrics (also /healthz, /readyz)`);
+      log(`metrics on http://0.0.0.0:${endpoints.port}/metrics (also /healthz, /readyz${telemetry === null ? '' : ', and the status page /status'})`);
     } catch (error) {
       // Another process holds the port: run on without endpoints rather than not at all.
       log(`cannot serve metrics on port ${config.metricsPort} (--metrics-port / SIGNALPATH_METRICS_PORT): ${(error as Error).message}; running without /metrics, /healthz, /readyz`);
@@ -430,7 +460,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       // Commit only settled offsets: after a fatal error too, since what settled is durable.
       await source.close();
       await sink.close();
-      telemetry?.close();
+      labelsStop.abort();
+      await labelsDone;
+      await telemetry?.close();
       await endpoints?.close();
       const summary: RunSummary = {
         topology: topology.name,

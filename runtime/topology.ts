@@ -21,6 +21,7 @@ import type { Contract } from '../schemas/index.js';
 import type { UsageMeter } from '../operators/usage-meter.js';
 import { dropRecord, withValue, type Envelope } from './envelope.js';
 import type { OperatorStateHandle } from '../operators/state.js';
+import type { KpiSources } from './telemetry/kpis.js';
 
 /** An envelope the last step has routed to one of the topology's declared outputs. */
 export type RoutedEnvelope<T = unknown> = Envelope<T> & { readonly output: string };
@@ -44,6 +45,12 @@ export interface StepContext {
    * (see the README, "State, rebalancing and exactly-once"). Absent where nothing keeps state.
    */
   readonly state?: OperatorStateHandle;
+  /**
+   * Notes on a record for telemetry (`{ lane: 2, cache: 'miss', enrich_retries: 1 }`): a captured
+   * record's spans carry them as `signalpath.<name>` attributes and `signalpath hotspots` groups the
+   * tail by them. A no-op with telemetry off, and absent where no runner runs the step (tests).
+   */
+  annotate?(envelope: Envelope<unknown>, notes: Readonly<Record<string, string | number | boolean>>): void;
 }
 
 /** A step: an operator, or a factory that builds one from its {@link StepContext}. */
@@ -129,6 +136,11 @@ export interface TopologyDefinition<In> {
    * a metrics library. The runner adds the `topology` label.
    */
   readonly gauges?: readonly TopologyGauge[];
+  /**
+   * Where the runtime reads this topology's KPIs (mention outputs, labels, spend, cache, lanes,
+   * bandit budget): see runtime/telemetry/kpis.ts. Default: none.
+   */
+  readonly kpis?: KpiSources;
 }
 
 /** A gauge a topology exports (see {@link TopologyDefinition.gauges}). */

@@ -10,6 +10,7 @@ import { runCommand } from './run-command.js';
 import { produceCommand, tailCommand } from './topic-commands.js';
 import { clientConfigFromEnv, SETTINGS } from '../config.js';
 import { Redactor } from '../security/redact.js';
+import { hotspotsCommand } from './hotspots-command.js';
 
 const program = new Command('signalpath')
   .description('Stream-processing topologies as code (RxJS on Kafka) for monitoring AI models.')
@@ -52,6 +53,7 @@ program
   .addOption(setting('exactlyOnce', '--exactly-once'))
   .addOption(setting('instanceId', '--instance-id <name>'))
   .addOption(setting('maxRecordBytes', '--max-record-bytes <bytes>'))
+  .addOption(setting('hotspotsFile', '--hotspots-file <path>'))
   .option('--quiet', 'print only the final summary')
   .action(runCommand);
 
@@ -94,6 +96,15 @@ const redactError = (text: string): string => {
     return text; // the configuration itself is invalid: that error never repeats a value
   }
 };
+
+program
+  .command('hotspots')
+  .description('What the tail of a run is made of: which step, key, partition, lane, cache misses and enrichment retries the slow records share, beside the baseline (from a run\'s --hotspots-file).')
+  .argument('<file>', 'the JSON-lines file a run wrote with --hotspots-file')
+  .option('--top <n>', 'rows per table', '5')
+  .option('--topology <name>', 'only records of this topology (a file shared by several)')
+  .option('--json', 'print the report as JSON')
+  .action(hotspotsCommand);
 
 try {
   await program.parseAsync(process.argv);

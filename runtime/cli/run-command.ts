@@ -39,6 +39,7 @@ export interface RunFlags {
   exactlyOnce?: boolean;
   instanceId?: string;
   maxRecordBytes?: string;
+  hotspotsFile?: string;
   quiet?: boolean;
 }
 
@@ -78,6 +79,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     exactlyOnce: readSetting('exactlyOnce', flags.exactlyOnce, env) as boolean,
     instanceId: readSetting('instanceId', flags.instanceId, env) as string | undefined,
     maxRecordBytes: readSetting('maxRecordBytes', flags.maxRecordBytes, env) as number,
+    hotspotsFile: readSetting('hotspotsFile', flags.hotspotsFile, env) as string | undefined,
   };
   const summaryFile = readSetting('summaryFile', flags.summary, env) as string | undefined;
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.

@@ -19,6 +19,8 @@ export interface HttpEndpointsOptions {
   readonly registry: Registry;
   readonly health: () => Probe;
   readonly ready: () => Probe;
+  /** More GET routes by exact path (the status page and its assets). */
+  readonly routes?: Readonly<Record<string, () => { readonly contentType: string; readonly body: string | Buffer }>>;
 }
 
 export interface HttpEndpoints {
@@ -45,7 +47,18 @@ export async function startHttpEndpoints(options: HttpEndpointsOptions): Promise
       response.writeHead(probe.ok ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify({ ok: probe.ok, ...probe.detail })}\n`);
       return;
     }
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
+    const route = path === undefined ? undefined : options.routes?.[path];
+    if (route !== undefined) {
+      try {
+        const { contentType, body } = route();
+        response.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body);
+      } catch (error) {
+        response.writeHead(500, { 'content-type': 'text/plain' }).end(`${path} failed: ${String(error)}\n`);
+      }
+      return;
+    }
+    const known = ['/metrics', '/healthz', '/readyz', ...Object.keys(options.routes ?? {}).filter((p) => !p.startsWith('/assets/'))];
+    response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${known.join(', ')}\n`);
   });
   // Scrapes must not keep a stopping process alive.
   server.keepAliveTimeout = 1_000;

@@ -47,11 +47,16 @@ export class TurnClock {
   }
 }
 
+/** What steps note about a record for its tail-capture spans (lane, cache hit or miss, retries). */
+export type RecordNotes = Readonly<Record<string, string | number | boolean>>;
+
 export class StageClock {
   /** Timestamps per slot: index 0 = consumed, index i+1 = left step i. */
   readonly width: number;
   readonly times: Float64Array;
   readonly stage: Int32Array;
+  /** Notes per slot (see {@link RecordNotes}); undefined for most records. */
+  readonly notes: (Record<string, string | number | boolean> | undefined)[];
   readonly #owners: Int32Array;
   /** The clock every stamp is read from. */
   readonly turn = new TurnClock();
@@ -65,6 +70,7 @@ export class StageClock {
     this.width = steps + 1;
     this.times = new Float64Array(slots * this.width);
     this.stage = new Int32Array(slots);
+    this.notes = new Array<undefined>(slots).fill(undefined);
     this.#owners = new Int32Array(slots).fill(-1);
   }
 
@@ -76,6 +82,7 @@ export class StageClock {
     this.#owners[slot] = seq;
     this.times[slot * this.width] = consumedAtMs;
     this.stage[slot] = 0;
+    if (this.notes[slot] !== undefined) this.notes[slot] = undefined;
     return seq;
   }
 

@@ -18,9 +18,11 @@
  * record span names its hotspot: the stage where it spent the most time.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import { ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { isSpanContextValid, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
 import type { SettlementOutcome } from '../settlement.js';
 import { BucketHistogram } from './bucket-histogram.js';
+import type { CapturedSummary } from './hotspots.js';
+import type { RecordNotes } from './stage-clock.js';
 import { parseTraceparent } from './trace-context.js';
 
 export type CaptureReason = 'slow' | 'failed' | 'baseline';
@@ -39,6 +41,8 @@ export interface TailCaptureOptions {
   readonly tracer?: Tracer;
   /** Threshold refreshes per window rotation (the window spans this many to twice as many). Default 10. */
   readonly refreshesPerWindow?: number;
+  /** Called with each captured record's summary once its spans are built (hotspot log, status page). */
+  readonly onCaptured?: (summary: CapturedSummary) => void;
 }
 
 /** What a captured record keeps: copied out of its stage-clock slot when it settles. */
@@ -52,6 +56,8 @@ export interface CapturedRecord {
   /** performance.now() stamps: [consumed, left step 0, …] up to the stage reached. */
   readonly stamps: readonly number[];
   readonly settledAtMs: number;
+  /** What steps noted about the record (lane, cache, retries); become `signalpath.<name>` attributes. */
+  readonly notes?: RecordNotes;
 }
 
 export class TailCapture {
@@ -174,6 +180,8 @@ export class TailCapture {
     const tailSpent = record.settledAtMs - stamps[stamps.length - 1]!;
     if (tailSpent > longest) hotspot = routed ? 'sink' : (stepNames[stamps.length - 1] ?? 'sink');
     const key = record.key === null ? '' : record.key.toString('utf8');
+    const noted: Record<string, string | number | boolean> = {};
+    if (record.notes !== undefined) for (const name of Object.keys(record.notes)) noted[`signalpath.${name}`] = record.notes[name]!;
     const common = { 'signalpath.topology': topology, 'signalpath.key': key, 'messaging.destination.partition.id': String(record.partition), 'messaging.kafka.offset': record.offset };
     const span = this.#tracer.startSpan(
       `${topology} record`,
@@ -188,6 +196,7 @@ export class TailCapture {
           'signalpath.hotspot': hotspot,
           'signalpath.e2e_ms': record.settledAtMs - stamps[0]!,
           'signalpath.threshold_ms': Number.isFinite(this.thresholdMs) ? this.thresholdMs : -1,
+          ...noted,
         },
       },
       parent,
@@ -204,6 +213,26 @@ export class TailCapture {
       .startSpan(routed ? 'sink' : `step ${lastStage}`, { startTime: origin + stamps[stamps.length - 1]!, attributes: { ...common, 'signalpath.step': lastStage } }, within)
       .end(origin + record.settledAtMs);
     span.end(origin + record.settledAtMs);
+    if (this.options.onCaptured !== undefined) {
+      const stagesMs: Record<string, number> = {};
+      for (let i = 0; i + 1 < stamps.length; i++) stagesMs[stepNames[i]!] = stamps[i + 1]! - stamps[i]!;
+      stagesMs[lastStage] = (stagesMs[lastStage] ?? 0) + tailSpent;
+      this.options.onCaptured({
+        atMs: Math.round(origin + record.settledAtMs),
+        topology,
+        reason: record.reason,
+        outcome: record.outcome,
+        key,
+        partition: record.partition,
+        offset: record.offset,
+        traceId: isSpanContextValid(span.spanContext()) ? span.spanContext().traceId : null,
+        e2eMs: record.settledAtMs - stamps[0]!,
+        thresholdMs: Number.isFinite(this.thresholdMs) ? this.thresholdMs : null,
+        hotspot,
+        stagesMs,
+        notes: record.notes ?? {},
+      });
+    }
   }
 
   /** Window samples behind the current threshold (for tests and the status line). */

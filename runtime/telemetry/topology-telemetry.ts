@@ -4,14 +4,31 @@
  * a record settled). The runner creates it only when telemetry is on; with it off, none of these
  * run on the hot path.
  */
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { ConfigError } from '../config.js';
 import { Registry } from 'prom-client';
 import type { Tracer } from '@opentelemetry/api';
 import type { SettlementOutcome } from '../settlement.js';
 import { histogramSeries } from './bucket-histogram.js';
 import { registerCollected } from './prom-collector.js';
-import { StageClock, type TracedOrigin } from './stage-clock.js';
+import { StageClock, type RecordNotes, type TracedOrigin } from './stage-clock.js';
 import { StepMetrics } from './step-metrics.js';
 import { TailCapture, type CaptureReason } from './tail-capture.js';
+import { HotspotSummary, type CapturedSummary, type HotspotReport } from './hotspots.js';
+import { KpiTelemetry, type KpiSnapshot, type KpiSources } from './kpis.js';
+import { bucketPercentile } from './tail-recovery.js';
+
+/** What `/status.json` serves: the run at one moment (the runner adds its source's state). */
+export interface TelemetryStatus {
+  readonly topology: string;
+  readonly atMs: number;
+  readonly steps: readonly { readonly step: string; readonly received: number; readonly emitted: number; readonly dropped: number; readonly failed: number; readonly p50Ms: number | null; readonly p99Ms: number | null }[];
+  readonly endToEnd: { readonly settled: number; readonly p50Ms: number | null; readonly p99Ms: number | null; readonly thresholdMs: number | null };
+  readonly settled: Readonly<Record<string, number>>;
+  readonly captured: Readonly<Record<string, number>>;
+  readonly kpis: KpiSnapshot;
+  readonly hotspots: HotspotReport;
+}
 
 export interface TopologyTelemetryOptions {
   readonly topology: string;
@@ -23,6 +40,10 @@ export interface TopologyTelemetryOptions {
   readonly tracer?: Tracer;
   /** Every how many ms the tail threshold is recomputed. Default 1000. */
   readonly thresholdRefreshMs?: number;
+  /** The topology's KPI sources (see kpis.ts). Default: none (events and tail recovery only). */
+  readonly kpis?: KpiSources;
+  /** Append each captured record's summary to this file as a JSON line (`signalpath hotspots`). */
+  readonly hotspotsFile?: string;
 }
 
 export class TopologyTelemetry {
@@ -30,6 +51,10 @@ export class TopologyTelemetry {
   readonly clock: StageClock;
   readonly steps: StepMetrics;
   readonly tail: TailCapture;
+  readonly kpis: KpiTelemetry;
+  /** What the captured records of this run share (the status page shows it live). */
+  readonly hotspots = new HotspotSummary();
+  readonly #hotspotsFile: WriteStream | null;
   readonly #timer: NodeJS.Timeout;
 
   constructor(options: TopologyTelemetryOptions) {
@@ -41,10 +66,24 @@ export class TopologyTelemetry {
       percentile: options.tailPercentile,
       baselineRate: options.baselineRate,
       tracer: options.tracer,
+      onCaptured: (summary) => this.#captured(summary),
     });
-    this.#timer = setInterval(() => this.tail.refreshThreshold(), options.thresholdRefreshMs ?? 1000);
+    this.#hotspotsFile = options.hotspotsFile === undefined ? null : openHotspotsFile(options.hotspotsFile);
+    this.kpis = new KpiTelemetry({
+      topology: options.topology,
+      sources: options.kpis ?? {},
+      events: () => this.steps.received[0]! + (this.steps.failed.get('decode') ?? 0),
+      e2e: this.tail.e2e,
+      runningP99Ms: () => this.tail.thresholdMs,
+    });
+    this.#timer = setInterval(() => {
+      // Tail recovery compares the last second with the threshold from before it: tick first.
+      this.kpis.tick(Date.now());
+      this.tail.refreshThreshold();
+    }, options.thresholdRefreshMs ?? 1000);
     this.#timer.unref();
     this.steps.register(this.registry);
+    this.kpis.register(this.registry);
     const topology = options.topology;
     registerCollected(this.registry, {
       name: 'signalpath_record_latency_seconds',
@@ -89,7 +128,29 @@ export class TopologyTelemetry {
     const reached = clock.stage[slot]!;
     const stamps: number[] = [];
     for (let i = 0; i <= reached; i++) stamps.push(clock.times[base + i]!);
-    this.tail.capture({ reason, outcome, key: origin.key, partition: origin.partition, offset: origin.offset, traceparent: origin.traceparent, stamps, settledAtMs: now });
+    const notes = clock.notes[slot];
+    this.tail.capture({ reason, outcome, key: origin.key, partition: origin.partition, offset: origin.offset, traceparent: origin.traceparent, stamps, settledAtMs: now, ...(notes ? { notes } : {}) });
+  }
+
+  /**
+   * A step's notes on a record (lane, cache hit or miss, retries): kept in its stage-clock slot and
+   * put on its spans if it is captured. A record without a slot (telemetry stamp missing or reused)
+   * is ignored.
+   */
+  annotate(origin: TracedOrigin, notes: RecordNotes): void {
+    const slot = this.clock.slotOf(origin.telemetrySeq);
+    if (slot < 0) return;
+    const existing = this.clock.notes[slot];
+    this.clock.notes[slot] = existing === undefined ? { ...notes } : Object.assign(existing, notes);
+  }
+
+  /** The source's gauges: consumer lag per partition (null = unknown yet) and unsettled records. */
+  addSourceGauges(lagByPartition: () => Readonly<Record<string, number | null>>, unsettled: () => number): void {
+    const topology = this.steps.topology;
+    this.addGauge('signalpath_consumer_lag', "Records behind the partition's high watermark (cached by the client).", () =>
+      Object.entries(lagByPartition()).flatMap(([partition, lag]) => (lag === null ? [] : [{ labels: { topology, partition }, value: lag }])),
+    );
+    this.addGauge('signalpath_source_unsettled', 'Input records consumed and not yet settled.', () => [{ labels: { topology }, value: unsettled() }]);
   }
 
   /** Adds a gauge read at scrape time (source state the runner owns). */
@@ -97,8 +158,64 @@ export class TopologyTelemetry {
     registerCollected(this.registry, { name, help, type: 'gauge', collect });
   }
 
-  close(): void {
+  #captured(summary: CapturedSummary): void {
+    this.hotspots.add(summary);
+    const file = this.#hotspotsFile;
+    if (file !== null && !file.errored) file.write(`${JSON.stringify(summary)}\n`);
+  }
+
+  /** The run now, for `/status.json`. */
+  status(): TelemetryStatus {
+    const steps = this.steps;
+    const bounds = this.tail.e2e.boundsMs;
+    const nowMs = Date.now();
+    return {
+      topology: steps.topology,
+      atMs: nowMs,
+      steps: steps.stepNames.map((step, i) => ({
+        step,
+        received: steps.received[i]!,
+        emitted: steps.emitted[i]!,
+        dropped: steps.dropped[i]!,
+        failed: steps.failed.get(step) ?? 0,
+        p50Ms: bucketPercentile(bounds, steps.latency[i]!.counts, 50),
+        p99Ms: bucketPercentile(bounds, steps.latency[i]!.counts, 99),
+      })),
+      endToEnd: {
+        settled: this.tail.e2e.count,
+        p50Ms: bucketPercentile(bounds, this.tail.e2e.counts, 50),
+        p99Ms: bucketPercentile(bounds, this.tail.e2e.counts, 99),
+        thresholdMs: Number.isFinite(this.tail.thresholdMs) ? this.tail.thresholdMs : null,
+      },
+      settled: { ...steps.settled },
+      captured: { ...this.tail.captured, skipped: this.tail.skipped, overBudget: this.tail.overBudget },
+      kpis: this.kpis.snapshot(nowMs),
+      hotspots: this.hotspots.report(5),
+    };
+  }
+
+  /** Stops the timer, builds the last spans and closes the hotspots file. */
+  async close(): Promise<void> {
     clearInterval(this.#timer);
     this.tail.flush();
+    const file = this.#hotspotsFile;
+    if (file !== null) await new Promise<void>((resolve) => file.end(resolve));
   }
+}
+
+/**
+ * Opens the hotspots file for appending now, so that a path that cannot be written fails the start
+ * with a message rather than the run later. A write error after that (disk full) stops the file, not
+ * the run: the hotspots are a diagnostic.
+ */
+function openHotspotsFile(path: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'a');
+  } catch (error) {
+    throw new ConfigError(`--hotspots-file / SIGNALPATH_HOTSPOTS_FILE ${path}: cannot open it for appending (${(error as Error).message}); expected a writable file path`);
+  }
+  const stream = createWriteStream('', { fd });
+  stream.on('error', () => {});
+  return stream;
 }

@@ -55,6 +55,12 @@ export const MODEL_MONITOR_SETTINGS = {
   evidenceWindows: { env: 'MODEL_MONITOR_EVIDENCE_WINDOWS', schema: int(1, 64), default: '5', help: "dedup windows (the mention's and those before it) whose anomalous events count together as its evidence" },
   reviewShare: { env: 'MODEL_MONITOR_REVIEW_SHARE', schema: number(0, 1), default: '0.07', help: 'share of mentions also sent to the fast lane (mentions.review)' },
   reviewBatchMs: { env: 'MODEL_MONITOR_REVIEW_BATCH_MS', schema: int(1, 60_000), default: '100', help: 'how long the fast lane gathers mentions before choosing, ms' },
+  labelsTopic: {
+    env: 'MODEL_MONITOR_LABELS_TOPIC',
+    schema: z.string().trim().regex(/^([A-Za-z0-9._-]{1,249})?$/, "expected a topic name (letters, digits, '.', '_', '-') or empty"),
+    default: 'labels',
+    help: 'topic of Label records followed for the feedback KPIs (precision, recall at precision, feedback latency); empty: none',
+  },
   seed: { env: 'MODEL_MONITOR_SEED', schema: int(-(2 ** 31), 2 ** 31 - 1), default: '1', help: 'seed of the samplers and the bandit' },
 } as const;
 

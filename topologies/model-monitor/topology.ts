@@ -32,6 +32,7 @@ import { dropRecord, withValue, type Envelope } from '../../runtime/envelope.js'
 import { defineTopology, filterRecords, mapRecords, withContext, type Topology } from '../../runtime/topology.js';
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
 import { registryLookup, type ModelMetadata } from '../../lab/model-registry/index.js';
+import type { KpiSources, SpendMeter } from '../../runtime/telemetry/kpis.js';
 import type { ModelMonitorConfig } from './config.js';
 import { BackgroundRate } from './background-rate.js';
 import { EventTimeHold } from './event-time-hold.js';
@@ -74,7 +75,12 @@ export class ModelMonitorProbe {
   reviewed = 0;
   /** Records the sampler dropped because their epoch had already closed (should stay near 0). */
   lateAtSampler = 0;
+  /** Records each bandit arm chose, summed over every closed epoch. */
+  readonly chosenByArm = new Map<string, number>();
 }
+
+/** How a record's enrichment status reads in telemetry: did it wait for the registry or not. */
+const CACHE_NOTE: Readonly<Record<Enriched<unknown, unknown>['status'], string>> = { hit: 'hit', stale: 'stale-hit', fetched: 'miss', 'not-found': 'not-found', failed: 'miss-failed' };
 
 const NUMERIC_FIELDS = ['prediction', 'confidence', 'latency_ms', 'input_tokens', 'output_tokens'] as const;
 
@@ -88,7 +94,33 @@ export function invalidReason(event: InferenceEvent): string | undefined {
   return undefined;
 }
 
-export function createModelMonitor(config: ModelMonitorConfig): { topology: Topology<InferenceEvent>; probe: ModelMonitorProbe } {
+/** What a caller may add to the configuration. */
+export interface ModelMonitorExtras {
+  /** The cost meter behind the spend KPIs (mentions per $1k); absent: those metrics are not exported. */
+  readonly spend?: SpendMeter;
+}
+
+/** Where the runtime reads model-monitor's KPIs: its mention output, labels, enrich, lanes and bandit. */
+function kpiSources(config: ModelMonitorConfig, probe: ModelMonitorProbe, extras: ModelMonitorExtras): KpiSources {
+  return {
+    mentionOutputs: ['mentions'],
+    mentionOf: (value) => ({ id: (value as Mention).mention_id, score: (value as Mention).score }),
+    ...(config.labelsTopic ? { labelsTopic: config.labelsTopic } : {}),
+    ...(extras.spend === undefined ? {} : { spend: extras.spend }),
+    cache: () => ({ hits: probe.enrich.hits + probe.enrich.staleHits, misses: probe.enrich.misses }),
+    lanes: () => probe.partition.lanes().map((lane) => ({ lane: lane.lane, records: lane.records, busyMs: lane.busyMs, queued: lane.queued })),
+    ...(config.sampling !== 'bandit'
+      ? {}
+      : {
+          budget: () => {
+            const latest = probe.allocations[probe.allocations.length - 1];
+            return latest === undefined ? [] : latest.arms.map((arm) => ({ arm: arm.arm, share: arm.share, records: probe.chosenByArm.get(arm.arm) ?? 0 }));
+          },
+        }),
+  };
+}
+
+export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMonitorExtras = {}): { topology: Topology<InferenceEvent>; probe: ModelMonitorProbe } {
   const probe = new ModelMonitorProbe();
   const random = SeededRandom.fromSeed(config.seed);
   const lookup = registryLookup(config.registryUrl);
@@ -141,6 +173,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
       random,
       onAllocation: (allocation) => {
         probe.allocations.push(allocation);
+        for (const arm of allocation.arms) probe.chosenByArm.set(arm.arm, (probe.chosenByArm.get(arm.arm) ?? 0) + arm.records);
         if (probe.allocations.length > 10_000) probe.allocations.shift();
       },
     });
@@ -156,6 +189,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
   const topology = defineTopology<InferenceEvent>({
     name: 'model-monitor',
     description: 'Samples (bandit over uniform, stratified, adaptive), enriches from the model registry, partitions by model, detects per model × segment × field, deduplicates into Mentions, and copies the borderline ones to the review lane.',
+    kpis: kpiSources(config, probe, extras),
     input: { topic: 'inference-events', contract: InferenceEventContract, eventTime: (event) => event.ts },
     outputs: {
       mentions: { topic: 'mentions', contract: MentionContract },
@@ -226,14 +260,16 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
         )
         .step(
           'partition-by-model',
-          keyedPartition<Enriched<Sampled<ScoredEvent>, ModelMetadata>, MonitoredEvent>({
+          withContext((context) => keyedPartition<Enriched<Sampled<ScoredEvent>, ModelMetadata>, MonitoredEvent>({
             lanes: config.lanes,
             routing: config.routing,
             stealing: config.stealing,
             keyOf: (envelope) => envelope.value.record.record.event.model_id,
             probe: probe.partition,
-            work: (envelope) => {
-              const { record: sampled, enrichment, status } = envelope.value;
+            work: (envelope, lane) => {
+              const { record: sampled, enrichment, status, retries } = envelope.value;
+              // For tail-hotspot spans: which lane, whether enrichment hit the cache, its retries.
+              context.annotate?.(envelope, { lane, cache: CACHE_NOTE[status], enrich_retries: retries ?? 0 });
               const event = sampled.record.event;
               probe.sampled++;
               probe.sampledByArm.set(sampled.strategy, (probe.sampledByArm.get(sampled.strategy) ?? 0) + 1);
@@ -245,7 +281,7 @@ export function createModelMonitor(config: ModelMonitorConfig): { topology: Topo
               };
               return withValue(envelope, monitored);
             },
-          }),
+          })),
         )
         .step(
           'detect',

@@ -64,7 +64,7 @@ async function runChain(values: number[]): Promise<{ telemetry: TopologyTelemetr
   }
   const outputs = (await lastValueFrom(stream.pipe(toArray<unknown>()))) as RoutedEnvelope[];
   for (const output of outputs) output.settlement.settle('delivered');
-  telemetry.close();
+  await telemetry.close();
   return { telemetry, outputs, outcomes };
 }
 
@@ -104,6 +104,6 @@ describe('telemetry: step metrics wrapper', () => {
     expect(out).to.have.length(2);
     expect([...telemetry.steps.emitted]).to.deep.equal([2]);
     expect(telemetry.steps.latency[0]!.count).to.equal(0);
-    telemetry.close();
+    await telemetry.close();
   });
 });
