@@ -19,15 +19,21 @@ interface InternalType {
 /** Every field of `value` that does not match `type`, with its path rooted at `rootName`. */
 export function findInvalidFields(type: avro.Type, value: unknown, rootName: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  type.isValid(value, {
-    errorHook: (path, invalid, fieldType) => {
-      issues.push({
-        path: renderPath(type as unknown as InternalType, path, rootName),
-        value: invalid,
-        expected: expectation(fieldType as unknown as InternalType),
-      });
-    },
-  });
+  try {
+    type.isValid(value, {
+      errorHook: (path, invalid, fieldType) => {
+        issues.push({
+          path: renderPath(type as unknown as InternalType, path, rootName),
+          value: invalid,
+          expected: expectation(fieldType as unknown as InternalType),
+        });
+      },
+    });
+  } catch (error) {
+    // avsc's checks coerce values (`val === (val | 0)`), so an object whose toString/valueOf is not a
+    // function makes isValid itself throw: that value is invalid too, and must not be written.
+    issues.push({ path: rootName, value, expected: `a value avsc can check (its check threw: ${(error as Error).message})` });
+  }
   return issues;
 }
 

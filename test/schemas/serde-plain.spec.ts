@@ -153,7 +153,13 @@ describe('serde (plain mode)', () => {
         fc.assert(
           fc.property(arbitraryFor(contract.type), fc.constantFrom(...fields), junk, (value, field, replacement) => {
             const corrupted = { ...(value as object), [field]: replacement };
-            const valid = contract.type.isValid(corrupted);
+            // avsc's own check throws on values it cannot coerce (an object whose toString is not a function).
+            let valid: boolean;
+            try {
+              valid = contract.type.isValid(corrupted);
+            } catch {
+              valid = false;
+            }
             let threw: unknown;
             try {
               serde.encode(corrupted);
@@ -167,6 +173,11 @@ describe('serde (plain mode)', () => {
         );
       }
     });
+  });
+
+  it('rejects a value whose check makes avsc throw (an object with a non-callable toString) as a validation error', () => {
+    const serde = createTopicSerde({ contract: InferenceEventContract });
+    expect(() => serde.encode({ ...event, input_tokens: { toString: {} } as unknown as number })).to.throw(SchemaValidationError, /input_tokens|its check threw/);
   });
 
   describe('decode failures', () => {
