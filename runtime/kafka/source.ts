@@ -435,6 +435,10 @@ export class KafkaSource<T> {
       if (this.#rewindWaiters.length > 0) continue;
       if (messages.length === 0) {
         this.#emptyPollSinceAssign = true;
+        // Pauses change with time too: a partition that has produced nothing stops holding the others
+        // once it goes idle. With every other partition paused for alignment, empty polls are all that
+        // is left to notice it (without this the EOS restart test stalled for good).
+        this.#applyPauses();
         continue;
       }
       this.#lastRecordAtMs = Date.now();

@@ -60,7 +60,11 @@ describe('integration: --exactly-once', function () {
       const target = Math.floor((RECORDS * kill) / (KILLS + 1));
       const deadline = Date.now() + 120_000;
       while ((await totalEnd(brokers, output).catch(() => 0)) < target) {
-        if (Date.now() > deadline) throw new Error(`run ${kill} did not reach ${target} output records`);
+        if (Date.now() > deadline) {
+          run.child.kill('SIGTERM');
+          const out = await run.exited;
+          throw new Error(`run ${kill} did not reach ${target} output records (it reached ${await totalEnd(brokers, output).catch(() => -1)}); its output ended:\n${(out.stdout + out.stderr).split('\n').slice(-25).join('\n')}`);
+        }
         if (run.child.exitCode !== null) throw new Error(`run ${kill} exited early: ${(await run.exited).stderr}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
