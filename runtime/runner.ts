@@ -140,7 +140,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const labelsStop = new AbortController();
   let labelsDone: Promise<void> = Promise.resolve();
   if (labelsTopic !== undefined) {
-    await ensureTopics(config.brokers, [{ topic: labelsTopic, partitions: config.partitions }], undefined, config.clientConfig);
+    await ensureTopics(config.brokers, [{ topic: labelsTopic, partitions: config.partitions }]);
     labelsDone = followLabels({
       brokers: config.brokers,
       topic: labelsTopic,
@@ -333,7 +333,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
 
   // Steps attach to their state handles when subscribed: now it is known which keep state.
   if (states !== null && states.statefulSteps().length > 0) {
-    await ensureTopics(config.brokers, states.topicSpecs(), undefined, config.clientConfig);
+    await ensureTopics(config.brokers, states.topicSpecs());
     log(`operator state of ${states.statefulSteps().join(', ')} kept in ${states.topicSpecs().map((t) => t.topic).join(', ')}`);
   }
   // Snapshots are taken at a commit, so each holds the offsets it matches.
