@@ -59,6 +59,12 @@ export interface RunConfig {
   /** Ms between state snapshots, each taken at a commit. Default 10 000. */
   readonly stateSnapshotIntervalMs?: number;
   /**
+   * First part of the changelog topics' names (`<namespace>.<step>.changelog`). Default: the topology
+   * name. Instances that share state must share it; groups that run the same topology on one broker
+   * and must not restore each other's state (tests, lab variants) each need their own.
+   */
+  readonly stateNamespace?: string;
+  /**
    * Exactly-once: outputs, dead letters, changelog writes and input offsets are committed together in
    * Kafka transactions every `commitIntervalMs`; readers of the outputs use `read_committed`.
    * Default false (at-least-once).
@@ -112,6 +118,7 @@ export const SETTINGS = {
   summaryFile: { flag: '--summary', env: 'SIGNALPATH_SUMMARY_FILE', schema: z.string().trim().min(1, 'expected a file path'), help: 'write the run summary (events, spend by item, cpu_s, peak_rss_mb, what the topology reports) to this JSON file at the end' },
   state: { flag: '--state', env: 'SIGNALPATH_STATE', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'keep the state of stateful steps in compacted changelog topics <topology>.<step>.changelog and restore it on start and on assignment' },
   stateSnapshotIntervalMs: { flag: '--state-snapshot-interval', env: 'SIGNALPATH_STATE_SNAPSHOT_INTERVAL_MS', schema: positiveInt(3_600_000), default: 10_000, help: 'ms between state snapshots to the changelog, each taken at a commit (also on revoke and at stop)' },
+  stateNamespace: { flag: '--state-namespace', env: 'SIGNALPATH_STATE_NAMESPACE', schema: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, "expected 1–200 letters, digits, '.', '_' or '-'"), help: 'changelog topics are <namespace>.<step>.changelog (default: the topology name); give each group that runs the same topology on one broker, and must not restore another\'s state, its own' },
   exactlyOnce: {
     flag: '--exactly-once',
     env: 'SIGNALPATH_EXACTLY_ONCE',

@@ -183,7 +183,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     config.state === 'off'
       ? null
       : new StepStates({
-          topology: topology.name,
+          topology: config.stateNamespace ?? topology.name,
           brokers: config.brokers,
           clientConfig: config.clientConfig,
           log,

@@ -41,6 +41,8 @@ export function runVariant(options: RunVariantOptions): Promise<void> {
     SIGNALPATH_BIN, 'run', 'model-monitor',
     '--brokers', options.brokers,
     '--group', options.group,
+    // Each variant's state is its own: variants differ in configuration and must not restore another's.
+    '--state-namespace', options.group,
     '--topic', `input=${options.topics.input}`,
     '--topic', `mentions=${options.topics.mentions}`,
     '--topic', `review=${options.topics.review}`,

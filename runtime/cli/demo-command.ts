@@ -40,6 +40,8 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
     const running = await runTopology(topology, {
       brokers: connection.brokers,
       group: `${prefix}.model-monitor`,
+      // This demo's state, not that of another run of model-monitor on the same broker.
+      stateNamespace: `${prefix}.model-monitor`,
       topics,
       untilIdleMs: 3_000,
       // The samplers hold an epoch's records until the watermark — the slowest partition — closes it;

@@ -50,6 +50,7 @@ program
   .addOption(setting('summaryFile', '--summary <file.json>'))
   .addOption(setting('state', '--state <on|off>'))
   .addOption(setting('stateSnapshotIntervalMs', '--state-snapshot-interval <ms>'))
+  .addOption(setting('stateNamespace', '--state-namespace <name>'))
   .addOption(setting('exactlyOnce', '--exactly-once'))
   .addOption(setting('instanceId', '--instance-id <name>'))
   .addOption(setting('maxRecordBytes', '--max-record-bytes <bytes>'))

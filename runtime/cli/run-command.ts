@@ -36,6 +36,7 @@ export interface RunFlags {
   summary?: string;
   state?: string;
   stateSnapshotInterval?: string;
+  stateNamespace?: string;
   exactlyOnce?: boolean;
   instanceId?: string;
   maxRecordBytes?: string;
@@ -76,6 +77,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     prices: readPrices(flags, env),
     state: readSetting('state', flags.state, env) as 'on' | 'off',
     stateSnapshotIntervalMs: readSetting('stateSnapshotIntervalMs', flags.stateSnapshotInterval, env) as number,
+    stateNamespace: readSetting('stateNamespace', flags.stateNamespace, env) as string | undefined,
     exactlyOnce: readSetting('exactlyOnce', flags.exactlyOnce, env) as boolean,
     instanceId: readSetting('instanceId', flags.instanceId, env) as string | undefined,
     maxRecordBytes: readSetting('maxRecordBytes', flags.maxRecordBytes, env) as number,

@@ -20,6 +20,7 @@ import type { TopicSpec } from '../kafka/admin.js';
 import { changelogKey, changelogTopic, changelogTopicSpec, readChangelog, type ChangelogEntry } from './changelog.js';
 
 export interface StepStatesOptions {
+  /** The changelog topics' namespace: the topology name, or the run's `stateNamespace`. */
   readonly topology: string;
   readonly brokers: string;
   readonly clientConfig?: Readonly<Record<string, string | number | boolean>>;

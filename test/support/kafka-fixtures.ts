@@ -54,6 +54,8 @@ export function testRunConfig(brokers: string, overrides: Partial<RunConfig>): R
     startFrom: 'earliest',
     partitions: 4,
     log: () => {},
+    // Groups are unique per test: so is their state, though many tests run one topology on one broker.
+    ...(overrides.group === undefined ? {} : { stateNamespace: overrides.group }),
     ...overrides,
   };
 }

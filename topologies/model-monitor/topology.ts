@@ -29,6 +29,7 @@ import { SeededRandom } from '../../operators/random.js';
 import type { Sampled, SamplingStrategy } from '../../operators/adaptive-sample.js';
 import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js';
 import { dropRecord, withValue, type Envelope } from '../../runtime/envelope.js';
+import type { OperatorStateHandle } from '../../operators/state.js';
 import { defineTopology, filterRecords, mapRecords, withContext, type Topology } from '../../runtime/topology.js';
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
 import { registryLookup, type ModelMetadata } from '../../lab/model-registry/index.js';
@@ -141,7 +142,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
   // Per sampled event: when it entered this process and its event time, for time-to-mention (bounded).
   const arrivals = new LRUCache<string, { arrivedAtMs: number; ts: number }>({ max: 200_000 });
 
-  const sample = (): OperatorFunction<Envelope<ScoredEvent>, Envelope<Sampled<ScoredEvent>>> => {
+  const sample = (state?: OperatorStateHandle): OperatorFunction<Envelope<ScoredEvent>, Envelope<Sampled<ScoredEvent>>> => {
     if (config.sampling !== 'bandit') {
       return adaptiveSample<ScoredEvent>({
         strategy: strategies[config.sampling],
@@ -152,6 +153,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
         lateRecords,
         label: config.sampling,
         random,
+        state,
       });
     }
     const feedback = new Subject<ArmFeedback>();
@@ -171,6 +173,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
       maxOpenEpochs: 100,
       lateRecords,
       random,
+      state,
       onAllocation: (allocation) => {
         probe.allocations.push(allocation);
         for (const arm of allocation.arms) probe.chosenByArm.set(arm.arm, (probe.chosenByArm.get(arm.arm) ?? 0) + arm.records);
@@ -230,7 +233,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
             return map((envelope: Envelope<InferenceEvent>) => withValue(envelope, { event: envelope.value, preliminaryScore: scorer.score(envelope.value) }));
           }),
         )
-        .step('sample', withContext(() => sample()))
+        .step('sample', withContext((context) => sample(context.state)))
         // Enrichment and lanes reorder records across keys: hold the watermark back for what is still
         // between here and dedup, so that no window closes before its records arrive.
         .step('hold-watermark', withContext(() => {
@@ -255,6 +258,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
               counters: probe.enrich,
               meter: context.meter,
               random: random.jumped(),
+              state: context.state,
             }),
           ),
         )
@@ -266,6 +270,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
             stealing: config.stealing,
             keyOf: (envelope) => envelope.value.record.record.event.model_id,
             probe: probe.partition,
+            state: context.state,
             work: (envelope, lane) => {
               const { record: sampled, enrichment, status, retries } = envelope.value;
               // For tail-hotspot spans: which lane, whether enrichment hit the cache, its retries.
@@ -301,6 +306,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
               step: context.stepName,
               counters: probe.detect,
               meter: context.meter,
+              state: context.state,
             }),
           ),
         )
@@ -320,7 +326,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
           const current = hold;
           return map((envelope: Envelope<Detection<MonitoredEvent>>) => current?.leave(envelope) ?? envelope);
         }))
-        .step('dedup', windowedDedup<MonitoredEvent>({ mode: config.dedupMode, window: { kind: 'tumbling', sizeMs: config.dedupWindowMs } }, probe.dedup))
+        .step('dedup', withContext((context) => windowedDedup<MonitoredEvent>({ mode: config.dedupMode, window: { kind: 'tumbling', sizeMs: config.dedupWindowMs }, state: context.state }, probe.dedup)))
         // One outlying event is what heavy-tailed traffic does all the time; an incident repeats, more
         // often than its key's background of outliers (background-rate.ts).
         .step(
