@@ -18,6 +18,16 @@
  * (reservoirs, queues, open mentions) are not in it: their offsets are not committed, so after a
  * restart they are read again and rebuild that state. Each operator's doc comment says what its
  * snapshot holds. A handle follows the latest subscription it was passed to, like `PartitionProbe`.
+ *
+ * Partitions: the runner keeps an instance's snapshot under each input partition it holds and passes
+ * the partitions a snapshot is restored for (`restore(s, partitions)`); an operator whose snapshot
+ * tags what it holds by input partition takes only theirs, the others ignore them.
+ *
+ * Merge: an instance that already holds state when partitions come to it cannot restore (that would
+ * replace what it holds). An operator whose snapshot merges soundly into live state (a union of facts,
+ * not counts that would be added twice) passes a `merge` to `attach`; the runner then merges the
+ * snapshots of the partitions it is given (`mergeable`, `merge(s, partitions)`). Today that is
+ * windowedDedup's emitted (cluster, window) pairs; every other operator keeps its own state.
  */
 
 /** A snapshot as the operators write it: a version and plain data. */
@@ -29,10 +39,14 @@ export interface OperatorSnapshot {
   readonly [field: string]: unknown;
 }
 
+/** Applies a snapshot; `partitions`: the input partitions it is applied for (undefined: all). */
+export type ApplySnapshot = (state: OperatorSnapshot, partitions: readonly number[] | undefined) => void;
+
 export class OperatorStateHandle {
   #snapshot: (() => OperatorSnapshot) | undefined;
-  #restore: ((state: OperatorSnapshot) => void) | undefined;
-  #pending: OperatorSnapshot | undefined;
+  #restore: ApplySnapshot | undefined;
+  #merge: ApplySnapshot | undefined;
+  #pending: { readonly state: OperatorSnapshot; readonly partitions: readonly number[] | undefined } | undefined;
 
   /** True once an operator has attached to this handle (it has been subscribed). */
   get attached(): boolean {
@@ -45,26 +59,49 @@ export class OperatorStateHandle {
     return this.#snapshot();
   }
 
-  /** Restores a snapshot now, or when the operator subscribes if it has not yet. */
-  restore(state: unknown): void {
-    const checked = checkSnapshot(state);
-    if (this.#restore === undefined) this.#pending = checked;
-    else this.#restore(checked);
+  /** True once the attached operator can merge a snapshot into the state it holds. */
+  get mergeable(): boolean {
+    return this.#merge !== undefined;
   }
 
-  /** @internal called by the operator on subscribe; applies a restore that came before it. */
-  attach(operator: string, snapshot: () => OperatorSnapshot, restore: (state: OperatorSnapshot) => void): void {
-    const guarded = (state: OperatorSnapshot): void => {
-      if (state.operator !== operator) {
-        throw new TypeError(`${operator}: cannot restore a snapshot written by ${state.operator}`);
-      }
-      restore(state);
-    };
+  /**
+   * Restores a snapshot now, or when the operator subscribes if it has not yet. `partitions`: the
+   * input partitions it is restored for (default: all it holds).
+   */
+  restore(state: unknown, partitions?: readonly number[]): void {
+    const checked = checkSnapshot(state);
+    if (this.#restore === undefined) this.#pending = { state: checked, partitions };
+    else this.#restore(checked, partitions);
+  }
+
+  /**
+   * Merges a snapshot (of `partitions`, default all) into the state the operator holds. Throws unless
+   * the operator is subscribed and `mergeable`.
+   */
+  merge(state: unknown, partitions?: readonly number[]): void {
+    if (this.#merge === undefined) throw new Error('OperatorStateHandle: merge() needs a subscribed operator that merges (see mergeable)');
+    this.#merge(checkSnapshot(state), partitions);
+  }
+
+  /**
+   * @internal called by the operator on subscribe; applies a restore that came before it. `merge`:
+   * only for operators whose snapshot merges soundly into live state (see the file comment).
+   */
+  attach(operator: string, snapshot: () => OperatorSnapshot, restore: ApplySnapshot, merge?: ApplySnapshot): void {
+    const guard =
+      (apply: ApplySnapshot): ApplySnapshot =>
+      (state, partitions) => {
+        if (state.operator !== operator) {
+          throw new TypeError(`${operator}: cannot restore a snapshot written by ${state.operator}`);
+        }
+        apply(state, partitions);
+      };
     this.#snapshot = snapshot;
-    this.#restore = guarded;
+    this.#restore = guard(restore);
+    this.#merge = merge === undefined ? undefined : guard(merge);
     const pending = this.#pending;
     this.#pending = undefined;
-    if (pending !== undefined) guarded(pending);
+    if (pending !== undefined) this.#restore(pending.state, pending.partitions);
   }
 }
 
@@ -87,9 +124,10 @@ export function assertStateHandle(state: unknown, optionName: string): void {
   }
 }
 
-/** Throws unless `state` is version `version` of `operator`'s snapshot. */
-export function assertSnapshotVersion(state: OperatorSnapshot, operator: string, version: number): void {
-  if (state.version !== version) {
-    throw new RangeError(`${operator}: snapshot version ${state.version} is not supported (this build reads version ${version})`);
+/** Throws unless `state` is version `version` (or one of `versions`) of `operator`'s snapshot. */
+export function assertSnapshotVersion(state: OperatorSnapshot, operator: string, version: number | readonly number[]): void {
+  const versions = typeof version === 'number' ? [version] : version;
+  if (!versions.includes(state.version)) {
+    throw new RangeError(`${operator}: snapshot version ${state.version} is not supported (this build reads version ${versions.join(' or ')})`);
   }
 }

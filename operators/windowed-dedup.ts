@@ -22,14 +22,33 @@
  * window. In-flight mentions are not snapshotted: their records are unsettled, so a restart re-reads
  * them from Kafka and rebuilds them.
  *
- * Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator: 'windowedDedup', version: 1,
- * counters }` — the step's {@link DedupCounters}, and deliberately nothing else. Open mentions
+ * Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator: 'windowedDedup', version: 2,
+ * counters, emitted }` — the step's {@link DedupCounters} and the (cluster, window) pairs emitted and
+ * settled downstream whose window the watermark has not reached yet, each tagged with the input
+ * partition its records came from (`[partition, clusterId, startMs, endMs]`, see Handover). Version 1
+ * snapshots (counters only) still restore. Open mentions
  * (their per-cluster counts, distinct-id sets and evidence) are built only from records whose offsets
  * are still uncommitted: restoring them and then re-reading those records would count every event
  * twice. Nor is the watermark kept: records re-read after a restart include members of mentions that
  * were emitted but not yet acknowledged, and a restored watermark would turn them late and lose
  * those mentions. Mention ids are built from the window, the cluster and the first evidence id, so a
  * mention rebuilt after a restart has the id it had before (downstream can deduplicate on it).
+ *
+ * Handover (partitions moving between instances, or a restart): an instance that stops drains, and
+ * draining emits its open windows as they are; the rest of those windows' records then reach the next
+ * owner of their partitions. Restored or merged emitted pairs (of the partitions being taken over
+ * only) close their (cluster, window) there: its records settle like late records (`lateRecords`
+ * policy) and count in `alreadyEmitted`, exactly as one instance treats a record arriving after it
+ * emitted its window, instead of making a second mention. The handle is `mergeable` (a union of
+ * pairs: sound however many snapshots are merged), so an instance that already holds state takes the
+ * pairs of partitions that come back to it too. A pair enters the set only when its mention has
+ * settled (delivered, or dropped or dead-lettered downstream): a mention emitted but not yet
+ * acknowledged at a crash is rebuilt from its re-read records, never lost. Mentions emitted early
+ * (memory bounds) are not noted: one instance also continues those windows in a new mention. The set
+ * is bounded: a pair goes once the watermark reaches its window end (its records are late by then
+ * anyway) and beyond `maxEmittedPairs`. Not covered: a record that the previous owner's watermark had
+ * already made late reaches the next owner, whose watermark starts afresh (the watermark is not
+ * restored, see above), as it did before.
  *
  * Delivery: a record without findings is dropped (settled 'dropped'); a record late for every window
  * goes to `lateRecords` (default 'drop'); a record in k (window, cluster) pairs is split into k parts,
@@ -49,7 +68,9 @@ import { assertLateRecordPolicy, OperatorWatermark, routeLateRecord, type LateRe
 import { MentionTable, type DedupWindow, type MentionSourceEvent, type OpenMention } from './dedup/mention-table.js';
 import type { Detection } from './parallel-detect.js';
 import { checkInteger, checkNumber, checkOneOf } from './partitioning/option-checks.js';
-import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorSnapshot, type OperatorStateHandle } from './state.js';
+import { EmittedPairs, parseEmittedPairs } from './dedup/emitted-pairs.js';
+import { createSettlement } from '../runtime/settlement.js';
 
 export type { DedupWindow } from './dedup/mention-table.js';
 
@@ -78,8 +99,10 @@ export interface WindowedDedupOptions<T extends MentionSourceEvent> {
   readonly lateRecords?: LateRecordPolicy<Detection<T>>;
   /** Clock for `emitted_at`. Default asyncScheduler. */
   readonly scheduler?: SchedulerLike;
-  /** Snapshot/restore of the counters (see "Snapshot" above: open mentions are rebuilt by replay). Default: none. */
+  /** Snapshot/restore of the counters and emitted pairs (see "Snapshot" and "Handover" above: open mentions are rebuilt by replay). Default: none. */
   readonly state?: OperatorStateHandle;
+  /** Emitted (partition, cluster, window) pairs kept for a handover, [0, 1e7]. Default 100000. */
+  readonly maxEmittedPairs?: number;
 }
 
 /** Counters of one windowedDedup step. */
@@ -90,6 +113,11 @@ export class DedupCounters {
   mentions = 0;
   /** Mentions emitted before their window closed (memory bounds). */
   earlyMentions = 0;
+  /**
+   * Records whose (cluster, window) a previous owner of their partition had already emitted (restored
+   * or merged state): settled like late records instead of making a second mention.
+   */
+  alreadyEmitted = 0;
 }
 
 const op = 'windowedDedup';
@@ -124,21 +152,35 @@ export function windowedDedup<T extends MentionSourceEvent>(
   const includeShadow = options.includeShadow ?? true;
   const scheduler = options.scheduler ?? asyncScheduler;
   assertStateHandle(options.state, `${op}: option 'state'`);
+  const maxEmittedPairs = checkInteger(op, 'maxEmittedPairs', options.maxEmittedPairs ?? 100_000, 0, 1e7);
+  const session = window.kind === 'session';
 
   return (source) =>
     new Observable<Envelope<Mention>>((subscriber) => {
       const table = new MentionTable<Member>({ mode, window, maxEvidenceIds, distinct });
+      const emitted = new EmittedPairs(maxEmittedPairs);
+      const handOver = (snapshot: OperatorSnapshot, partitions: readonly number[] | undefined): void => {
+        if (snapshot.version >= 2) emitted.handOver(parseEmittedPairs(op, snapshot['emitted']), partitions);
+      };
       options.state?.attach(
         op,
-        () => ({ operator: op, version: 1, counters: { ...counters } }),
-        (snapshot) => {
-          assertSnapshotVersion(snapshot, op, 1);
+        () => ({ operator: op, version: 2, counters: { ...counters }, emitted: emitted.pairs() }),
+        (snapshot, partitions) => {
+          assertSnapshotVersion(snapshot, op, [1, 2]);
           const saved = snapshot['counters'] as Partial<Record<keyof DedupCounters, unknown>> | undefined;
           for (const name of ['records', 'recordsWithoutFindings', 'lateRecords', 'mentions', 'earlyMentions'] as const) {
             const value = saved?.[name];
             if (typeof value !== 'number') throw new TypeError(`${op}: restore() needs { counters: { ${name}: number, … } }`);
             counters[name] = value;
           }
+          // Version 1 had no alreadyEmitted.
+          counters.alreadyEmitted = typeof saved?.alreadyEmitted === 'number' ? saved.alreadyEmitted : 0;
+          handOver(snapshot, partitions);
+        },
+        // Merging: the pairs only (a union); the counters are this instance's own.
+        (snapshot, partitions) => {
+          assertSnapshotVersion(snapshot, op, [1, 2]);
+          handOver(snapshot, partitions);
         },
       );
       const watermark = new OperatorWatermark();
@@ -150,11 +192,21 @@ export function windowedDedup<T extends MentionSourceEvent>(
         let eventTimeMs = first.eventTimeMs;
         let watermarkMs = first.watermarkMs;
         const settlements: Settlement[] = [];
+        const partitions = new Set<number>();
         for (const { envelope } of open.members) {
           if (envelope.eventTimeMs > eventTimeMs) eventTimeMs = envelope.eventTimeMs;
           if (envelope.watermarkMs > watermarkMs) watermarkMs = envelope.watermarkMs;
           settlements.push(envelope.settlement);
+          partitions.add(envelope.origin.partition);
         }
+        const members = mergeSettlements(settlements);
+        // A window emitted whole (not early) is noted once its mention has settled downstream.
+        const settlement = early
+          ? members
+          : createSettlement((outcome) => {
+              members.settle(outcome);
+              emitted.noteEmitted(partitions, open.clusterId, open.startMs, open.endMs);
+            }, `mention ${open.clusterId}@${open.startMs}`);
         const attributes: Record<string, string> = {
           dedup_mode: mode,
           window_kind: window.kind,
@@ -182,7 +234,7 @@ export function windowedDedup<T extends MentionSourceEvent>(
           attributes,
         };
         // mergeInto's semantics, holding only the members' settlements until now.
-        subscriber.next({ ...first, value: mention, eventTimeMs, watermarkMs, settlement: mergeSettlements(settlements) });
+        subscriber.next({ ...first, value: mention, eventTimeMs, watermarkMs, settlement });
       };
 
       const onRecord = (envelope: Envelope<Detection<T>>): void => {
@@ -197,15 +249,21 @@ export function windowedDedup<T extends MentionSourceEvent>(
         } else {
           const memberships: { clusterId: string; window: { startMs: number; endMs: number }; findings: typeof findings }[] = [];
           const clusters = table.clustersOf(event, findings);
+          let handedOver = false;
           for (const [clusterId, clusterFindings] of clusters) {
             if (table.isLate(envelope.eventTimeMs, clusterId, before)) continue;
             for (const w of table.windowsFor(envelope.eventTimeMs)) {
               if (window.kind !== 'session' && before >= w.endMs - 1) continue; // that window already closed
+              if (emitted.closedByHandover(clusterId, w, envelope.eventTimeMs, session)) {
+                handedOver = true; // a previous owner emitted this window
+                continue;
+              }
               memberships.push({ clusterId, window: w, findings: clusterFindings });
             }
           }
           if (memberships.length === 0) {
-            counters.lateRecords++;
+            if (handedOver) counters.alreadyEmitted++;
+            else counters.lateRecords++;
             routeLateRecord(envelope, options.lateRecords);
           } else {
             const parts = memberships.length === 1 ? [envelope] : fanOut(envelope, memberships.map(() => envelope.value));
@@ -224,6 +282,7 @@ export function windowedDedup<T extends MentionSourceEvent>(
           }
         }
         for (const open of table.closeCompleted(watermark.current)) emit(open, false);
+        emitted.prune(watermark.current);
       };
 
       return source.subscribe({

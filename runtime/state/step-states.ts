@@ -9,10 +9,14 @@
  * under `<step>:<partition>`, with that partition's committed offset. When partitions are assigned,
  * an instance that does not hold state yet (it just started) restores, before any of their records,
  * the newest snapshot written for any of them — the state of the instance that last held them. An
- * instance that already holds state keeps it (it cannot merge another instance's snapshot into its
- * own, because operators' snapshots have no merge); what it learnt about those keys before they
- * moved away is what it continues from. Keys are what state is about, and input is keyed, so the
- * state of a key travels with the partition that carries it.
+ * instance that already holds state keeps it: most operators' snapshots cannot be merged into live
+ * state (counts and baselines would be added twice), so what it learnt about those keys before they
+ * moved away is what it continues from. Operators whose snapshot merges soundly (the handle is
+ * `mergeable`: windowedDedup's emitted pairs, a union) get each new partition's snapshot merged in,
+ * by an instance that holds state and, after the restore, by one that did not (the partitions may
+ * come from several instances). Snapshots are applied for the partitions they are read for, so an
+ * operator that tags its state by partition takes only theirs. Keys are what state is about, and
+ * input is keyed, so the state of a key travels with the partition that carries it.
  */
 import { hostname } from 'node:os';
 import { OperatorStateHandle } from '../../operators/state.js';
@@ -43,8 +47,13 @@ export interface StepStatesStats {
 export interface RestoredStep {
   readonly step: string;
   readonly from: ChangelogEntry | null;
-  /** 'restored', 'none' (no snapshot for those partitions), or 'kept' (this instance holds state). */
-  readonly action: 'restored' | 'none' | 'kept';
+  /**
+   * 'restored', 'none' (no snapshot for those partitions), 'kept' (this instance holds state), or
+   * 'merged' (it holds state, and the operator merged the partitions' snapshots into it).
+   */
+  readonly action: 'restored' | 'none' | 'kept' | 'merged';
+  /** Snapshots merged (one per partition whose snapshot another instance wrote). */
+  readonly merged: number;
 }
 
 let instances = 0;
@@ -91,19 +100,36 @@ export class StepStates {
       const read = await readChangelog(this.options.brokers, topic, this.options.clientConfig, this.options.log);
       recordsRead += read.recordsRead;
       let newest: ChangelogEntry | null = null;
+      const found: ChangelogEntry[] = [];
       for (const partition of partitions) {
         const entry = read.entries.get(changelogKey(step, partition));
-        if (entry !== undefined && (newest === null || entry.writtenAtMs > newest.writtenAtMs)) newest = entry;
+        if (entry === undefined) continue;
+        found.push(entry);
+        if (newest === null || entry.writtenAtMs > newest.writtenAtMs) newest = entry;
       }
+      const handle = this.handleFor(step);
       let action: RestoredStep['action'];
-      if (this.#holding.has(step)) action = 'kept';
-      else if (newest === null) action = 'none';
+      let merged = 0;
+      const mergeEach = (skip: ChangelogEntry | null): void => {
+        // One merge per partition: each may have come from another instance. Our own writes hold
+        // nothing we do not hold already.
+        for (const entry of found) {
+          if (entry === skip || entry.writer === this.#writer) continue;
+          handle.merge(entry.snapshot, [entry.partition]);
+          merged++;
+        }
+      };
+      if (this.#holding.has(step)) {
+        if (handle.mergeable) mergeEach(null);
+        action = merged > 0 ? 'merged' : 'kept';
+      } else if (newest === null) action = 'none';
       else {
-        this.handleFor(step).restore(newest.snapshot);
+        handle.restore(newest.snapshot, partitions);
+        if (handle.mergeable) mergeEach(newest);
         action = 'restored';
       }
       this.#holding.add(step);
-      results.push({ step, from: newest, action });
+      results.push({ step, from: newest, action, merged });
     }
     const elapsedMs = performance.now() - startedAt;
     this.stats.restores += results.length;
@@ -112,7 +138,11 @@ export class StepStates {
     if (this.restored.length > 1000) this.restored.splice(0, this.restored.length - 1000);
     if (results.length > 0) {
       const what = results
-        .map(({ step, from, action }) => (action === 'restored' ? `${step} from ${from!.writer} (partition ${from!.partition} at committed offset ${from!.committedOffset})` : `${step}: ${action}`))
+        .map(({ step, from, action, merged }) => {
+          const mergedNote = merged > 0 ? ` (+ ${merged} partition snapshot${merged === 1 ? '' : 's'} merged)` : '';
+          if (action === 'restored') return `${step} from ${from!.writer} (partition ${from!.partition} at committed offset ${from!.committedOffset})${mergedNote}`;
+          return `${step}: ${action}${mergedNote}`;
+        })
         .join('; ');
       this.options.log(`state restore for partitions [${partitions.join(', ')}] took ${elapsedMs.toFixed(0)} ms (${recordsRead} changelog records read): ${what}`);
     }

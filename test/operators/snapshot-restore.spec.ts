@@ -220,7 +220,7 @@ describe('snapshot/restore (OperatorStateHandle)', () => {
     expect(restored).to.deep.equal(original);
   });
 
-  it('windowedDedup: the counters only (open mentions are rebuilt by replay); mentions after a restore are the same', () => {
+  it('windowedDedup: the counters and emitted pairs (open mentions are rebuilt by replay); mentions after a restore are the same', () => {
     const finding: Finding = { field: 'latency_ms', direction: 'HIGH', score: 0.99, detector: 'ewma-zscore', shadow: false };
     const detectionAt = (i: number): Detection<Ev> => ({ event: events[i]!, findings: i % 3 === 0 ? [finding] : [] });
     const counters = [new DedupCounters(), new DedupCounters()];
@@ -231,6 +231,6 @@ describe('snapshot/restore (OperatorStateHandle)', () => {
     expect(original.length).to.be.greaterThan(5);
     expect(restored).to.deep.equal(original);
     expect({ ...counters[1]! }).to.deep.equal({ ...counters[0]! });
-    expect(snapshot).to.have.keys('operator', 'version', 'counters');
+    expect(snapshot).to.have.keys('operator', 'version', 'counters', 'emitted');
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { from, map } from 'rxjs';
+import { from, map, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
 import type { SettlementOutcome } from '../../runtime/settlement.js';
@@ -9,6 +9,8 @@ import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js'
 import type { Detection } from '../../operators/parallel-detect.js';
 import type { Direction, Finding } from '../../operators/detectors/index.js';
 import { DistinctCounter } from '../../operators/dedup/index.js';
+import { OperatorStateHandle } from '../../operators/state.js';
+import { adaptiveSample } from '../../operators/adaptive-sample.js';
 
 const newScheduler = () =>
   new TestScheduler((actual, expected) => {
@@ -210,6 +212,164 @@ describe('windowedDedup', () => {
         expect(counters.records).to.equal(records.length);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('windowedDedup: handover of emitted (cluster, window) pairs', () => {
+  const high = [finding('latency_ms', 'HIGH')];
+  /** A record of model `model` at `t` from input partition `partition` (watermark just behind it). */
+  const rec = (id: string, t: number, partition = 1, model = 'm'): Envelope<Detection<Ev>> =>
+    testEnvelope(
+      { event: { event_id: id, model_id: model, model_version: 'v1', tenant: 't', segment: 's' }, findings: high },
+      { eventTimeMs: t, watermarkMs: t - 1, partition, onSettled: (outcome) => settled.set(id, outcome) },
+    );
+  let settled = new Map<string, SettlementOutcome>();
+  beforeEach(() => (settled = new Map()));
+
+  /** One subscription (an instance): feed records, complete (its drain), read its mentions. */
+  function instance(state: OperatorStateHandle, options: { settleMentions?: boolean; maxEmittedPairs?: number } = {}) {
+    const input = new Subject<Envelope<Detection<Ev>>>();
+    const mentions: Envelope<Mention>[] = [];
+    const counters = new DedupCounters();
+    input.pipe(windowedDedup<Ev>({ ...tumbling10, state, ...(options.maxEmittedPairs === undefined ? {} : { maxEmittedPairs: options.maxEmittedPairs }) }, counters)).subscribe((m) => {
+      mentions.push(m);
+      if (options.settleMentions !== false) m.settlement.settle('delivered');
+    });
+    return { input, mentions, counters, pairs: () => mentions.map((m) => `${m.value.cluster_id}@${m.value.window_start}`) };
+  }
+  const roundTrip = (handle: OperatorStateHandle): unknown => JSON.parse(JSON.stringify(handle.snapshot()));
+
+  /** Instance A reads t = 1..4 of window [0, 10) on partition 1, then stops (drains): one mention. */
+  function drainedA(): { snapshot: unknown; a: ReturnType<typeof instance> } {
+    const state = new OperatorStateHandle();
+    const a = instance(state);
+    for (const t of [1, 2, 3, 4]) a.input.next(rec(`a${t}`, t));
+    a.input.complete();
+    expect(a.pairs()).to.deep.equal(['m|s|latency_ms|HIGH@0']);
+    return { snapshot: roundTrip(state), a };
+  }
+  /** The rest of window [0, 10) and the next window, as the next owner of partition 1 reads them. */
+  const rest = () => [rec('b5', 5), rec('b6', 6), rec('b8', 8), rec('b12', 12), rec('b25', 25)];
+
+  it('the next owner restores the emitted pair: the rest of that window settles as already emitted, no second mention', () => {
+    const { snapshot } = drainedA();
+    expect((snapshot as { emitted: unknown[] }).emitted).to.deep.equal([[1, 'm|s|latency_ms|HIGH', 0, 10]]);
+    const state = new OperatorStateHandle();
+    state.restore(snapshot, [1]);
+    const b = instance(state);
+    for (const e of rest()) b.input.next(e);
+    expect(b.pairs()).to.deep.equal(['m|s|latency_ms|HIGH@10']);
+    expect(b.counters.alreadyEmitted).to.equal(3);
+    expect(['b5', 'b6', 'b8'].map((id) => settled.get(id))).to.deep.equal(['dropped', 'dropped', 'dropped']);
+    // Without the snapshot the same records make a second mention of [0, 10): the re-emit it prevents.
+    const cold = instance(new OperatorStateHandle());
+    for (const e of rest()) cold.input.next(e);
+    expect(cold.pairs()).to.deep.equal(['m|s|latency_ms|HIGH@0', 'm|s|latency_ms|HIGH@10']);
+  });
+
+  it('takes only the pairs of the partitions it restores or merges', () => {
+    const { snapshot } = drainedA();
+    const state = new OperatorStateHandle();
+    state.restore(snapshot, [2, 3]);
+    const b = instance(state);
+    for (const e of rest()) b.input.next(e);
+    expect(b.pairs()).to.deep.equal(['m|s|latency_ms|HIGH@0', 'm|s|latency_ms|HIGH@10']);
+  });
+
+  it('an instance that already holds state merges the pairs (a union) and keeps its own counters', () => {
+    const { snapshot } = drainedA();
+    const state = new OperatorStateHandle();
+    const b = instance(state);
+    b.input.next(rec('own1', 1, 0, 'other'));
+    expect(state.mergeable).to.equal(true);
+    state.merge(snapshot, [1]);
+    for (const e of rest()) b.input.next(e);
+    expect(b.pairs()).to.deep.equal(['other|s|latency_ms|HIGH@0', 'm|s|latency_ms|HIGH@10']);
+    expect(b.counters).to.include({ records: 6, alreadyEmitted: 3, mentions: 2 });
+    // Operators whose snapshot does not merge say so; merge() on them throws.
+    const sampler = new OperatorStateHandle();
+    new Subject<Envelope<Ev>>().pipe(adaptiveSample<Ev>({ strategy: { kind: 'uniform-reservoir' }, budget: { recordsPerWindow: 1 }, state: sampler })).subscribe();
+    expect(sampler.mergeable).to.equal(false);
+    expect(() => sampler.merge({ operator: 'adaptiveSample', version: 1 })).to.throw(/merge/);
+  });
+
+  it('notes a pair only once its mention has settled downstream (an unacknowledged mention is rebuilt, not lost)', () => {
+    const state = new OperatorStateHandle();
+    const a = instance(state, { settleMentions: false });
+    for (const t of [1, 2]) a.input.next(rec(`a${t}`, t));
+    a.input.complete();
+    expect(a.mentions).to.have.length(1);
+    expect((roundTrip(state) as { emitted: unknown[] }).emitted).to.deep.equal([]);
+    a.mentions[0]!.settlement.settle('delivered');
+    expect((roundTrip(state) as { emitted: unknown[] }).emitted).to.have.length(1);
+  });
+
+  it('forgets a pair once the watermark reaches its window end, and keeps at most maxEmittedPairs', () => {
+    const { snapshot } = drainedA();
+    const state = new OperatorStateHandle();
+    state.restore(snapshot, [1]);
+    const b = instance(state);
+    b.input.next(rec('b5', 5));
+    expect((roundTrip(state) as { emitted: unknown[] }).emitted).to.have.length(1);
+    b.input.next(rec('b12', 12)); // watermark 11: window [0, 10) is over
+    expect((roundTrip(state) as { emitted: unknown[] }).emitted).to.deep.equal([]);
+
+    const bounded = new OperatorStateHandle();
+    const c = instance(bounded, { maxEmittedPairs: 2 });
+    for (const model of ['m1', 'm2', 'm3']) c.input.next(rec(`${model}-1`, 1, 1, model));
+    c.input.complete();
+    expect((roundTrip(bounded) as { emitted: [number, string][] }).emitted.map(([, cluster]) => cluster)).to.deep.equal(['m2|s|latency_ms|HIGH', 'm3|s|latency_ms|HIGH']);
+  });
+
+  it('restores version 1 snapshots (counters only); refuses versions it does not know', () => {
+    const v1 = { operator: 'windowedDedup', version: 1, counters: { records: 7, recordsWithoutFindings: 1, lateRecords: 2, mentions: 3, earlyMentions: 0 } };
+    const state = new OperatorStateHandle();
+    state.restore(v1, [1]);
+    const b = instance(state);
+    expect({ ...b.counters }).to.deep.equal({ ...v1.counters, alreadyEmitted: 0 });
+    for (const e of rest()) b.input.next(e);
+    expect(b.pairs()).to.deep.equal(['m|s|latency_ms|HIGH@0', 'm|s|latency_ms|HIGH@10']);
+    const future = new OperatorStateHandle();
+    future.restore({ ...v1, version: 3 });
+    let failure: unknown;
+    new Subject<Envelope<Detection<Ev>>>().pipe(windowedDedup<Ev>({ state: future })).subscribe({ error: (err: unknown) => (failure = err) });
+    expect(failure).to.be.instanceOf(RangeError).with.property('message').match(/version 3 is not supported/);
+  });
+
+  it('property: however a keyed stream is split between a draining instance and the next owner, no (cluster, window) is mentioned twice and none is missed', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ model: fc.constantFrom('m1', 'm2', 'm3'), gap: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 60 }),
+        fc.nat(),
+        fc.boolean(),
+        (steps, splitAt, nextOwnerHoldsState) => {
+          let t = 0;
+          const records = steps.map((s, i) => ({ id: `e${i}`, model: s.model, t: (t += s.gap) }));
+          const split = splitAt % (records.length + 1);
+          const toEnvelope = (r: (typeof records)[number]) => rec(r.id, r.t, 1, r.model);
+          const stateA = new OperatorStateHandle();
+          const a = instance(stateA);
+          for (const r of records.slice(0, split)) a.input.next(toEnvelope(r));
+          a.input.complete();
+          const stateB = new OperatorStateHandle();
+          if (!nextOwnerHoldsState) stateB.restore(roundTrip(stateA), [1]);
+          const b = instance(stateB);
+          if (nextOwnerHoldsState) {
+            b.input.next(rec('own', 0, 0, 'other')); // partition 0 was already B's
+            stateB.merge(roundTrip(stateA), [1]);
+          }
+          for (const r of records.slice(split)) b.input.next(toEnvelope(r));
+          b.input.complete();
+          const mentioned = [...a.pairs(), ...b.pairs()].filter((pair) => !pair.startsWith('other|'));
+          expect(new Set(mentioned).size, mentioned.join(' ')).to.equal(mentioned.length);
+          const expected = new Set(records.map((r) => `${r.model}|s|latency_ms|HIGH@${Math.floor(r.t / 10) * 10}`));
+          expect(new Set(mentioned)).to.deep.equal(expected);
+          // Every record settled: in a mention, or as already emitted.
+          expect(records.every((r) => settled.has(r.id))).to.equal(true);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
