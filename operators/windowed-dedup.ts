@@ -200,13 +200,15 @@ export function windowedDedup<T extends MentionSourceEvent>(
           partitions.add(envelope.origin.partition);
         }
         const members = mergeSettlements(settlements);
-        // A window emitted whole (not early) is noted once its mention has settled downstream.
-        const settlement = early
-          ? members
-          : createSettlement((outcome) => {
-              members.settle(outcome);
-              emitted.noteEmitted(partitions, open.clusterId, open.startMs, open.endMs);
-            }, `mention ${open.clusterId}@${open.startMs}`);
+        // A window emitted whole (not early) before the watermark reached its end — drained — is noted
+        // once its mention has settled downstream; one the watermark closed would be forgotten at once.
+        const settlement =
+          early || watermark.current >= open.endMs - 1
+            ? members
+            : createSettlement((outcome) => {
+                members.settle(outcome);
+                emitted.noteEmitted(partitions, open.clusterId, open.startMs, open.endMs);
+              }, `mention ${open.clusterId}@${open.startMs}`);
         const attributes: Record<string, string> = {
           dedup_mode: mode,
           window_kind: window.kind,
