@@ -175,7 +175,12 @@ async function diagnoseRecall(options: {
       }
       for (const [segment, n] of bySegment) rareSegments.set(`${model}|${segment}`, n / total < 0.025);
     }
-    for (const event of events) driver.pipeInput(event.model_id, event, event.ts);
+    // In batches, yielding between them, as a consumer's poll loop does: enrichment is asynchronous, so
+    // piping everything at once would hold every record in the enrich step until the input ends.
+    for (let i = 0; i < events.length; i += 500) {
+      driver.pipe(events.slice(i, i + 500).map((event) => ({ key: event.model_id, value: event, eventTimeMs: event.ts })));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     const result = await driver.completeAsync();
     const mentions = result.outputs['mentions'] as Mention[];
     const score = scoreMentions(mentions, truth, { slackMs: SLACK_MS });
