@@ -230,6 +230,9 @@ function funnelTable(funnels: readonly IncidentFunnel[], groupOf: (f: IncidentFu
   });
   const { funnels } = outcome;
   console.log(`events ${args.events}, seed ${args.seed}, budget ${args.fraction}, sampling ${args.sampling ?? 'env/default'}: sampled ${outcome.sampled}, mentions ${outcome.mentions}, incident recall ${(100 * outcome.recall).toFixed(1)} %, precision ${(100 * outcome.precision).toFixed(1)} % (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
+  const sum = (stage: Stage): number => funnels.reduce((n, f) => n + f.counts[stage], 0);
+  const rareSum = (stage: Stage): number => funnels.filter((f) => f.rarity === 'rare').reduce((n, f) => n + f.counts[stage], 0);
+  console.log(`affected events: ${sum('affected')} → sampled ${sum('sampled')} (${((100 * sum('sampled')) / Math.max(1, sum('affected'))).toFixed(1)} %) → over threshold ${sum('over-threshold')}; in rare segments ${rareSum('affected')} → ${rareSum('sampled')} (${((100 * rareSum('sampled')) / Math.max(1, rareSum('affected'))).toFixed(1)} %) → ${rareSum('over-threshold')}`);
   console.log('\nIncidents reaching each stage, by kind:');
   for (const line of funnelTable(funnels, (f) => f.kind)) console.log(line);
   console.log('\nBy segment rarity (rare: < 2.5 % of its model):');
