@@ -91,7 +91,7 @@ async function diagnoseRecall(options: {
   incidents?: number;
   models?: number;
   overrides?: Partial<ModelMonitorConfig>;
-}): Promise<{ funnels: IncidentFunnel[]; sampled: number; mentions: number; precision: number; recall: number }> {
+}): Promise<{ funnels: IncidentFunnel[]; sampled: number; byArm: Record<string, number>; findingsByArm: Record<string, number>; mentions: number; precision: number; recall: number }> {
   const registry = await startModelRegistry({ errorRate: 0 });
   try {
     const stream = generateStream({
@@ -198,7 +198,7 @@ async function diagnoseRecall(options: {
         lostAt: STAGES.find((s) => c[s] === 0) ?? null,
       };
     });
-    return { funnels, sampled: probe.sampled, mentions: mentions.length, precision: score.precision, recall: score.incident_recall };
+    return { funnels, sampled: probe.sampled, byArm: Object.fromEntries(probe.sampledByArm), findingsByArm: Object.fromEntries(probe.findingsByArm), mentions: mentions.length, precision: score.precision, recall: score.incident_recall };
   } finally {
     await registry.stop();
   }
@@ -230,6 +230,7 @@ function funnelTable(funnels: readonly IncidentFunnel[], groupOf: (f: IncidentFu
   });
   const { funnels } = outcome;
   console.log(`events ${args.events}, seed ${args.seed}, budget ${args.fraction}, sampling ${args.sampling ?? 'env/default'}: sampled ${outcome.sampled}, mentions ${outcome.mentions}, incident recall ${(100 * outcome.recall).toFixed(1)} %, precision ${(100 * outcome.precision).toFixed(1)} % (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
+  console.log(`sampled by arm ${JSON.stringify(outcome.byArm)}, records with a finding by arm ${JSON.stringify(outcome.findingsByArm)}`);
   const sum = (stage: Stage): number => funnels.reduce((n, f) => n + f.counts[stage], 0);
   const rareSum = (stage: Stage): number => funnels.filter((f) => f.rarity === 'rare').reduce((n, f) => n + f.counts[stage], 0);
   console.log(`affected events: ${sum('affected')} → sampled ${sum('sampled')} (${((100 * sum('sampled')) / Math.max(1, sum('affected'))).toFixed(1)} %) → over threshold ${sum('over-threshold')}; in rare segments ${rareSum('affected')} → ${rareSum('sampled')} (${((100 * rareSum('sampled')) / Math.max(1, rareSum('affected'))).toFixed(1)} %) → ${rareSum('over-threshold')}`);
