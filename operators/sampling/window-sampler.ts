@@ -15,7 +15,7 @@
  */
 import type { SeededRandom } from '../random.js';
 import { TopKeyReservoir } from './top-key-reservoir.js';
-import { allocateBudget, type StratumAllocation } from './allocation.js';
+import { allocateBudget, sharesFor, type StratumAllocation } from './allocation.js';
 
 export type KeyScheme = 'uniform' | 'a-res' | 'a-expj' | 'priority';
 
@@ -132,12 +132,12 @@ export class WindowSampler<T> {
   close(budget: number): { chosen: ChosenRecord<T>[]; discarded: T[] } {
     const names = [...this.#groups.keys()];
     const groups = [...this.#groups.values()];
-    const perGroup = allocateBudget(
-      budget,
-      groups.map((g) => g.seen),
-      groups.map((g) => g.reservoir.size),
-      this.#config.allocation,
-    );
+    const seen = groups.map((g) => g.seen);
+    // Several groups: round the shares at random (allocation.ts says why), and correct each weight for
+    // that draw — a group whose share was 0.1 record and that got 1 was included with probability 0.1.
+    const randomised = groups.length > 1;
+    const perGroup = allocateBudget(budget, seen, groups.map((g) => g.reservoir.size), this.#config.allocation, randomised ? () => this.#random.nextFloat() : undefined);
+    const expected = sharesFor(seen, this.#config.allocation).map((share) => share * budget);
     const chosen: (ChosenRecord<T> & { sequence: number })[] = [];
     const discarded: T[] = [];
     groups.forEach((group, i) => {
@@ -151,12 +151,16 @@ export class WindowSampler<T> {
       const drained = group.reservoir.drain(k);
       for (const held of drained.discarded) discarded.push(held.item);
       const everything = k >= group.seen;
+      // k is the rounded-up or rounded-down share (within one record of it): the records' unconditional
+      // inclusion probability scales by expected / k. (Water-filling can move k further: then keep k's.)
+      const share = expected[i]!;
+      const rounding = randomised && k > 0 && share > 0 && share < group.seen && Math.abs(k - share) < 1 ? k / share : 1;
       for (const { item: held } of drained.chosen) {
         chosen.push({
           item: held.item,
           group: names[i]!,
           sequence: held.sequence,
-          inclusionWeight: everything ? 1 : this.#inclusionWeight(held.weight, k, group.seen, drained.thresholdLogKey),
+          inclusionWeight: rounding * (everything ? 1 : this.#inclusionWeight(held.weight, k, group.seen, drained.thresholdLogKey)),
         });
       }
     });

@@ -145,9 +145,10 @@ describe('adaptiveSample', () => {
         .subscribe((e) => out.push(e));
       expect(out).to.have.length(20);
       const rare = out.filter((e) => e.value.group === 'rare');
-      // congressional: max(1/2, 0.01) and max(1/2, 0.99) → the rare stratum gets 20 · 0.5 / 1.49 ≈ 7 slots, but holds 10
-      expect(rare.length).to.equal(7);
-      expect(rare[0]!.value.inclusionWeight).to.be.closeTo(10 / 7, 1e-9);
+      // congressional: max(1/2, 0.01) and max(1/2, 0.99) → the rare stratum gets 20 · 0.5 / 1.49 ≈ 6.71 slots
+      // (6 or 7, rounded at random), but holds 10; its records were included with probability 6.71 / 10.
+      expect(rare.length).to.be.oneOf([6, 7]);
+      expect(rare[0]!.value.inclusionWeight).to.be.closeTo(10 / ((20 * 0.5) / 1.49), 1e-9);
     });
 
     it('favours high preliminary scores, within the floor and cap (adaptive)', () => {

@@ -75,6 +75,32 @@ describe('sampling (pure logic)', () => {
         { numRuns: 300 },
       );
     });
+
+    it('randomised rounding keeps the budget exact and gives each stratum the floor or ceiling of its share (property)', () => {
+      const allocation = fc.constantFrom<StratumAllocation>('equal', 'proportional', 'congressional');
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 60 }), fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 150 }), allocation, fc.integer(), (budget, seen, how, seed) => {
+          const random = SeededRandom.fromSeed(seed);
+          const result = allocateBudget(budget, seen, seen, how, () => random.nextFloat());
+          const total = result.reduce((a, b) => a + b, 0);
+          const heldTotal = seen.reduce((a, b) => a + b, 0);
+          return total === Math.min(budget, heldTotal) && result.every((r, i) => r >= 0 && r <= seen[i]!);
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('a budget smaller than the strata: randomised rounding gives a small stratum its share, largest remainders never do', () => {
+      // 10 records over 100 strata; the rare stratum comes last (first seen: the hot ones).
+      const seen = [...Array.from({ length: 99 }, () => 50), 1];
+      expect(allocateBudget(10, seen, seen, 'congressional')[99]).to.equal(0);
+      const random = SeededRandom.fromSeed(3);
+      let rareChosen = 0;
+      const runs = 4000;
+      for (let run = 0; run < runs; run++) rareChosen += allocateBudget(10, seen, seen, 'congressional', () => random.nextFloat())[99]!;
+      // Its congressional share is 10 × 0.01 = 0.1 record a window.
+      expect(rareChosen / runs).to.be.closeTo(0.1, 0.02);
+    });
   });
 
   describe('WindowSampler', () => {
@@ -144,6 +170,22 @@ describe('sampling (pure logic)', () => {
         }),
         { numRuns: 6, seed: 5 },
       );
+    });
+
+    it('many strata and a small budget: stratum totals weighted by inclusion weight stay unbiased (mean over seeds within 5%)', () => {
+      // 40 strata of 1–30 records, 8 records a window: most strata get 0 or 1 record, at random.
+      const sizes = Array.from({ length: 40 }, (_, i) => 1 + ((i * 7) % 30));
+      const random = SeededRandom.fromSeed(11);
+      let estimate = 0;
+      const runs = 3000;
+      for (let run = 0; run < runs; run++) {
+        const s = new WindowSampler<number>({ keyScheme: 'uniform', capacityPerGroup: 50, maxGroups: 64, allocation: 'congressional' }, random);
+        sizes.forEach((n, h) => {
+          for (let i = 0; i < n; i++) s.offer(h, `s${h}`, 1);
+        });
+        for (const chosen of s.close(8).chosen) if (chosen.item === 0) estimate += chosen.inclusionWeight; // stratum 0: 1 record
+      }
+      expect(estimate / runs).to.be.closeTo(sizes[0]!, 0.05 * sizes[0]!);
     });
 
     it('uniform inclusion weights are n_h / k_h per stratum', () => {

@@ -45,6 +45,20 @@ describe('model-monitor: background rate of outliers (min-evidence)', () => {
     expect(horizon.surprising('m', 'rare', 'confidence', 'LOW', last, 1, 2)).to.equal(true);
   });
 
+  it("an incident's findings noted after its mention's window (records run ahead of the watermark) are not its background", () => {
+    const rate = new BackgroundRate({ windowMs: 60_000, alpha: 1e-3, lookbackWindows: 1 });
+    const finding = [{ field: 'output_tokens', direction: 'HIGH' }];
+    // A quiet key: 20 windows of 3 clean records, then an incident: 3 of 3 records anomalous for 10 windows.
+    for (let w = 0; w < 20; w++) {
+      for (let i = 0; i < 3; i++) rate.note('m', 'rare', w * 60_000 + i, []);
+      for (let i = 0; i < 200; i++) rate.note('hot', 'consumer', w * 60_000 + i, []);
+    }
+    for (let w = 20; w < 30; w++) for (let i = 0; i < 3; i++) rate.note('m', 'rare', w * 60_000 + i, finding);
+    // Judged once all of it has been noted: the first incident window is still surprising.
+    expect(rate.surprising('m', 'rare', 'output_tokens', 'HIGH', 20 * 60_000, 3, 2)).to.equal(true);
+    expect(rate.evidence('m', 'rare', 'output_tokens', 'HIGH', 20 * 60_000, 3).pastRate).to.be.below(0.05);
+  });
+
   it('checks its options', () => {
     expect(() => new BackgroundRate({ windowMs: 60_000, alpha: 0 })).to.throw(RangeError, /alpha/);
     expect(() => new BackgroundRate({ windowMs: 60_000, alpha: 0.01, lookbackWindows: 0 })).to.throw(RangeError, /lookbackWindows/);

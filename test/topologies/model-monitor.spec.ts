@@ -27,8 +27,9 @@ describe('topology model-monitor', function () {
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_DETECTORS: 'ewma-zscore,nope' })).to.throw(ConfigError, 'MODEL_MONITOR_DETECTORS');
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_THRESHOLD_TUNING: 'recall' })).to.throw(ConfigError, /MODEL_MONITOR_THRESHOLD_TUNING.*precision.*f-beta/);
     expect(readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }).thresholdTuning).to.equal('precision');
+    expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_BANDIT_DISCOUNT: '0' })).to.throw(ConfigError, 'MODEL_MONITOR_BANDIT_DISCOUNT');
     const config = readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1' });
-    expect(config).to.include({ sampling: 'bandit', reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async', thresholdTuning: 'f-beta' });
+    expect(config).to.include({ sampling: 'bandit', banditDiscount: 0.95, reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async', thresholdTuning: 'f-beta' });
   });
 
   it('threshold tuning: precision-tuned thresholds are never below the F-beta ones; an untuned detector keeps its own', () => {

@@ -112,9 +112,20 @@ export class BackgroundRate {
       const found = counts?.get(findingKey) ?? 0;
       findings += window === last ? Math.max(found, count) : found;
     }
-    // History before the horizon (the totals include it: take it out).
-    const pastRecords = Math.max(0, (this.#totals.get(key)?.records ?? 0) - records);
-    const pastFindings = Math.max(0, (this.#totals.get(findingKey)?.findings ?? 0) - findings);
+    // History before the horizon: the totals hold every window noted so far, the horizon's and also
+    // later ones — records run ahead of the watermark that closes a mention's window (enrichment and
+    // lanes reorder; a partition's batch spans minutes), so by the time a mention is judged, the rest of
+    // its incident may already be noted. Counting those as background would make an incident explain
+    // itself away: take out every window from the horizon on.
+    let laterRecords = 0;
+    let laterFindings = 0;
+    for (const [window, counts] of this.#windowCounts) {
+      if (window < last - this.#lookbackWindows + 1) continue;
+      laterRecords += counts.get(key) ?? 0;
+      laterFindings += counts.get(findingKey) ?? 0;
+    }
+    const pastRecords = Math.max(0, (this.#totals.get(key)?.records ?? 0) - laterRecords);
+    const pastFindings = Math.max(0, (this.#totals.get(findingKey)?.findings ?? 0) - laterFindings);
     const global = this.#global.get(`${field}|${direction}`);
     const globalRate = ((global?.findings ?? 0) + 1) / (this.#records + 100);
     const pastRate = (pastFindings + this.#priorRecords * globalRate) / (pastRecords + this.#priorRecords);

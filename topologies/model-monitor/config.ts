@@ -18,6 +18,12 @@ export const MODEL_MONITOR_SETTINGS = {
   sampleFraction: { env: 'MODEL_MONITOR_SAMPLE_FRACTION', schema: number(1e-6, 1), default: '0.1', help: 'share of the input that goes down the signal path, (0, 1]' },
   epochMs: { env: 'MODEL_MONITOR_EPOCH_MS', schema: int(1000, 86_400_000), default: '10000', help: 'event-time epoch of the sampling budget (and of the bandit), ms' },
   banditPolicy: { env: 'MODEL_MONITOR_BANDIT_POLICY', schema: z.enum(['thompson', 'ucb1']), default: 'thompson', help: 'bandit policy' },
+  banditDiscount: {
+    env: 'MODEL_MONITOR_BANDIT_DISCOUNT',
+    schema: number(0.01, 1),
+    default: '0.95',
+    help: "weight the bandit's past evidence keeps per epoch, (0, 1] (1: never forgets); at a 1% budget an epoch is a few records per arm, so a short memory leaves the arms' yields indistinguishable",
+  },
   enrichMode: { env: 'MODEL_MONITOR_ENRICH_MODE', schema: z.enum(['async', 'batched']), default: 'async', help: 'enrichment: async with an LRU cache, or batched (the baseline)' },
   enrichConcurrency: { env: 'MODEL_MONITOR_ENRICH_CONCURRENCY', schema: int(1, 4096), default: '16', help: 'registry lookups under way at once' },
   enrichCacheEntries: { env: 'MODEL_MONITOR_ENRICH_CACHE_ENTRIES', schema: int(0, 10_000_000), default: '10000', help: 'LRU cache entries (0: no cache)' },

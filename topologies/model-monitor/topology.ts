@@ -165,6 +165,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
       epochMs: config.epochMs,
       feedback,
       policy: config.banditPolicy,
+      discount: config.banditDiscount,
       maxHeldRecords: 200_000,
       // Partitions are consumed in batches, so event time runs ahead on one partition while the
       // watermark waits for the slowest, and one batch of a quiet partition can span many minutes of
