@@ -611,7 +611,13 @@ export class KafkaSource<T> {
       assigned.paused = pause;
     }
     if (toPause.length > 0) this.#consumer.pause(toPause);
-    if (toResume.length > 0) this.#consumer.resume(toResume);
+    if (toResume.length > 0) {
+      this.#consumer.resume(toResume);
+      // Resumed partitions have input left: the time they were paused is not idle time. Without
+      // this, --until-idle stopped a run the moment a partition held back for partitionIdleTimeoutMs
+      // let the others go, before they fetched again (their records were never read).
+      this.#lastRecordAtMs = Date.now();
+    }
     this.stats.pausedPartitions += toPause.length - toResume.length;
     this.stats.alignedPartitions = aligned;
   }

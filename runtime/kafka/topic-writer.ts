@@ -83,8 +83,8 @@ export async function writeTopic<T>(values: Iterable<T> | AsyncIterable<T>, opti
   return written;
 }
 
-/** Writes raw bytes (for poison-record tests and replays): no encoding, no validation. */
-export async function writeRawRecords(brokers: string, topic: string, records: readonly { key: string | null; value: Buffer; headers?: Record<string, Buffer> }[]): Promise<void> {
+/** Writes raw bytes (for poison-record tests and replays), to `partition` when given: no encoding, no validation. */
+export async function writeRawRecords(brokers: string, topic: string, records: readonly { key: string | null; value: Buffer; headers?: Record<string, Buffer>; partition?: number }[]): Promise<void> {
   const producer = new Producer({ 'bootstrap.servers': brokers, 'enable.idempotence': true, dr_cb: true, 'delivery.report.only.error': true, log_level: 3 });
   let failure: LibrdKafkaError | null = null;
   producer.on('delivery-report', (err) => {
@@ -94,7 +94,7 @@ export async function writeRawRecords(brokers: string, topic: string, records: r
   producer.setPollInterval(20);
   for (const record of records) {
     const headers = record.headers ? Object.entries(record.headers).map(([name, bytes]) => ({ [name]: bytes })) : undefined;
-    producer.produce(topic, null, record.value, record.key, null, undefined, headers);
+    producer.produce(topic, record.partition ?? null, record.value, record.key, null, undefined, headers);
   }
   await new Promise<void>((resolve, reject) => producer.flush(60_000, (err) => (err ? reject(err) : resolve())));
   await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
