@@ -140,13 +140,14 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const labelsStop = new AbortController();
   let labelsDone: Promise<void> = Promise.resolve();
   if (labelsTopic !== undefined) {
-    await ensureTopics(config.brokers, [{ topic: labelsTopic, partitions: config.partitions }]);
+    await ensureTopics(config.brokers, [{ topic: labelsTopic, partitions: config.partitions }], undefined, config.clientConfig);
     labelsDone = followLabels({
       brokers: config.brokers,
       topic: labelsTopic,
       onLabel: (mentionId, verdict, atMs) => telemetry!.kpis.labelReceived(mentionId, verdict, atMs),
       log,
       signal: labelsStop.signal,
+      clientConfig: config.clientConfig,
     });
   }
   const propagate = telemetry !== null && config.traceContext !== false;
@@ -333,7 +334,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
 
   // Steps attach to their state handles when subscribed: now it is known which keep state.
   if (states !== null && states.statefulSteps().length > 0) {
-    await ensureTopics(config.brokers, states.topicSpecs());
+    await ensureTopics(config.brokers, states.topicSpecs(), undefined, config.clientConfig);
     log(`operator state of ${states.statefulSteps().join(', ')} kept in ${states.topicSpecs().map((t) => t.topic).join(', ')}`);
   }
   // Snapshots are taken at a commit, so each holds the offsets it matches.

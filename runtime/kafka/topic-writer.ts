@@ -8,7 +8,7 @@
  */
 import type { Contract } from '../../schemas/index.js';
 import { createTopicSerde, type SchemaRegistryOptions } from '../serde/index.js';
-import { CODES, Producer, type LibrdKafkaError, type MessageHeader } from './client.js';
+import { CODES, Producer, type ClientConfig, type LibrdKafkaError, type MessageHeader } from './client.js';
 import { TRACEPARENT, TraceIdGenerator } from '../telemetry/trace-context.js';
 
 export interface TopicWriterOptions<T> {
@@ -25,6 +25,8 @@ export interface TopicWriterOptions<T> {
   /** Called every `progressEvery` records (default 100 000) with the count so far. */
   readonly onProgress?: (written: number) => void;
   readonly progressEvery?: number;
+  /** The run's client settings (SASL/TLS), applied last; see {@link ClientConfig}. */
+  readonly clientConfig?: ClientConfig;
 }
 
 /** Writes every value, waits until all are acknowledged, and returns how many were written. */
@@ -44,6 +46,7 @@ export async function writeTopic<T>(values: Iterable<T> | AsyncIterable<T>, opti
     'compression.type': 'lz4',
     'queue.buffering.max.messages': 1_000_000,
     log_level: 3,
+    ...options.clientConfig,
   });
   let failure: LibrdKafkaError | null = null;
   producer.on('delivery-report', (err) => {

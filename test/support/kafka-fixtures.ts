@@ -1,5 +1,6 @@
 /** Helpers shared by the integration tests: feed events, read outputs, run the CLI as a process. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
@@ -107,4 +108,13 @@ export class CliProcesses {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A loopback port nobody listens on right now (for a run's metrics endpoint). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
