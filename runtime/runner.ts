@@ -39,6 +39,11 @@ export interface RunSummary {
   readonly produced: number;
   readonly deadLettered: number;
   readonly maxUnsettledSeen: number;
+  /**
+   * Records the Kafka client handed out again within one assignment, skipped because their first
+   * copy was in flight (KafkaSource's repeat-delivery guard). Expected 0; not 0 means it happened.
+   */
+  readonly redelivered: number;
   /** True when every consumed record settled before the drain deadline. */
   readonly drained: boolean;
   readonly elapsedMs: number;
@@ -458,6 +463,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         await sink.flush(config.drainTimeoutMs);
       }
       if (abandoned > 0) log(`${abandoned} outputs of records from revoked partitions were left to their new owner`);
+      if (source.stats.redelivered > 0) log(`the client delivered ${source.stats.redelivered} records again within their assignment; each was skipped (its first copy was processed)`);
       // Commit only settled offsets: after a fatal error too, since what settled is durable.
       await source.close();
       await sink.close();
@@ -473,6 +479,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         produced: sink.delivered,
         deadLettered,
         maxUnsettledSeen: source.stats.maxUnsettledSeen,
+        redelivered: source.stats.redelivered,
         drained,
         elapsedMs: Date.now() - startedAt,
         spend: meter.report(),
