@@ -39,6 +39,11 @@ export interface RunSummary {
   readonly produced: number;
   readonly deadLettered: number;
   readonly maxUnsettledSeen: number;
+  /**
+   * Records the Kafka client handed out again within one assignment, skipped because their first
+   * copy was in flight (KafkaSource's repeat-delivery guard). Expected 0; not 0 means it happened.
+   */
+  readonly redelivered: number;
   /** True when every consumed record settled before the drain deadline. */
   readonly drained: boolean;
   readonly elapsedMs: number;
@@ -140,13 +145,14 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const labelsStop = new AbortController();
   let labelsDone: Promise<void> = Promise.resolve();
   if (labelsTopic !== undefined) {
-    await ensureTopics(config.brokers, [{ topic: labelsTopic, partitions: config.partitions }]);
+    await ensureTopics(config.brokers, [{ topic: labelsTopic, partitions: config.partitions }], undefined, config.clientConfig);
     labelsDone = followLabels({
       brokers: config.brokers,
       topic: labelsTopic,
       onLabel: (mentionId, verdict, atMs) => telemetry!.kpis.labelReceived(mentionId, verdict, atMs),
       log,
       signal: labelsStop.signal,
+      clientConfig: config.clientConfig,
     });
   }
   const propagate = telemetry !== null && config.traceContext !== false;
@@ -333,7 +339,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
 
   // Steps attach to their state handles when subscribed: now it is known which keep state.
   if (states !== null && states.statefulSteps().length > 0) {
-    await ensureTopics(config.brokers, states.topicSpecs());
+    await ensureTopics(config.brokers, states.topicSpecs(), undefined, config.clientConfig);
     log(`operator state of ${states.statefulSteps().join(', ')} kept in ${states.topicSpecs().map((t) => t.topic).join(', ')}`);
   }
   // Snapshots are taken at a commit, so each holds the offsets it matches.
@@ -457,6 +463,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         await sink.flush(config.drainTimeoutMs);
       }
       if (abandoned > 0) log(`${abandoned} outputs of records from revoked partitions were left to their new owner`);
+      if (source.stats.redelivered > 0) log(`the client delivered ${source.stats.redelivered} records again within their assignment; each was skipped (its first copy was processed)`);
       // Commit only settled offsets: after a fatal error too, since what settled is durable.
       await source.close();
       await sink.close();
@@ -472,6 +479,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         produced: sink.delivered,
         deadLettered,
         maxUnsettledSeen: source.stats.maxUnsettledSeen,
+        redelivered: source.stats.redelivered,
         drained,
         elapsedMs: Date.now() - startedAt,
         spend: meter.report(),

@@ -8,10 +8,12 @@ import path from 'node:path';
 import { MentionContract, type Mention } from '../../schemas/index.js';
 import { readGroundTruth } from '../../lab/generator/index.js';
 import { costKpis, formatCost, formatScore, readRunSummary, scoreMentions, type MentionScore } from '../../lab/evaluate/index.js';
-import { ConfigError } from '../config.js';
+import { clientConfigFromEnv, ConfigError } from '../config.js';
 import { readAll } from '../kafka/topic-reader.js';
 import { createTopicSerde } from '../serde/index.js';
 import { connectBrokers } from './brokers.js';
+import { logClientConfig } from './client-settings.js';
+import type { ClientConfig } from '../kafka/client.js';
 
 export interface EvaluateFlags {
   topic: string;
@@ -24,10 +26,10 @@ export interface EvaluateFlags {
 }
 
 /** Every mention on `topic` (beginning to end) emitted at or after `sinceMs`. */
-export async function readMentions(brokers: string, topic: string, sinceMs = 0): Promise<Mention[]> {
+export async function readMentions(brokers: string, topic: string, sinceMs = 0, clientConfig?: ClientConfig): Promise<Mention[]> {
   const serde = createTopicSerde({ contract: MentionContract, topic });
   const mentions: Mention[] = [];
-  for (const message of await readAll(brokers, topic)) {
+  for (const message of await readAll(brokers, topic, undefined, clientConfig)) {
     if (message.value === null) continue;
     const headers: Record<string, Buffer> = {};
     for (const header of message.headers ?? []) for (const [name, value] of Object.entries(header)) headers[name] = value as Buffer;
@@ -37,9 +39,9 @@ export async function readMentions(brokers: string, topic: string, sinceMs = 0):
   return mentions;
 }
 
-export async function evaluateTopic(options: { brokers: string; topic: string; truthFile: string; sinceMs?: number; slackMs?: number }): Promise<MentionScore> {
+export async function evaluateTopic(options: { brokers: string; topic: string; truthFile: string; sinceMs?: number; slackMs?: number; clientConfig?: ClientConfig }): Promise<MentionScore> {
   const truth = await readGroundTruth(options.truthFile);
-  const mentions = await readMentions(options.brokers, options.topic, options.sinceMs);
+  const mentions = await readMentions(options.brokers, options.topic, options.sinceMs, options.clientConfig);
   return scoreMentions(mentions, truth, { slackMs: options.slackMs });
 }
 
@@ -53,9 +55,11 @@ export async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
   const summary = flags.summary === undefined ? undefined : await readRunSummary(flags.summary).catch((error: unknown) => {
     throw new ConfigError(`--summary ${flags.summary}: ${(error as Error).message}`);
   });
+  const clientConfig = clientConfigFromEnv(process.env);
   const connection = await connectBrokers(flags.brokers, log);
+  logClientConfig(clientConfig, log);
   try {
-    const score = await evaluateTopic({ brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, sinceMs, slackMs });
+    const score = await evaluateTopic({ brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, sinceMs, slackMs, clientConfig });
     log(`evaluation of ${flags.topic} against ${flags.truth}`);
     for (const line of formatScore(score)) log(line);
     const cost = summary === undefined ? undefined : costKpis(score, summary);

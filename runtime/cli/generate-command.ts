@@ -7,10 +7,12 @@ import { generateStream, replayNab, writeGroundTruth, type GroundTruth, type Str
 import { readNabCorpus } from '../../evaluation/nab/corpus.js';
 import { resolveNabDataDir } from '../../evaluation/nab/data-dir.js';
 import type { NabCorpus } from '../../evaluation/nab/types.js';
-import { ConfigError } from '../config.js';
+import { clientConfigFromEnv, ConfigError } from '../config.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { writeTopic } from '../kafka/topic-writer.js';
 import { connectBrokers } from './brokers.js';
+import { logClientConfig } from './client-settings.js';
+import type { ClientConfig } from '../kafka/client.js';
 
 export interface GenerateFlags {
   events: string;
@@ -36,19 +38,22 @@ export interface GenerateToTopicOptions extends StreamOptions {
   readonly onProgress?: (written: number) => void;
   /** Replay this NAB corpus inside the background (`--nab`). */
   readonly nab?: NabCorpus;
+  /** Client settings (SIGNALPATH_KAFKA_*) for the admin client and the producer. */
+  readonly clientConfig?: ClientConfig;
 }
 
 /** Generates, writes every event to `topic` (acknowledged), writes the ground truth; returns it. */
 export async function generateToTopic(options: GenerateToTopicOptions): Promise<GroundTruth> {
   const log = options.log ?? (() => {});
   const stream = options.nab === undefined ? generateStream(options) : replayNab(options.nab, options);
-  await ensureTopics(options.brokers, [{ topic: options.topic, partitions: options.partitions ?? 4 }]);
+  await ensureTopics(options.brokers, [{ topic: options.topic, partitions: options.partitions ?? 4 }], undefined, options.clientConfig);
   const startedAt = Date.now();
   log(`generating ${options.count.toLocaleString('en')} InferenceEvents (seed ${options.seed ?? 1}, ${stream.incidents.length} incidents${options.nab === undefined ? '' : `, NAB corpus replayed from ${options.nab.dataDir}`}) to ${options.topic}…`);
   await writeTopic(stream.events, {
     brokers: options.brokers,
     topic: options.topic,
     contract: InferenceEventContract,
+    clientConfig: options.clientConfig,
     progressEvery: options.onProgress === undefined ? Math.max(10_000, Math.ceil(options.count / 10)) : Math.max(1000, Math.ceil(options.count / 200)),
     // A caller with its own progress display gets the counts instead of log lines.
     onProgress: options.onProgress ?? ((n) => log(`  written ${n.toLocaleString('en')}${options.nab === undefined ? ` (${Math.round((100 * n) / Math.max(1, options.count))}%)` : ''}`)),
@@ -92,10 +97,12 @@ export async function generateCommand(flags: GenerateFlags): Promise<void> {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  const clientConfig = clientConfigFromEnv(process.env);
   const log = (message: string): void => console.log(message);
   const connection = await connectBrokers(flags.brokers, log);
+  logClientConfig(clientConfig, log);
   try {
-    const truth = await generateToTopic({ ...options, brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, partitions: wholeNumber('--partitions', flags.partitions, 1), log, ...(nab === undefined ? {} : { nab }) });
+    const truth = await generateToTopic({ ...options, brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, partitions: wholeNumber('--partitions', flags.partitions, 1), log, clientConfig, ...(nab === undefined ? {} : { nab }) });
     const byKind = new Map<string, number>();
     for (const incident of truth.incidents) byKind.set(incident.kind, (byKind.get(incident.kind) ?? 0) + 1);
     log(`incidents: ${[...byKind].map(([kind, n]) => `${kind} ${n}`).join(', ')}; event time ${new Date(truth.run.start_ms).toISOString()} → ${new Date(truth.run.end_ms).toISOString()}`);

@@ -7,6 +7,7 @@ import { runTopology, resolveTopics } from '../runner.js';
 import { connectBrokers } from './brokers.js';
 import { startTracing } from '../telemetry/tracing.js';
 import { Redactor } from '../security/redact.js';
+import { logClientConfig } from './client-settings.js';
 
 export interface RunFlags {
   brokers?: string;
@@ -87,11 +88,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
   const tracing = settings.telemetry === 'on' ? startTracing(`signalpath-${topology.name}`, env) : { enabled: false, shutdown: async () => {} };
   const connection = await connectBrokers(flags.brokers, log);
-  if (clientConfig !== undefined) {
-    // Shown so an operator can see which security settings took effect; credentials by name only.
-    const shown = Redactor.describeClientConfig(clientConfig);
-    log(`client settings (SIGNALPATH_KAFKA_*): ${Object.entries(shown).map(([name, value]) => `${name}=${value}`).join(', ')}`);
-  }
+  logClientConfig(clientConfig, log);
   const config: RunConfig = { ...settings, brokers: connection.brokers, topics, clientConfig, log };
 
   let running;

@@ -2,12 +2,13 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CONTRACTS, findContract, type Contract } from '../../schemas/index.js';
-import { ConfigError } from '../config.js';
+import { clientConfigFromEnv, ConfigError } from '../config.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { readTopic } from '../kafka/topic-reader.js';
 import { writeTopic } from '../kafka/topic-writer.js';
 import { createTopicSerde, SCHEMA_HEADER, type TopicSerde } from '../serde/index.js';
 import { connectBrokers } from './brokers.js';
+import { logClientConfig } from './client-settings.js';
 import { toJsonLine } from './json.js';
 
 const log = (message: string): void => console.error(message);
@@ -25,9 +26,11 @@ export async function produceCommand(topic: string, flags: { contract: string; f
   const contract = contractNamed(flags.contract);
   const partitions = Number(flags.partitions);
   if (!Number.isInteger(partitions) || partitions < 1) throw new ConfigError(`--partitions ${flags.partitions}: expected a whole number ≥ 1`);
+  const clientConfig = clientConfigFromEnv(process.env);
   const connection = await connectBrokers(flags.brokers, log);
+  logClientConfig(clientConfig, log);
   try {
-    await ensureTopics(connection.brokers, [{ topic, partitions }]);
+    await ensureTopics(connection.brokers, [{ topic, partitions }], undefined, clientConfig);
     const input = flags.file ? createReadStream(flags.file) : process.stdin;
     let line = 0;
     async function* values(): AsyncGenerator<unknown> {
@@ -43,7 +46,7 @@ export async function produceCommand(topic: string, flags: { contract: string; f
     }
     let written: number;
     try {
-      written = await writeTopic(values(), { brokers: connection.brokers, topic, contract });
+      written = await writeTopic(values(), { brokers: connection.brokers, topic, contract, clientConfig });
     } catch (error) {
       // Values are encoded as they are read, so the line being read is the one that failed.
       throw new Error(`line ${line}: ${(error as Error).message}`, { cause: error });
@@ -58,7 +61,9 @@ export async function tailCommand(topic: string, flags: { contract?: string; max
   const fallback = flags.contract ? contractNamed(flags.contract) : undefined;
   const max = flags.max === undefined ? undefined : Number(flags.max);
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new ConfigError(`--max ${flags.max}: expected a whole number ≥ 1`);
+  const clientConfig = clientConfigFromEnv(process.env);
   const connection = await connectBrokers(flags.brokers, log);
+  logClientConfig(clientConfig, log);
   const serdes = new Map<string, TopicSerde<unknown>>();
   const serdeFor = (contract: Contract<unknown>): TopicSerde<unknown> => {
     let serde = serdes.get(contract.name);
@@ -68,7 +73,7 @@ export async function tailCommand(topic: string, flags: { contract?: string; max
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   try {
-    for await (const batch of readTopic({ brokers: connection.brokers, topic, toEnd: !flags.follow, maxRecords: max, signal: abort.signal })) {
+    for await (const batch of readTopic({ brokers: connection.brokers, topic, toEnd: !flags.follow, maxRecords: max, signal: abort.signal, clientConfig })) {
       for (const message of batch) {
         const headers: Record<string, Buffer> = {};
         for (const header of message.headers ?? []) for (const [k, v] of Object.entries(header)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));

@@ -2,7 +2,7 @@
  * Broker administration the runner needs: create missing topics with their declared partition
  * counts, and read end and committed offsets (the tests and `--until-idle` check against them).
  */
-import { AdminClient, CODES, KafkaConsumer, type LibrdKafkaError } from './client.js';
+import { AdminClient, CODES, KafkaConsumer, type ClientConfig, type LibrdKafkaError } from './client.js';
 
 export interface TopicSpec {
   readonly topic: string;
@@ -19,7 +19,7 @@ export async function ensureTopics(
   brokers: string,
   topics: readonly TopicSpec[],
   timeoutMs = 15_000,
-  clientConfig?: Readonly<Record<string, string>>,
+  clientConfig?: ClientConfig,
 ): Promise<string[]> {
   const admin = AdminClient.create({ 'bootstrap.servers': brokers, 'client.id': 'signalpath-admin', log_level: 3, ...clientConfig });
   try {
@@ -53,8 +53,8 @@ export interface PartitionOffsets {
 }
 
 /** The end (high-watermark) offset of every partition of `topic`. */
-export async function endOffsets(brokers: string, topic: string, timeoutMs = 10_000): Promise<PartitionOffsets[]> {
-  const consumer = await connectedConsumer(brokers, `signalpath-offsets-${process.pid}`, timeoutMs);
+export async function endOffsets(brokers: string, topic: string, timeoutMs = 10_000, clientConfig?: ClientConfig): Promise<PartitionOffsets[]> {
+  const consumer = await connectedConsumer(brokers, `signalpath-offsets-${process.pid}`, timeoutMs, clientConfig);
   try {
     const metadata = await new Promise<{ topics: { name: string; partitions: { id: number }[] }[] }>((resolve, reject) =>
       consumer.getMetadata({ topic, timeout: timeoutMs }, (err, data) => (err ? reject(err) : resolve(data))),
@@ -74,8 +74,8 @@ export async function endOffsets(brokers: string, topic: string, timeoutMs = 10_
 }
 
 /** The offsets `group` has committed on `topic` (-1001, librdkafka's "invalid", when none). */
-export async function committedOffsets(brokers: string, group: string, topic: string, partitions: number, timeoutMs = 10_000): Promise<PartitionOffsets[]> {
-  const consumer = await connectedConsumer(brokers, group, timeoutMs);
+export async function committedOffsets(brokers: string, group: string, topic: string, partitions: number, timeoutMs = 10_000, clientConfig?: ClientConfig): Promise<PartitionOffsets[]> {
+  const consumer = await connectedConsumer(brokers, group, timeoutMs, clientConfig);
   try {
     const toppars = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
     const deadline = Date.now() + timeoutMs;
@@ -99,8 +99,8 @@ export async function committedOffsets(brokers: string, group: string, topic: st
   }
 }
 
-async function connectedConsumer(brokers: string, group: string, timeoutMs: number): Promise<InstanceType<typeof KafkaConsumer>> {
-  const consumer = new KafkaConsumer({ 'bootstrap.servers': brokers, 'group.id': group, 'enable.auto.commit': false, log_level: 3 }, {});
+async function connectedConsumer(brokers: string, group: string, timeoutMs: number, clientConfig: ClientConfig | undefined): Promise<InstanceType<typeof KafkaConsumer>> {
+  const consumer = new KafkaConsumer({ 'bootstrap.servers': brokers, 'group.id': group, 'client.id': 'signalpath-offsets', 'enable.auto.commit': false, log_level: 3, ...clientConfig }, {});
   await new Promise<void>((resolve, reject) =>
     consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(brokerError(brokers, err)) : resolve())),
   );

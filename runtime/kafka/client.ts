@@ -23,6 +23,11 @@ export type {
   ConsumerGlobalConfig,
   ProducerGlobalConfig,
 } from '@confluentinc/kafka-javascript';
+/**
+ * Extra librdkafka settings a run passes to every client it creates (SIGNALPATH_KAFKA_*: SASL/TLS and
+ * the like; see clientConfigFromEnv in runtime/config.ts). Applied last, over the client's own.
+ */
+export type ClientConfig = Readonly<Record<string, string | number | boolean>>;
 export type KafkaConsumerInstance = InstanceType<typeof kafka.KafkaConsumer>;
 export type ProducerInstance = InstanceType<typeof kafka.Producer>;
 export type AdminClientInstance = ReturnType<typeof kafka.AdminClient.create>;

@@ -476,6 +476,15 @@ export class KafkaSource<T> {
       assigned.held.push(message);
       return null;
     }
+    if (message.offset < assigned.nextOffset) {
+      // The client handed out a record this assignment already took (seen once in a 2M-record lab run,
+      // around pause/resume). The first copy is tracked and will settle; a second would break the
+      // tracker's order and be processed twice, so it is skipped, before it is even decoded, and
+      // counted so it shows: the first is logged, the count is in the run summary (`redelivered`).
+      // test/integration/source-redelivery.spec.ts forces repeats with a seek back.
+      if (this.stats.redelivered++ === 0) this.options.log(`${message.topic}[${message.partition}]: the client delivered offset ${message.offset} again (next expected ${assigned.nextOffset}); repeats are skipped`);
+      return null;
+    }
     const headers = toHeaders(message.headers);
     let value: T | undefined;
     let decodeError: unknown = null;
@@ -489,13 +498,6 @@ export class KafkaSource<T> {
       const cure = mayResolve && message.value !== null ? (this.options.resolveWriter?.(error, message.value) ?? null) : null;
       if (cure !== null) return cure;
       decodeError = error;
-    }
-    if (message.offset < assigned.nextOffset) {
-      // The client handed out a record this assignment already took (seen once in a 2M-record lab run,
-      // around pause/resume). The first copy is tracked and will settle; a second would break the
-      // tracker's order and be processed twice, so it is skipped — and counted, so it shows.
-      if (this.stats.redelivered++ === 0) this.options.log(`${message.topic}[${message.partition}]: the client delivered offset ${message.offset} again (next expected ${assigned.nextOffset}); repeats are skipped`);
-      return null;
     }
     const tracker = assigned.tracker;
     const seq = tracker.track(message.offset);
@@ -611,7 +613,13 @@ export class KafkaSource<T> {
       assigned.paused = pause;
     }
     if (toPause.length > 0) this.#consumer.pause(toPause);
-    if (toResume.length > 0) this.#consumer.resume(toResume);
+    if (toResume.length > 0) {
+      this.#consumer.resume(toResume);
+      // Resumed partitions have input left: the time they were paused is not idle time. Without
+      // this, --until-idle stopped a run the moment a partition held back for partitionIdleTimeoutMs
+      // let the others go, before they fetched again (their records were never read).
+      this.#lastRecordAtMs = Date.now();
+    }
     this.stats.pausedPartitions += toPause.length - toResume.length;
     this.stats.alignedPartitions = aligned;
   }

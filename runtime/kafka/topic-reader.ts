@@ -2,7 +2,7 @@
  * Reads a topic from the beginning, without a consumer group: `signalpath tail`, tests and the lab
  * read outputs with it. It assigns every partition itself, so it never disturbs a topology's group.
  */
-import type { Message } from './client.js';
+import type { ClientConfig, Message } from './client.js';
 import { KafkaConsumer } from './client.js';
 import { endOffsets } from './admin.js';
 
@@ -17,11 +17,13 @@ export interface ReadTopicOptions {
   /** 'read_committed' for exactly-once outputs. Default read_uncommitted. */
   readonly isolation?: 'read_committed' | 'read_uncommitted';
   readonly signal?: AbortSignal;
+  /** The run's client settings (SASL/TLS), applied last; see {@link ClientConfig}. */
+  readonly clientConfig?: ClientConfig;
 }
 
 /** Yields the topic's records in batches. */
 export async function* readTopic(options: ReadTopicOptions): AsyncGenerator<Message[]> {
-  const ends = await endOffsets(options.brokers, options.topic);
+  const ends = await endOffsets(options.brokers, options.topic, undefined, options.clientConfig);
   const remaining = new Map(ends.filter((e) => e.offset > 0).map((e) => [e.partition, e.offset]));
   const toEnd = options.toEnd ?? true;
   if (toEnd && remaining.size === 0) return;
@@ -29,10 +31,12 @@ export async function* readTopic(options: ReadTopicOptions): AsyncGenerator<Mess
     {
       'bootstrap.servers': options.brokers,
       'group.id': `signalpath-reader-${process.pid}-${Date.now()}`,
+      'client.id': 'signalpath-reader',
       'enable.auto.commit': false,
       'fetch.queue.backoff.ms': 10,
       'isolation.level': options.isolation ?? 'read_uncommitted',
       log_level: 3,
+      ...options.clientConfig,
     },
     { 'auto.offset.reset': 'earliest' },
   );
@@ -68,8 +72,8 @@ export async function* readTopic(options: ReadTopicOptions): AsyncGenerator<Mess
 }
 
 /** Every record of the topic up to its current end. */
-export async function readAll(brokers: string, topic: string, isolation?: 'read_committed' | 'read_uncommitted'): Promise<Message[]> {
+export async function readAll(brokers: string, topic: string, isolation?: 'read_committed' | 'read_uncommitted', clientConfig?: ClientConfig): Promise<Message[]> {
   const all: Message[] = [];
-  for await (const batch of readTopic({ brokers, topic, isolation })) all.push(...batch);
+  for await (const batch of readTopic({ brokers, topic, isolation, clientConfig })) all.push(...batch);
   return all;
 }

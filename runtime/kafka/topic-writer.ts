@@ -8,7 +8,7 @@
  */
 import type { Contract } from '../../schemas/index.js';
 import { createTopicSerde, type SchemaRegistryOptions } from '../serde/index.js';
-import { CODES, Producer, type LibrdKafkaError, type MessageHeader } from './client.js';
+import { CODES, Producer, type ClientConfig, type LibrdKafkaError, type MessageHeader } from './client.js';
 import { TRACEPARENT, TraceIdGenerator } from '../telemetry/trace-context.js';
 
 export interface TopicWriterOptions<T> {
@@ -25,6 +25,8 @@ export interface TopicWriterOptions<T> {
   /** Called every `progressEvery` records (default 100 000) with the count so far. */
   readonly onProgress?: (written: number) => void;
   readonly progressEvery?: number;
+  /** The run's client settings (SASL/TLS), applied last; see {@link ClientConfig}. */
+  readonly clientConfig?: ClientConfig;
 }
 
 /** Writes every value, waits until all are acknowledged, and returns how many were written. */
@@ -44,6 +46,7 @@ export async function writeTopic<T>(values: Iterable<T> | AsyncIterable<T>, opti
     'compression.type': 'lz4',
     'queue.buffering.max.messages': 1_000_000,
     log_level: 3,
+    ...options.clientConfig,
   });
   let failure: LibrdKafkaError | null = null;
   producer.on('delivery-report', (err) => {
@@ -83,8 +86,8 @@ export async function writeTopic<T>(values: Iterable<T> | AsyncIterable<T>, opti
   return written;
 }
 
-/** Writes raw bytes (for poison-record tests and replays): no encoding, no validation. */
-export async function writeRawRecords(brokers: string, topic: string, records: readonly { key: string | null; value: Buffer; headers?: Record<string, Buffer> }[]): Promise<void> {
+/** Writes raw bytes (for poison-record tests and replays), to `partition` when given: no encoding, no validation. */
+export async function writeRawRecords(brokers: string, topic: string, records: readonly { key: string | null; value: Buffer; headers?: Record<string, Buffer>; partition?: number }[]): Promise<void> {
   const producer = new Producer({ 'bootstrap.servers': brokers, 'enable.idempotence': true, dr_cb: true, 'delivery.report.only.error': true, log_level: 3 });
   let failure: LibrdKafkaError | null = null;
   producer.on('delivery-report', (err) => {
@@ -94,7 +97,7 @@ export async function writeRawRecords(brokers: string, topic: string, records: r
   producer.setPollInterval(20);
   for (const record of records) {
     const headers = record.headers ? Object.entries(record.headers).map(([name, bytes]) => ({ [name]: bytes })) : undefined;
-    producer.produce(topic, null, record.value, record.key, null, undefined, headers);
+    producer.produce(topic, record.partition ?? null, record.value, record.key, null, undefined, headers);
   }
   await new Promise<void>((resolve, reject) => producer.flush(60_000, (err) => (err ? reject(err) : resolve())));
   await new Promise<void>((resolve) => producer.disconnect(() => resolve()));

@@ -9,6 +9,7 @@
  */
 import { endOffsets } from '../kafka/admin.js';
 import { readTopic } from '../kafka/topic-reader.js';
+import type { ClientConfig } from '../kafka/client.js';
 import { createTopicSerde, decodeResolvingWriter } from '../serde/index.js';
 import { LabelContract, type Label } from '../../schemas/index.js';
 import type { Verdict } from './label-feedback.js';
@@ -19,6 +20,8 @@ export interface LabelFollowerOptions {
   readonly onLabel: (mentionId: string, verdict: Verdict, receivedAtMs: number) => void;
   readonly log: (message: string) => void;
   readonly signal: AbortSignal;
+  /** The run's client settings (SASL/TLS). */
+  readonly clientConfig?: ClientConfig;
 }
 
 const RETRY_MS = 1000;
@@ -34,7 +37,7 @@ export async function followLabels(options: LabelFollowerOptions): Promise<void>
     try {
       if (!prepared) await serde.prepare();
       prepared = true;
-      if ((await endOffsets(options.brokers, options.topic)).length === 0) throw new Error('no partitions yet');
+      if ((await endOffsets(options.brokers, options.topic, undefined, options.clientConfig)).length === 0) throw new Error('no partitions yet');
       await handOn(options, serde, nextOffset);
     } catch (error) {
       const message = (error as Error).message;
@@ -49,7 +52,7 @@ export async function followLabels(options: LabelFollowerOptions): Promise<void>
 
 async function handOn(options: LabelFollowerOptions, serde: ReturnType<typeof createTopicSerde<Label>>, nextOffset: Map<number, number>): Promise<void> {
   let undecodable = 0;
-  for await (const batch of readTopic({ brokers: options.brokers, topic: options.topic, toEnd: false, signal: options.signal })) {
+  for await (const batch of readTopic({ brokers: options.brokers, topic: options.topic, toEnd: false, signal: options.signal, clientConfig: options.clientConfig })) {
     const receivedAtMs = Date.now();
     for (const message of batch) {
       if (message.offset < (nextOffset.get(message.partition) ?? 0)) continue;

@@ -11,7 +11,6 @@
  */
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -26,18 +25,10 @@ import { InferenceEventContract, LabelContract, type Label } from '../../schemas
 import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
 import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
-import { sleep, testRunConfig } from '../support/kafka-fixtures.js';
+import { freePort, sleep, testRunConfig } from '../support/kafka-fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));

@@ -4,7 +4,6 @@
  * output carries a traceparent in its input's trace (or a new trace when the input had none).
  */
 import { expect } from 'chai';
-import { createServer } from 'node:net';
 import { runTopology } from '../../runtime/runner.js';
 import { defineTopology, filterRecords, mapRecords, toOutput } from '../../runtime/topology.js';
 import { readAll } from '../../runtime/kafka/topic-reader.js';
@@ -14,7 +13,7 @@ import { parseTraceparent } from '../../runtime/telemetry/trace-context.js';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
 import { generateInferenceEvents } from '../../lab/inference-events.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
-import { feedEvents, headersOf, sleep, testRunConfig } from '../support/kafka-fixtures.js';
+import { feedEvents, freePort, headersOf, sleep, testRunConfig } from '../support/kafka-fixtures.js';
 
 const keep = (e: InferenceEvent): boolean => e.latency_ms >= 50;
 const fails = (e: InferenceEvent): boolean => e.segment === 'research';
@@ -36,14 +35,6 @@ const observed = defineTopology<InferenceEvent>({
       )
       .step('route', toOutput('output')),
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** `name{labels} value` → value, from Prometheus text. */
 function sample(text: string, name: string, labels: string): number {

@@ -1,5 +1,6 @@
 /** Helpers shared by the integration tests: feed events, read outputs, run the CLI as a process. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
@@ -82,6 +83,40 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   return { child, exited };
 }
 
+/**
+ * The CLI processes a test starts, so that a failing test never leaves one running: start them with
+ * `start` and call `killAll` in a `finally` (a kill test's child would otherwise keep consuming, and
+ * holding its group's partitions, long after the test failed).
+ */
+export class CliProcesses {
+  readonly #running = new Set<ChildProcess>();
+  #closed = false;
+
+  start(args: readonly string[], env: Record<string, string> = {}): CliRun {
+    // After killAll (a test that timed out goes on running): starting another would outlive it.
+    if (this.#closed) throw new Error(`not starting signalpath ${args[0]}: this test's processes were killed`);
+    const run = runCli(args, env);
+    this.#running.add(run.child);
+    void run.exited.then(() => this.#running.delete(run.child));
+    return run;
+  }
+
+  /** SIGKILLs every process started here that has not exited; starts no more after it. */
+  killAll(): void {
+    this.#closed = true;
+    for (const child of this.#running) child.kill('SIGKILL');
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A loopback port nobody listens on right now (for a run's metrics endpoint). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
