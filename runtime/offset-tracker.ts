@@ -67,6 +67,26 @@ export class PartitionOffsetTracker {
     return this.#offsets[this.#headSeq & this.#mask]!;
   }
 
+  /**
+   * The settled records beyond the commit position, as ranges of offsets (ascending, disjoint): their
+   * fate is met although the commit cannot pass them yet. Costs O(records in flight).
+   */
+  completedAhead(): [first: number, last: number][] {
+    const ranges: [number, number][] = [];
+    let open: [number, number] | null = null;
+    for (let seq = this.#headSeq; seq < this.#tailSeq; seq++) {
+      const slot = seq & this.#mask;
+      if (this.#settled[slot] === 1) {
+        const offset = this.#offsets[slot]!;
+        if (open === null) ranges.push((open = [offset, offset]));
+        else open[1] = offset;
+      } else {
+        open = null;
+      }
+    }
+    return ranges;
+  }
+
   /** Records tracked and not yet settled. */
   get unsettled(): number {
     return this.#tailSeq - this.#headSeq - this.#settledCount;

@@ -253,7 +253,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         );
         if (aborted) {
           log('exactly-once: the broker refused a transaction commit (the group rebalanced under it); aborted, and re-reading from the committed offsets');
-          await source.rewind();
+          source.rewind();
         } else {
           source.markCommitted(offsets);
         }
@@ -299,10 +299,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     next: (item) => {
       const routed = item as RoutedEnvelope;
       if (!source.owns(routed.origin)) {
-        // Read under an assignment this instance has lost: never committed here, and re-read (and
-        // produced) by the partition's new owner, so producing it here would only duplicate it.
+        // Read under an assignment this instance has lost (or is losing, or rewound): never committed
+        // here, and read again, so producing it would only duplicate it. Not settled either: see owns().
         abandoned++;
-        routed.settlement.settle('dropped');
         return;
       }
       const output = outputs.get(routed.output);
@@ -462,7 +461,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         states.snapshot(source.committedPositions());
         await sink.flush(config.drainTimeoutMs);
       }
-      if (abandoned > 0) log(`${abandoned} outputs of records from revoked partitions were left to their new owner`);
+      if (abandoned + sink.abandoned > 0) log(`${abandoned + sink.abandoned} outputs of records from revoked or rewound partitions were left to be read again`);
       if (source.stats.redelivered > 0) log(`the client delivered ${source.stats.redelivered} records again within their assignment; each was skipped (its first copy was processed)`);
       // Commit only settled offsets: after a fatal error too, since what settled is durable.
       await source.close();

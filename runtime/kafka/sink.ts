@@ -44,7 +44,7 @@ export interface KafkaSinkOptions {
   readonly transactionalId?: string;
   /** Exactly-once: `transaction.timeout.ms`, after which the broker aborts an abandoned transaction. */
   readonly transactionTimeoutMs?: number;
-  /** Exactly-once: records held back during a commit are dropped if this says their input moved away. */
+  /** Exactly-once: records held back during a commit are abandoned (never produced, never settled) if this says their input moved away. */
   readonly owns?: (origin: RecordOrigin) => boolean;
 }
 
@@ -110,6 +110,8 @@ export class KafkaSink {
   #waiting: Waiting[] = [];
   transactionsCommitted = 0;
   transactionsAborted = 0;
+  /** Exactly-once: records that waited for a commit and were not produced, their input having moved away. */
+  abandoned = 0;
 
   constructor(private readonly options: KafkaSinkOptions) {
     this.settleBy = options.settleBy ?? 'flush-barrier';
@@ -209,7 +211,9 @@ export class KafkaSink {
     this.#waiting = [];
     const owns = this.options.owns;
     for (const w of waiting) {
-      if (w.origin !== undefined && owns !== undefined && !owns(w.origin)) w.settlement.settle('dropped');
+      // Its input moved away (or is moving) while it waited: left unsettled, so no commit passes it,
+      // and read again by whoever owns the partition next (see KafkaSource.owns).
+      if (w.origin !== undefined && owns !== undefined && !owns(w.origin)) this.abandoned++;
       else this.#produce(w.topic, w.key, w.value, w.headers, w.timestampMs, w.settlement, w.outcome);
     }
     return { offsets, heldBack: waiting.length, aborted: false };

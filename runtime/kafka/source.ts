@@ -13,6 +13,7 @@ import type { Envelope, RecordHeaders, RecordOrigin } from '../envelope.js';
 import type { TracedOrigin } from '../telemetry/stage-clock.js';
 import { hasTraceparentShape, TRACEPARENT } from '../telemetry/trace-context.js';
 import { PartitionOffsetTracker } from '../offset-tracker.js';
+import { CompletedOffsets, decodeCompleted, encodeCompleted } from './completed-offsets.js';
 import { CODES, KafkaConsumer, type KafkaConsumerInstance, type LibrdKafkaError, type Message, type TopicPartition } from './client.js';
 import { WatermarkTracker } from '../../operators/event-time/watermark-tracker.js';
 
@@ -117,6 +118,14 @@ export interface KafkaSourceOptions<T> {
   readonly beforeRevoke?: (partitions: readonly number[]) => Promise<void>;
 }
 
+/** A partition's position to commit, with the records completed ahead of it (completed-offsets.ts). */
+export interface OffsetToCommit {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly metadata: string;
+}
+
 /** The origin of a record this source emitted: which assignment of its partition it was read under. */
 export interface SourceOrigin extends TracedOrigin {
   /** Changes each time the partition is (re)assigned to this instance. */
@@ -135,6 +144,10 @@ export interface SourceStats {
   late: number;
   /** Records the client handed out again within one assignment (skipped: the first copy is in flight). */
   redelivered: number;
+  /** Records skipped because a commit said they had completed (their outputs were already sent). */
+  skippedCompleted: number;
+  /** Completed records a commit could not name for want of metadata room (processed again after a handover). */
+  completedLeftOut: number;
 }
 
 interface Assigned {
@@ -149,17 +162,29 @@ interface Assigned {
   /** Offset after the last record consumed from the partition, -1 before the first. */
   nextOffset: number;
   readonly assignmentId: number;
-  /** Paused until `onAssigned` resolves; records fetched meanwhile wait in `held`. */
+  /**
+   * Paused until the partition is prepared — its committed offset's completed-ahead records read and,
+   * with `onAssigned`, its state restored; records fetched meanwhile wait in `held`.
+   */
   restoring: boolean;
   held: Message[];
   /** Exactly-once: being revoked; records fetched now are left to the next owner. */
   revoking: boolean;
   /** Offset of the first record consumed under this assignment (-1 before it): a rewind's fallback. */
   firstOffset: number;
+  /**
+   * Exactly-once, after an aborted transaction: the offset the loop still has to seek back to, or null.
+   * Until the seek is issued, records of the partition are dropped (they come from before it).
+   */
+  seekTo: number | null;
+  /** Records that completed ahead of the commit position this assignment started from (or rewound to): skipped. */
+  completed: CompletedOffsets | null;
+  /** The metadata of this instance's last commit of the partition (its completed-ahead records). */
+  lastCommittedMetadata: string;
 }
 
 export class KafkaSource<T> {
-  readonly stats: SourceStats = { consumed: 0, deadLettered: 0, unsettled: 0, maxUnsettledSeen: 0, pausedPartitions: 0, alignedPartitions: 0, commits: 0, late: 0, redelivered: 0 };
+  readonly stats: SourceStats = { consumed: 0, deadLettered: 0, unsettled: 0, maxUnsettledSeen: 0, pausedPartitions: 0, alignedPartitions: 0, commits: 0, late: 0, redelivered: 0, skippedCompleted: 0, completedLeftOut: 0 };
   #consumer: KafkaConsumerInstance;
   #assigned = new Map<number, Assigned>();
   #stopping = false;
@@ -312,16 +337,14 @@ export class KafkaSource<T> {
     });
   }
 
-  /** Commits each partition's settled position if it moved. `sync` waits for the broker. */
+  /** Commits each partition's settled position if it, or what completed ahead of it, changed. `sync` waits for the broker. */
   commit(sync: boolean): void {
     if (this.options.commitBy === 'transaction') return;
-    const offsets: { topic: string; partition: number; offset: number }[] = [];
-    for (const [partition, assigned] of this.#assigned) {
-      const offset = assigned.tracker.commitOffset();
-      if (offset !== null && offset > assigned.lastCommitted) {
-        offsets.push({ topic: this.options.topic, partition, offset });
-        assigned.lastCommitted = offset;
-      }
+    const offsets = this.offsetsToCommit();
+    for (const { partition, offset, metadata } of offsets) {
+      const assigned = this.#assigned.get(partition)!;
+      assigned.lastCommitted = offset;
+      assigned.lastCommittedMetadata = metadata;
     }
     if (offsets.length === 0) return;
     this.stats.commits++;
@@ -333,53 +356,81 @@ export class KafkaSource<T> {
     }
   }
 
-  /** Exactly-once: each partition's settled position that moved since the last commit. */
-  offsetsToCommit(): { topic: string; partition: number; offset: number }[] {
-    const offsets: { topic: string; partition: number; offset: number }[] = [];
+  /**
+   * Each partition's settled position, with the records completed ahead of it as metadata (see
+   * completed-offsets.ts), where either changed since the last commit. Exactly-once: the caller sends
+   * them to its transaction.
+   */
+  offsetsToCommit(): OffsetToCommit[] {
+    const offsets: OffsetToCommit[] = [];
     for (const [partition, assigned] of this.#assigned) {
       if (assigned.restoring) continue;
       const offset = assigned.tracker.commitOffset();
-      if (offset !== null && offset > assigned.lastCommitted) offsets.push({ topic: this.options.topic, partition, offset });
+      if (offset === null || offset < assigned.lastCommitted) continue;
+      // Ahead of the commit: what settled here, then what the previous commit named that is not read yet.
+      const ahead = assigned.tracker.completedAhead();
+      if (assigned.completed !== null) ahead.push(...assigned.completed.rangesFrom(assigned.nextOffset < 0 ? offset : assigned.nextOffset));
+      const { metadata, leftOut } = encodeCompleted(offset, ahead);
+      if (offset === assigned.lastCommitted && metadata === assigned.lastCommittedMetadata) continue;
+      if (leftOut > 0 && this.stats.completedLeftOut === 0) {
+        this.options.log(`${this.options.topic}[${partition}]: ${leftOut} records completed ahead of offset ${offset} do not fit in the commit metadata; after a handover they are processed again (lower --partition-high-water to keep fewer records in flight)`);
+      }
+      this.stats.completedLeftOut += leftOut;
+      offsets.push({ topic: this.options.topic, partition, offset, metadata });
     }
     return offsets;
   }
 
-  /** Exactly-once: records offsets that a committed transaction carried. */
-  markCommitted(offsets: readonly { partition: number; offset: number }[]): void {
-    for (const { partition, offset } of offsets) {
+  /** Exactly-once: records offsets (and their metadata) that a committed transaction carried. */
+  markCommitted(offsets: readonly { partition: number; offset: number; metadata?: string | null }[]): void {
+    for (const { partition, offset, metadata } of offsets) {
       const assigned = this.#assigned.get(partition);
-      if (assigned !== undefined && offset > assigned.lastCommitted) assigned.lastCommitted = offset;
+      if (assigned === undefined || offset < assigned.lastCommitted) continue;
+      assigned.lastCommitted = offset;
+      assigned.lastCommittedMetadata = metadata ?? '';
     }
     if (offsets.length > 0) this.stats.commits++;
   }
 
   /**
    * Exactly-once, after an aborted transaction: every partition goes back to its committed offset.
-   * Records in flight are detached (their outputs are no longer owned, so never produced) and are
-   * read again. Takes effect between two consume calls, so no batch fetched before the seek is
-   * handed out after it; resolves once the seeks are issued.
+   * Call it as soon as the abort is known, before anything else is produced: it takes effect at once,
+   * so no record read before it can be produced into the next transaction. Each partition gets a new
+   * assignment id (records in flight are no longer owned, so their outputs are never produced) and a
+   * fresh tracker (nothing settled under the aborted transaction can be committed); the seek back is
+   * issued by the consume loop before its next fetch, and records fetched until then are dropped.
+   * Partitions still restoring handed nothing out, so they stay as they are; partitions being revoked
+   * are not read again here, but lose what settled, so the revoke's commit carries no offsets of theirs.
    */
-  rewind(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#rewindWaiters.push(resolve);
-      this.#roomWaiter?.();
-    });
-  }
-
-  #rewindWaiters: (() => void)[] = [];
-
-  #applyRewind(): void {
+  rewind(): void {
     for (const [partition, assigned] of this.#assigned) {
-      if (assigned.restoring || assigned.revoking) continue;
+      if (assigned.restoring) continue;
       const seekTo = assigned.lastCommitted >= 0 ? assigned.lastCommitted : assigned.firstOffset;
       assigned.tracker.revoke();
       this.stats.unsettled -= assigned.tracker.unsettled;
-      const fresh: Assigned = { ...assigned, tracker: new PartitionOffsetTracker(this.options.topic, partition), assignmentId: this.#nextAssignmentId++, nextOffset: seekTo, firstOffset: seekTo };
-      this.#assigned.set(partition, fresh);
-      if (seekTo >= 0) this.#consumer.seek({ topic: this.options.topic, partition, offset: seekTo }, 0, (err) => err && this.#fatal?.(new Error(`rewinding partition ${partition} to ${seekTo} failed: ${err.message}`)));
+      this.#assigned.set(partition, {
+        ...assigned,
+        tracker: new PartitionOffsetTracker(this.options.topic, partition),
+        assignmentId: this.#nextAssignmentId++,
+        nextOffset: seekTo,
+        firstOffset: seekTo,
+        seekTo: assigned.revoking || seekTo < 0 ? null : seekTo,
+        // What completed ahead of the last commit had its outputs committed with it: not again.
+        completed: assigned.lastCommitted >= 0 ? decodeCompleted(assigned.lastCommitted, assigned.lastCommittedMetadata) : assigned.completed === null ? null : new CompletedOffsets(assigned.completed.ranges),
+      });
     }
     this.options.log(`transaction aborted: input rewound to the committed offsets`);
-    for (const waiter of this.#rewindWaiters.splice(0)) waiter();
+    this.#roomWaiter?.();
+  }
+
+  /** Issues the seeks {@link rewind} left to the loop (between two consume calls, never during one). */
+  #applySeeks(): void {
+    for (const [partition, assigned] of this.#assigned) {
+      if (assigned.seekTo === null) continue;
+      const seekTo = assigned.seekTo;
+      assigned.seekTo = null;
+      this.#consumer.seek({ topic: this.options.topic, partition, offset: seekTo }, 0, (err) => err && this.#fatal?.(new Error(`rewinding partition ${partition} to ${seekTo} failed: ${err.message}`)));
+    }
   }
 
   /** Exactly-once: the consumer whose group metadata the producer's transaction needs. */
@@ -399,12 +450,17 @@ export class KafkaSource<T> {
   }
 
   /**
-   * False when the record's partition was revoked from this instance since it was read: its offset
-   * will not be committed here and its next owner reads it again, so its outputs must not be sent.
+   * False when the record's partition was revoked from this instance since it was read, is being
+   * revoked (exactly-once), or was rewound: its offset will not be committed here and it is read again
+   * (by the next owner, or here after the rewind), so its outputs must not be sent. Such a record must
+   * not be settled either: while its partition is being revoked, the tracker is live, and a settle
+   * would let the revoke's commit move past a record whose output was never sent.
    */
   owns(origin: RecordOrigin): boolean {
     const assignmentId = (origin as Partial<SourceOrigin>).assignmentId;
-    return assignmentId === undefined || this.#assigned.get(origin.partition)?.assignmentId === assignmentId;
+    if (assignmentId === undefined) return true;
+    const assigned = this.#assigned.get(origin.partition);
+    return assigned !== undefined && assigned.assignmentId === assignmentId && !assigned.revoking;
   }
 
   /** Final commit and disconnect. */
@@ -417,7 +473,7 @@ export class KafkaSource<T> {
   async #loop(emit: (envelope: Envelope<T>) => void): Promise<void> {
     const { maxUnsettled, batchSize } = this.options;
     while (!this.#stopping) {
-      if (this.#rewindWaiters.length > 0) this.#applyRewind();
+      this.#applySeeks();
       const room = maxUnsettled - this.stats.unsettled;
       if (room <= 0) {
         this.#blockedSinceMs = Date.now();
@@ -431,8 +487,6 @@ export class KafkaSource<T> {
         // Fetched after the stop: not tracked, never committed, re-read by whoever consumes next.
         break;
       }
-      // Fetched before a rewind: read again after it.
-      if (this.#rewindWaiters.length > 0) continue;
       if (messages.length === 0) {
         this.#emptyPollSinceAssign = true;
         // Pauses change with time too: a partition that has produced nothing stops holding the others
@@ -470,8 +524,9 @@ export class KafkaSource<T> {
   /** Returns a promise when the record must be handled again after it resolves (see resolveWriter). */
   #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean, batchAtMs: number): Promise<void> | null {
     const assigned = this.#assigned.get(message.partition);
-    // A record of a partition revoked while it was being fetched: leave it to the next owner.
-    if (assigned === undefined || assigned.revoking) return null;
+    // A record of a partition revoked while it was being fetched: leave it to the next owner. Or one
+    // fetched before a rewind's seek: read again after it.
+    if (assigned === undefined || assigned.revoking || assigned.seekTo !== null) return null;
     if (assigned.restoring) {
       assigned.held.push(message);
       return null;
@@ -485,6 +540,16 @@ export class KafkaSource<T> {
       if (this.stats.redelivered++ === 0) this.options.log(`${message.topic}[${message.partition}]: the client delivered offset ${message.offset} again (next expected ${assigned.nextOffset}); repeats are skipped`);
       return null;
     }
+    if (assigned.completed !== null && assigned.completed.has(message.offset)) {
+      // Completed before the commit this assignment started from (its outputs were sent): tracked and
+      // settled at once, so the commit moves past it, and not processed again.
+      assigned.tracker.settle(assigned.tracker.track(message.offset));
+      assigned.nextOffset = message.offset + 1;
+      if (assigned.firstOffset < 0) assigned.firstOffset = message.offset;
+      this.stats.skippedCompleted++;
+      return null;
+    }
+    if (assigned.completed?.exhausted === true) assigned.completed = null;
     const headers = toHeaders(message.headers);
     let value: T | undefined;
     let decodeError: unknown = null;
@@ -624,14 +689,19 @@ export class KafkaSource<T> {
     this.stats.alignedPartitions = aligned;
   }
 
-  #restoreThenResume(partitions: readonly number[]): void {
-    this.options.onAssigned!(partitions).then(
-      () => {
+  /**
+   * Prepares newly assigned partitions, which stay paused meanwhile: reads what their committed
+   * offsets say completed ahead (skipped when read) and, with `onAssigned`, restores their state.
+   */
+  #prepareThenResume(partitions: readonly number[]): void {
+    Promise.all([this.#readCompleted(partitions), this.options.onAssigned?.(partitions)]).then(
+      ([completed]) => {
         for (const partition of partitions) {
           const assigned = this.#assigned.get(partition);
-          // Revoked (or revoked and assigned again) while restoring: that assignment restores itself.
+          // Revoked (or revoked and assigned again) while preparing: that assignment prepares itself.
           if (assigned === undefined || !assigned.restoring) continue;
           assigned.restoring = false;
+          assigned.completed = completed.get(partition) ?? null;
           const held = assigned.held;
           assigned.held = [];
           // Fetched before the pause took hold; handled now, in order, before the partition resumes.
@@ -643,12 +713,44 @@ export class KafkaSource<T> {
     );
   }
 
+  /**
+   * The completed-ahead records named by each partition's committed offset. A failure to read them is
+   * not fatal: nothing is skipped then, so those records are processed again (never lost).
+   */
+  #readCompleted(partitions: readonly number[]): Promise<Map<number, CompletedOffsets>> {
+    const topic = this.options.topic;
+    return new Promise((resolve) =>
+      this.#consumer.committed(
+        partitions.map((partition) => ({ topic, partition })),
+        15_000,
+        (err, committed) => {
+          const completed = new Map<number, CompletedOffsets>();
+          if (err) {
+            this.options.log(`cannot read the committed offsets of ${topic} partitions [${partitions.join(', ')}] (${err.message}): records completed ahead of them will be processed again`);
+            return resolve(completed);
+          }
+          for (const { partition, offset, metadata } of committed ?? []) {
+            if (offset === undefined || offset < 0) continue;
+            try {
+              const named = decodeCompleted(offset, metadata);
+              if (named !== null) completed.set(partition, named);
+            } catch (error) {
+              this.options.log(`${topic}[${partition}]: ${(error as Error).message}; nothing is skipped`);
+            }
+          }
+          resolve(completed);
+        },
+      ),
+    );
+  }
+
   #onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
     const consumer = this.#consumer as KafkaConsumerInstance & CooperativeMethods;
     const cooperative = consumer.rebalanceProtocol() === 'COOPERATIVE';
     try {
       if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
-        const restoring = this.options.onAssigned !== undefined;
+        // Every partition is prepared before its first record (see #prepareThenResume).
+        const restoring = true;
         for (const { partition } of assignment) {
           this.#assigned.set(partition, {
             tracker: new PartitionOffsetTracker(this.options.topic, partition),
@@ -662,6 +764,9 @@ export class KafkaSource<T> {
             held: [],
             revoking: false,
             firstOffset: -1,
+            seekTo: null,
+            completed: null,
+            lastCommittedMetadata: '',
           });
           this.#watermarks.addPartition(partition);
         }
@@ -675,7 +780,7 @@ export class KafkaSource<T> {
           // Paused in the same turn as assigned: nothing of theirs is processed before the restore.
           this.#consumer.pause(assignment.map(({ partition }) => ({ topic: this.options.topic, partition })));
           this.stats.pausedPartitions += assignment.length;
-          this.#restoreThenResume(assignment.map(({ partition }) => partition));
+          this.#prepareThenResume(assignment.map(({ partition }) => partition));
         }
       } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
         const beforeRevoke = this.options.beforeRevoke;

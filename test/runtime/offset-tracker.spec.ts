@@ -29,6 +29,26 @@ describe('PartitionOffsetTracker', () => {
     expect(() => tracker.track(5)).to.throw(/must increase/);
   });
 
+  it('names the settled records ahead of the commit position, as ranges (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.boolean()), { maxLength: 300 }), (records) => {
+        const tracker = new PartitionOffsetTracker('t', 0);
+        let offset = 0;
+        const tracked = records.map(([gap, settle]) => ({ offset: (offset += gap), settle, seq: tracker.track(offset) }));
+        for (const record of tracked) if (record.settle) tracker.settle(record.seq);
+        const commit = tracker.commitOffset();
+        const ranges = tracker.completedAhead();
+        const named = new Set(ranges.flatMap(([first, last]) => tracked.filter((r) => r.offset >= first && r.offset <= last).map((r) => r.offset)));
+        const expected = tracked.filter((r) => r.settle && commit !== null && r.offset > commit).map((r) => r.offset);
+        expect([...named].sort((a, b) => a - b)).to.deep.equal(expected);
+        // No range covers an unsettled record, and ranges ascend above the commit position.
+        for (const r of tracked) if (!r.settle) expect(ranges.some(([first, last]) => r.offset >= first && r.offset <= last)).to.equal(false);
+        for (const [i, [first, last]] of ranges.entries()) expect(first > (i === 0 ? commit! : ranges[i - 1]![1]) && last >= first).to.equal(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('ignores settlements after revoke', () => {
     const tracker = new PartitionOffsetTracker('t', 0);
     const seq = tracker.track(0);
