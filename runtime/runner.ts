@@ -44,6 +44,8 @@ export interface RunSummary {
    * copy was in flight (KafkaSource's repeat-delivery guard). Expected 0; not 0 means it happened.
    */
   readonly redelivered: number;
+  /** Records skipped because the commit they were read from said they had completed (their outputs were sent). */
+  readonly skippedCompleted: number;
   /** True when every consumed record settled before the drain deadline. */
   readonly drained: boolean;
   readonly elapsedMs: number;
@@ -462,6 +464,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         await sink.flush(config.drainTimeoutMs);
       }
       if (abandoned + sink.abandoned > 0) log(`${abandoned + sink.abandoned} outputs of records from revoked or rewound partitions were left to be read again`);
+      if (source.stats.skippedCompleted > 0) log(`${source.stats.skippedCompleted} records were skipped: the commit they were read from says they completed (their outputs were sent before the handover)`);
       if (source.stats.redelivered > 0) log(`the client delivered ${source.stats.redelivered} records again within their assignment; each was skipped (its first copy was processed)`);
       // Commit only settled offsets: after a fatal error too, since what settled is durable.
       await source.close();
@@ -479,6 +482,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         deadLettered,
         maxUnsettledSeen: source.stats.maxUnsettledSeen,
         redelivered: source.stats.redelivered,
+        skippedCompleted: source.stats.skippedCompleted,
         drained,
         elapsedMs: Date.now() - startedAt,
         spend: meter.report(),
