@@ -127,7 +127,7 @@ export class StepStates {
         // nothing we do not hold already.
         for (const entry of found) {
           if (entry === skip || entry.writer === this.#writer) continue;
-          handle.merge(entry.snapshot, [entry.partition]);
+          applyEntry(topic, entry, () => handle.merge(entry.snapshot, [entry.partition]));
           merged++;
         }
       };
@@ -136,7 +136,8 @@ export class StepStates {
         action = merged > 0 ? 'merged' : 'kept';
       } else if (newest === null) action = 'none';
       else {
-        handle.restore(newest.snapshot, partitions);
+        const from = newest;
+        applyEntry(topic, from, () => handle.restore(from.snapshot, partitions));
         if (handle.mergeable) mergeEach(newest);
         action = 'restored';
       }
@@ -186,5 +187,17 @@ export class StepStates {
       }
     }
     this.stats.lastSnapshotBytes = bytes;
+  }
+}
+
+/**
+ * Applies a changelog entry; an operator that refuses it (another operator's snapshot, a version
+ * it does not read) fails with where the entry came from, so the message points at the record.
+ */
+function applyEntry(topic: string, entry: ChangelogEntry, apply: () => void): void {
+  try {
+    apply();
+  } catch (error) {
+    throw new Error(`state of step ${entry.step}, partition ${entry.partition} (${topic}, written by ${entry.writer}): ${(error as Error).message}`, { cause: error });
   }
 }
