@@ -64,7 +64,7 @@ export type LaneWork<T, U> = (
 export interface LaneWorkerPool {
   /** The worker module: an absolute path or file: URL. A `.ts` worker needs `execArgv: ['--import', 'tsx']`. */
   readonly filename: string;
-  /** Worker threads, [1, 1024]. Default min(lanes, available parallelism). */
+  /** Worker threads, [1, 1024], started as work needs them and kept until unsubscribe. Default min(lanes, available parallelism). */
   readonly maxThreads?: number;
   /** Node flags for the workers. Default: the parent's `process.execArgv`. */
   readonly execArgv?: readonly string[];
@@ -180,6 +180,10 @@ export function keyedPartition<T, U>(options: KeyedPartitionOptions<T, U>): Oper
             filename: pool!.filename,
             minThreads: 0,
             maxThreads: poolThreads,
+            // Threads live as long as the subscription (destroyed in the teardown). Piscina's default
+            // (idleTimeout 0) ends a thread whenever it is idle for a moment and starts another for the
+            // next record: a module load per lull (hundreds of ms with tsx), and threads come and go.
+            idleTimeout: Infinity,
             ...(pool!.execArgv === undefined ? {} : { execArgv: [...pool!.execArgv] }),
           });
           return (piscina.run(envelope.value) as Promise<U>).then((value) => withValue(envelope, value));

@@ -138,9 +138,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           ...(topology.kpis === undefined ? {} : { kpis: { spend: meter, ...topology.kpis } }),
           ...(config.hotspotsFile === undefined ? {} : { hotspotsFile: config.hotspotsFile }),
         });
-  for (const gauge of topology.gauges ?? []) {
-    telemetry?.addGauge(gauge.name, gauge.help, () => gauge.read().map(({ labels, value }) => ({ labels: { topology: topology.name, ...labels }, value })));
-  }
+  telemetry?.addTopologyGauges(topology.gauges ?? []);
   if (telemetry !== null) for (const [role, output] of outputs) output.mention = telemetry.kpis.isMentionOutput(role);
   // Labels for the feedback KPIs: followed without a consumer group while the run lasts.
   const labelsTopic = telemetry === null ? undefined : topology.kpis?.labelsTopic;
@@ -198,6 +196,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
           // Through the topology's producer: ordered with its outputs, and inside its transactions.
           write: (topic, key, value) => sink.sendState(topic, key, value),
         });
+  if (states !== null) telemetry?.addStateMetrics(states);
 
   const source = new KafkaSource<In>({
     brokers: config.brokers,

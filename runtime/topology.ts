@@ -133,7 +133,8 @@ export interface TopologyDefinition<In> {
   /**
    * Gauges the runner exports with its own metrics, read at scrape time — how a topology shows
    * operator state (an enrich step's circuit breaker, from its counters) without operators importing
-   * a metrics library. The runner adds the `topology` label.
+   * a metrics library. The runner adds the `topology` label. A count that only grows is exported as
+   * a counter (`type: 'counter'`, e.g. windowedDedup's, see runtime/telemetry/dedup-metrics.ts).
    */
   readonly gauges?: readonly TopologyGauge[];
   /**
@@ -143,11 +144,13 @@ export interface TopologyDefinition<In> {
   readonly kpis?: KpiSources;
 }
 
-/** A gauge a topology exports (see {@link TopologyDefinition.gauges}). */
+/** A gauge (or counter) a topology exports (see {@link TopologyDefinition.gauges}). */
 export interface TopologyGauge {
-  /** Prometheus name, `signalpath_…` by convention. */
+  /** Prometheus name, `signalpath_…` by convention; a counter's ends in `_total`. */
   readonly name: string;
   readonly help: string;
+  /** 'gauge' (default), or 'counter' for a count that only grows (Prometheus `rate()` reads it). */
+  readonly type?: 'gauge' | 'counter';
   readonly read: () => readonly { readonly labels: Readonly<Record<string, string>>; readonly value: number }[];
 }
 
@@ -174,6 +177,7 @@ export function defineTopology<In>(definition: TopologyDefinition<In>): Topology
   }
   for (const gauge of definition.gauges ?? []) {
     if (!METRIC_NAME.test(gauge.name)) throw new TypeError(`topology ${definition.name}: gauge name ${JSON.stringify(gauge.name)} is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)`);
+    if (gauge.type === 'counter' && !gauge.name.endsWith('_total')) throw new TypeError(`topology ${definition.name}: counter ${JSON.stringify(gauge.name)} must end in _total (Prometheus naming)`);
   }
   const chain = definition.steps(StepChain.start<In>()).steps;
   if (chain.length === 0) throw new TypeError(`topology ${definition.name}: declare at least one step`);

@@ -8,11 +8,10 @@ import path from 'node:path';
 import { MentionContract, type Mention } from '../../schemas/index.js';
 import { readGroundTruth } from '../../lab/generator/index.js';
 import { costKpis, formatCost, formatScore, readRunSummary, scoreMentions, type MentionScore } from '../../lab/evaluate/index.js';
-import { clientConfigFromEnv, ConfigError } from '../config.js';
+import { ConfigError } from '../config.js';
 import { readAll } from '../kafka/topic-reader.js';
 import { createTopicSerde } from '../serde/index.js';
-import { connectBrokers } from './brokers.js';
-import { logClientConfig } from './client-settings.js';
+import { connectKafka } from './client-settings.js';
 import type { ClientConfig } from '../kafka/client.js';
 
 export interface EvaluateFlags {
@@ -55,9 +54,8 @@ export async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
   const summary = flags.summary === undefined ? undefined : await readRunSummary(flags.summary).catch((error: unknown) => {
     throw new ConfigError(`--summary ${flags.summary}: ${(error as Error).message}`);
   });
-  const clientConfig = clientConfigFromEnv(process.env);
-  const connection = await connectBrokers(flags.brokers, log);
-  logClientConfig(clientConfig, log);
+  const connection = await connectKafka(flags.brokers, log);
+  const { clientConfig } = connection;
   try {
     const score = await evaluateTopic({ brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, sinceMs, slackMs, clientConfig });
     log(`evaluation of ${flags.topic} against ${flags.truth}`);

@@ -7,11 +7,10 @@ import { generateStream, replayNab, writeGroundTruth, type GroundTruth, type Str
 import { readNabCorpus } from '../../evaluation/nab/corpus.js';
 import { resolveNabDataDir } from '../../evaluation/nab/data-dir.js';
 import type { NabCorpus } from '../../evaluation/nab/types.js';
-import { clientConfigFromEnv, ConfigError } from '../config.js';
+import { ConfigError } from '../config.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { writeTopic } from '../kafka/topic-writer.js';
-import { connectBrokers } from './brokers.js';
-import { logClientConfig } from './client-settings.js';
+import { connectKafka } from './client-settings.js';
 import type { ClientConfig } from '../kafka/client.js';
 
 export interface GenerateFlags {
@@ -97,10 +96,9 @@ export async function generateCommand(flags: GenerateFlags): Promise<void> {
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  const clientConfig = clientConfigFromEnv(process.env);
   const log = (message: string): void => console.log(message);
-  const connection = await connectBrokers(flags.brokers, log);
-  logClientConfig(clientConfig, log);
+  const connection = await connectKafka(flags.brokers, log);
+  const { clientConfig } = connection;
   try {
     const truth = await generateToTopic({ ...options, brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, partitions: wholeNumber('--partitions', flags.partitions, 1), log, clientConfig, ...(nab === undefined ? {} : { nab }) });
     const byKind = new Map<string, number>();

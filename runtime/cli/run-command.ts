@@ -4,10 +4,9 @@ import path from 'node:path';
 import { clientConfigFromEnv, parseTopicOverrides, readPrices, readSetting, type RunConfig } from '../config.js';
 import { loadTopology } from '../topology-loader.js';
 import { runTopology, resolveTopics } from '../runner.js';
-import { connectBrokers } from './brokers.js';
 import { startTracing } from '../telemetry/tracing.js';
 import { Redactor } from '../security/redact.js';
-import { logClientConfig } from './client-settings.js';
+import { connectKafka } from './client-settings.js';
 
 export interface RunFlags {
   brokers?: string;
@@ -87,8 +86,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
   const summaryFile = readSetting('summaryFile', flags.summary, env) as string | undefined;
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
   const tracing = settings.telemetry === 'on' ? startTracing(`signalpath-${topology.name}`, env) : { enabled: false, shutdown: async () => {} };
-  const connection = await connectBrokers(flags.brokers, log);
-  logClientConfig(clientConfig, log);
+  const connection = await connectKafka(flags.brokers, log, clientConfig);
   const config: RunConfig = { ...settings, brokers: connection.brokers, topics, clientConfig, log };
 
   let running;

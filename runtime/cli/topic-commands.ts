@@ -2,13 +2,12 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { CONTRACTS, findContract, type Contract } from '../../schemas/index.js';
-import { clientConfigFromEnv, ConfigError } from '../config.js';
+import { ConfigError } from '../config.js';
 import { ensureTopics } from '../kafka/admin.js';
 import { readTopic } from '../kafka/topic-reader.js';
 import { writeTopic } from '../kafka/topic-writer.js';
 import { createTopicSerde, SCHEMA_HEADER, type TopicSerde } from '../serde/index.js';
-import { connectBrokers } from './brokers.js';
-import { logClientConfig } from './client-settings.js';
+import { connectKafka } from './client-settings.js';
 import { toJsonLine } from './json.js';
 
 const log = (message: string): void => console.error(message);
@@ -26,9 +25,8 @@ export async function produceCommand(topic: string, flags: { contract: string; f
   const contract = contractNamed(flags.contract);
   const partitions = Number(flags.partitions);
   if (!Number.isInteger(partitions) || partitions < 1) throw new ConfigError(`--partitions ${flags.partitions}: expected a whole number ≥ 1`);
-  const clientConfig = clientConfigFromEnv(process.env);
-  const connection = await connectBrokers(flags.brokers, log);
-  logClientConfig(clientConfig, log);
+  const connection = await connectKafka(flags.brokers, log);
+  const { clientConfig } = connection;
   try {
     await ensureTopics(connection.brokers, [{ topic, partitions }], undefined, clientConfig);
     const input = flags.file ? createReadStream(flags.file) : process.stdin;
@@ -61,9 +59,8 @@ export async function tailCommand(topic: string, flags: { contract?: string; max
   const fallback = flags.contract ? contractNamed(flags.contract) : undefined;
   const max = flags.max === undefined ? undefined : Number(flags.max);
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new ConfigError(`--max ${flags.max}: expected a whole number ≥ 1`);
-  const clientConfig = clientConfigFromEnv(process.env);
-  const connection = await connectBrokers(flags.brokers, log);
-  logClientConfig(clientConfig, log);
+  const connection = await connectKafka(flags.brokers, log);
+  const { clientConfig } = connection;
   const serdes = new Map<string, TopicSerde<unknown>>();
   const serdeFor = (contract: Contract<unknown>): TopicSerde<unknown> => {
     let serde = serdes.get(contract.name);

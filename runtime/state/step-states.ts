@@ -21,7 +21,7 @@
 import { hostname } from 'node:os';
 import { OperatorStateHandle } from '../../operators/state.js';
 import type { TopicSpec } from '../kafka/admin.js';
-import { changelogKey, changelogTopic, changelogTopicSpec, readChangelog, type ChangelogEntry } from './changelog.js';
+import { changelogKey, changelogTopic, changelogTopicSpec, readChangelog, type ChangelogEntry, type ReadChangelogResult } from './changelog.js';
 
 export interface StepStatesOptions {
   /** The changelog topics' namespace: the topology name, or the run's `stateNamespace`. */
@@ -31,6 +31,8 @@ export interface StepStatesOptions {
   readonly log: (message: string) => void;
   /** Produces one changelog record (through the topology's producer, so it joins its transactions). */
   readonly write: (topic: string, key: string, value: Buffer) => void;
+  /** Reads a changelog topic to its end. Default: {@link readChangelog} from `brokers`; tests without a broker pass their own. */
+  readonly read?: (topic: string) => Promise<Pick<ReadChangelogResult, 'entries' | 'recordsRead'>>;
 }
 
 export interface StepStatesStats {
@@ -56,12 +58,22 @@ export interface RestoredStep {
   readonly merged: number;
 }
 
+/** What the restores of one step did, over the run (exported as metrics, see state-metrics.ts). */
+export interface StepOutcomeCounts {
+  /** Restores by action. */
+  readonly actions: Record<RestoredStep['action'], number>;
+  /** Partition snapshots of other instances merged in. */
+  snapshotsMerged: number;
+}
+
 let instances = 0;
 
 export class StepStates {
   readonly stats: StepStatesStats = { restores: 0, lastRestoreMs: 0, snapshotsWritten: 0, lastSnapshotBytes: 0 };
   /** Every restore's outcome, latest last (bounded). */
   readonly restored: RestoredStep[] = [];
+  /** Restore outcomes per stateful step, counted over the run. */
+  readonly outcomes = new Map<string, StepOutcomeCounts>();
   readonly #handles = new Map<string, OperatorStateHandle>();
   /** Steps whose operator already holds state in this process (restored, or started fresh). */
   readonly #holding = new Set<string>();
@@ -97,7 +109,7 @@ export class StepStates {
     let recordsRead = 0;
     for (const step of this.statefulSteps()) {
       const topic = changelogTopic(this.options.topology, step);
-      const read = await readChangelog(this.options.brokers, topic, this.options.clientConfig, this.options.log);
+      const read = await (this.options.read?.(topic) ?? readChangelog(this.options.brokers, topic, this.options.clientConfig, this.options.log));
       recordsRead += read.recordsRead;
       let newest: ChangelogEntry | null = null;
       const found: ChangelogEntry[] = [];
@@ -115,7 +127,7 @@ export class StepStates {
         // nothing we do not hold already.
         for (const entry of found) {
           if (entry === skip || entry.writer === this.#writer) continue;
-          handle.merge(entry.snapshot, [entry.partition]);
+          applyEntry(topic, entry, () => handle.merge(entry.snapshot, [entry.partition]));
           merged++;
         }
       };
@@ -124,12 +136,17 @@ export class StepStates {
         action = merged > 0 ? 'merged' : 'kept';
       } else if (newest === null) action = 'none';
       else {
-        handle.restore(newest.snapshot, partitions);
+        const from = newest;
+        applyEntry(topic, from, () => handle.restore(from.snapshot, partitions));
         if (handle.mergeable) mergeEach(newest);
         action = 'restored';
       }
       this.#holding.add(step);
       results.push({ step, from: newest, action, merged });
+      const counts = this.outcomes.get(step) ?? { actions: { restored: 0, none: 0, kept: 0, merged: 0 }, snapshotsMerged: 0 };
+      counts.actions[action]++;
+      counts.snapshotsMerged += merged;
+      this.outcomes.set(step, counts);
     }
     const elapsedMs = performance.now() - startedAt;
     this.stats.restores += results.length;
@@ -170,5 +187,17 @@ export class StepStates {
       }
     }
     this.stats.lastSnapshotBytes = bytes;
+  }
+}
+
+/**
+ * Applies a changelog entry; an operator that refuses it (another operator's snapshot, a version
+ * it does not read) fails with where the entry came from, so the message points at the record.
+ */
+function applyEntry(topic: string, entry: ChangelogEntry, apply: () => void): void {
+  try {
+    apply();
+  } catch (error) {
+    throw new Error(`state of step ${entry.step}, partition ${entry.partition} (${topic}, written by ${entry.writer}): ${(error as Error).message}`, { cause: error });
   }
 }

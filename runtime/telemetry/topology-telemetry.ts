@@ -17,6 +17,8 @@ import { TailCapture, type CaptureReason } from './tail-capture.js';
 import { HotspotSummary, type CapturedSummary, type HotspotReport } from './hotspots.js';
 import { KpiTelemetry, type KpiSnapshot, type KpiSources } from './kpis.js';
 import { bucketPercentile } from './tail-recovery.js';
+import { registerStateMetrics, type StateOutcomes } from './state-metrics.js';
+import type { TopologyGauge } from '../topology.js';
 
 /** What `/status.json` serves: the run at one moment (the runner adds its source's state). */
 export interface TelemetryStatus {
@@ -156,6 +158,24 @@ export class TopologyTelemetry {
   /** Adds a gauge read at scrape time (source state the runner owns). */
   addGauge(name: string, help: string, collect: () => { labels: Record<string, string>; value: number }[]): void {
     registerCollected(this.registry, { name, help, type: 'gauge', collect });
+  }
+
+  /** Exports the gauges and counters a topology declares (`defineTopology({ gauges })`), with the `topology` label. */
+  addTopologyGauges(gauges: readonly TopologyGauge[]): void {
+    const topology = this.steps.topology;
+    for (const gauge of gauges) {
+      registerCollected(this.registry, {
+        name: gauge.name,
+        help: gauge.help,
+        type: gauge.type ?? 'gauge',
+        collect: () => gauge.read().map(({ labels, value }) => ({ labels: { topology, ...labels }, value })),
+      });
+    }
+  }
+
+  /** Exports the run's operator-state figures: restores and handovers per step (see state-metrics.ts). */
+  addStateMetrics(states: StateOutcomes): void {
+    registerStateMetrics(this.registry, this.steps.topology, states);
   }
 
   #captured(summary: CapturedSummary): void {

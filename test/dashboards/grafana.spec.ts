@@ -1,12 +1,16 @@
 /**
  * dashboards/signalpath.json, checked structurally: it parses as a Grafana dashboard, its rows come in
  * the order the study recommends, the panels tile a 24-column grid, and every PromQL query names only
- * metrics the runtime exports (those of a topology that declares every KPI source, plus the source
- * gauges the runner adds) — so a renamed metric fails here instead of leaving an empty panel.
+ * metrics the runtime exports (those of a topology that declares every KPI source and has a stateful
+ * windowed dedup, plus the source gauges and state metrics the runner adds) — so a renamed metric
+ * fails here instead of leaving an empty panel.
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { TopologyTelemetry } from '../../runtime/telemetry/topology-telemetry.js';
+import { dedupMetrics } from '../../runtime/telemetry/dedup-metrics.js';
+import { StepStates } from '../../runtime/state/step-states.js';
+import { DedupCounters } from '../../operators/windowed-dedup.js';
 
 interface Panel {
   readonly id: number;
@@ -34,6 +38,9 @@ async function exportedSeries(): Promise<Set<string>> {
     },
   });
   telemetry.addSourceGauges(() => ({ '0': 0 }), () => 0);
+  // A topology with a stateful windowed dedup: the runner adds the state metrics, the topology its dedup counters.
+  telemetry.addStateMetrics(new StepStates({ topology: 't', brokers: '127.0.0.1:9', log: () => {}, write: () => {} }));
+  telemetry.addTopologyGauges(dedupMetrics('dedup', new DedupCounters()));
   const names = new Set<string>();
   for (const metric of await telemetry.registry.getMetricsAsJSON()) {
     names.add(metric.name);

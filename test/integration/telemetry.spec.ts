@@ -1,13 +1,17 @@
 /**
  * Telemetry against the real broker: a topology that drops, fails and routes records runs with the
  * metrics port set; `/metrics` counts exactly what flowed, `/healthz` and `/readyz` answer, and every
- * output carries a traceparent in its input's trace (or a new trace when the input had none).
+ * output carries a traceparent in its input's trace (or a new trace when the input had none). And the
+ * state metrics of a run: restore outcomes, and a windowed dedup's records settled as already emitted
+ * after an instance takes over the state of the one before it.
  */
 import { expect } from 'chai';
-import { runTopology } from '../../runtime/runner.js';
+import { runTopology, type RunningTopology } from '../../runtime/runner.js';
+import { writeRawRecords, writeTopic } from '../../runtime/kafka/topic-writer.js';
+import type { DedupCounters } from '../../operators/windowed-dedup.js';
+import { createStatefulDedup } from '../fixtures/topologies/stateful-dedup.js';
 import { defineTopology, filterRecords, mapRecords, toOutput } from '../../runtime/topology.js';
 import { readAll } from '../../runtime/kafka/topic-reader.js';
-import { writeRawRecords } from '../../runtime/kafka/topic-writer.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 import { parseTraceparent } from '../../runtime/telemetry/trace-context.js';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
@@ -158,5 +162,39 @@ describe('integration: telemetry', function () {
     }
     expect(fresh).to.equal(untraced.length);
     expect(linked).to.equal(delivered - untraced.length);
+  });
+
+  it('exports the state handover: each restore outcome, and the records a windowed dedup settles as already emitted by the previous owner', async () => {
+    const name = uniqueName('dedup-metrics');
+    const input = uniqueName('dedup-metrics-in');
+    const topics = { input, mentions: uniqueName('dedup-metrics-out'), dlq: uniqueName('dedup-metrics-dlq') };
+    const group = uniqueName('dedup-metrics');
+    // 400 events within 0.4 s: one 60 s window per cluster, still open when an instance drains.
+    const events = await feedEvents(brokers, input, 400, 21);
+    const scrape = async (running: RunningTopology): Promise<string> => (await fetch(`http://127.0.0.1:${running.metricsPort}/metrics`)).text();
+    const runInstance = async (consumed: number): Promise<{ running: RunningTopology; text: string }> => {
+      const running = await runTopology(createStatefulDedup(name, 60_000), testRunConfig(brokers, { group, topics, untilIdleMs: undefined, metricsPort: await freePort() }));
+      for (let i = 0; i < 600 && running.stats().consumed < consumed; i++) await sleep(100);
+      expect(running.stats().consumed).to.equal(consumed);
+      return { running, text: await scrape(running) };
+    };
+    const labels = (extra: string): string => `topology="${name}",step="dedup"${extra}`;
+
+    // The first instance finds no state, and drains its open windows as mentions when it stops.
+    const first = await runInstance(events.length);
+    expect(sample(first.text, 'signalpath_state_restores_total', labels(',action="none"'))).to.be.at.least(1);
+    expect(sample(first.text, 'signalpath_state_restores_total', labels(',action="restored"'))).to.equal(0);
+    expect(sample(first.text, 'signalpath_dedup_already_emitted_total', labels(''))).to.equal(0);
+    expect((await first.running.stop()).reason).to.equal('stopped');
+
+    // The same events again (a producer retrying), read by the next instance: their windows were emitted.
+    await writeTopic(events, { brokers, topic: input, contract: InferenceEventContract });
+    const second = await runInstance(events.length);
+    const summary = await second.running.stop();
+    const alreadyEmitted = (summary.topologyReport as { dedup: DedupCounters }).dedup.alreadyEmitted;
+    expect(sample(second.text, 'signalpath_state_restores_total', labels(',action="restored"'))).to.be.at.least(1);
+    expect(alreadyEmitted, 'records settled as already emitted').to.be.greaterThan(0);
+    expect(sample(second.text, 'signalpath_dedup_already_emitted_total', labels(''))).to.equal(alreadyEmitted);
+    console.log(`      state metrics: the second instance restored and settled ${alreadyEmitted} of ${events.length} repeated records as already emitted`);
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { from, lastValueFrom, toArray } from 'rxjs';
+import { from, lastValueFrom, Subject, toArray } from 'rxjs';
 import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
 import { keyedPartition, PartitionProbe } from '../../operators/index.js';
 
@@ -33,6 +33,29 @@ describe('keyedPartition with workerPool (piscina)', function () {
     expect(probe.lanes().reduce((n, l) => n + l.records, 0)).to.equal(200);
     // The envelope travels on, with the worker's value (outputs of different keys may interleave in any order).
     expect(out.find((e) => e.value.n === 7)!.origin.offset).to.equal(7);
+  });
+
+  it('keeps its threads while the stream runs: a lull between records does not replace them', async () => {
+    // Piscina's default ends a thread the moment it is idle (idleTimeout 0) and starts a new one for
+    // the next task: under load, the spec above saw a third thread id with maxThreads 2. The lull here
+    // (the pool idle for a while, no record queued) makes that happen every time without the fix.
+    const input$ = new Subject<Envelope<In>>();
+    const out: Envelope<Out>[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      input$.pipe(keyedPartition<In, Out>({ lanes: 1, workerPool: { filename: worker('square.mjs'), maxThreads: 1 } })).subscribe({ next: (e) => out.push(e), error: reject, complete: resolve });
+    });
+    const resultOf = async (n: number): Promise<void> => {
+      input$.next(testEnvelope({ key: 'k', n }, { key: 'k', offset: n }));
+      while (out.length <= n) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    for (let n = 0; n < 3; n++) {
+      await resultOf(n);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the lull: longer than piscina's idle timeout of 0
+    }
+    input$.complete();
+    await done;
+    expect(out.map((e) => e.value.n)).to.deep.equal([0, 1, 2]);
+    expect(new Set(out.map((e) => e.value.threadId)).size).to.equal(1);
   });
 
   it('loads a TypeScript worker with execArgv --import tsx', async () => {

@@ -34,6 +34,7 @@ import { defineTopology, filterRecords, mapRecords, withContext, type Topology }
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
 import { registryLookup, type ModelMetadata } from '../../lab/model-registry/index.js';
 import type { KpiSources, SpendMeter } from '../../runtime/telemetry/kpis.js';
+import { dedupMetrics } from '../../runtime/telemetry/dedup-metrics.js';
 import type { ModelMonitorConfig } from './config.js';
 import { BackgroundRate } from './background-rate.js';
 import { EventTimeHold } from './event-time-hold.js';
@@ -210,6 +211,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
         help: "Times the enrich step's circuit breaker opened in this run.",
         read: () => [{ labels: { step: 'enrich-model' }, value: probe.enrich.circuitOpens }],
       },
+      ...dedupMetrics('dedup', probe.dedup),
     ],
     steps: (input) =>
       input
