@@ -26,7 +26,7 @@ function signalPath(sampleFraction: number): Record<string, string> {
     MODEL_MONITOR_ENRICH_CACHE_ENTRIES: '10000',
     MODEL_MONITOR_LANE_KEY: 'model-segment',
     MODEL_MONITOR_ROUTING: 'consistent',
-    MODEL_MONITOR_BOUNDED_LOAD_EPSILON: '0.05',
+    MODEL_MONITOR_BOUNDED_LOAD_EPSILON: '0.02',
     MODEL_MONITOR_STEALING: 'true',
     MODEL_MONITOR_THRESHOLD_TUNING: 'f-beta',
     MODEL_MONITOR_DEDUP_MODE: 'cluster-aware',

@@ -30,7 +30,7 @@ describe('topology model-monitor', function () {
     expect(readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }).thresholdTuning).to.equal('precision');
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_BANDIT_DISCOUNT: '0' })).to.throw(ConfigError, 'MODEL_MONITOR_BANDIT_DISCOUNT');
     const config = readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1' });
-    expect(config).to.include({ sampling: 'bandit', banditDiscount: 0.95, reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async', thresholdTuning: 'f-beta', laneKey: 'model-segment', boundedLoadEpsilon: 0.05 });
+    expect(config).to.include({ sampling: 'bandit', banditDiscount: 0.95, reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async', thresholdTuning: 'f-beta', laneKey: 'model-segment', boundedLoadEpsilon: 0.02 });
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_LANE_KEY: 'segment' })).to.throw(ConfigError, /MODEL_MONITOR_LANE_KEY.*model.*model-segment/);
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_BOUNDED_LOAD_EPSILON: '-1' })).to.throw(ConfigError, 'MODEL_MONITOR_BOUNDED_LOAD_EPSILON');
   });

@@ -43,7 +43,9 @@ export const MODEL_MONITOR_SETTINGS = {
   boundedLoadEpsilon: {
     env: 'MODEL_MONITOR_BOUNDED_LOAD_EPSILON',
     schema: number(0, 10),
-    default: '0.05',
+    // Small: model-monitor's lanes keep no state of their own, so a key gains nothing by returning to
+    // the same lane; a topology whose lanes cache per key would rather keep keys home (ε ≈ 0.25).
+    default: '0.02',
     help: 'consistent routing with bounded loads: a key that becomes active goes to the first lane on its ring walk whose recent load (records finished lately, decayed, plus what it holds) is below (1+ε) × the mean; 0 = the plain ring',
   },
   detectors: {
