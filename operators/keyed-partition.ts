@@ -3,8 +3,9 @@
  * lane, so that a key's records are processed in order while different keys run side by side.
  *
  * Keys reach lanes through a consistent-hash ring with virtual nodes (optionally with bounded loads,
- * counted in active keys or in recently finished records: see `boundedLoadMeasure`); an idle lane steals a whole key's queue from the busiest lane, so a hot key does not leave one lane
- * overloaded beside idle ones. `routing: 'static'` with `stealing: false` is the efficiency-tuned
+ * counted in active keys or in recently finished records: see `boundedLoadMeasure`); an idle lane
+ * steals a whole key's queue from the busiest lane, so a hot key does not leave one lane overloaded
+ * beside idle ones. `routing: 'static'` with `stealing: false` is the efficiency-tuned
  * baseline (hash mod N) the lab compares against. Per-lane load (records, busy time) and the hot keys
  * (top-k by recent rate) are readable through a {@link PartitionProbe}. With `workerPool`, a lane's
  * work runs on piscina worker threads (CPU-bound detectors): each record's value is posted to the
@@ -23,7 +24,8 @@
  *
  * Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator: 'keyedPartition', version: 1,
  * ring, lanes, hotKeys }` — the ring's configuration (lane count, routing, virtual nodes: the ring
- * itself is rebuilt from it, and a restore into a different configuration is refused), each lane's
+ * itself is rebuilt from it, and a restore into a different one is refused; the bounded-load settings
+ * are recorded too but may differ, as they keep no state), each lane's
  * load counters (records, busy time, steals) and the hot-key counters. Queued and in-flight records
  * are not in it: they are uncommitted and read again; nor are the 'recent-records' loads, which start
  * again from zero (they fade within a half-life anyway). A restore can come at any time.
@@ -201,23 +203,20 @@ export function keyedPartition<T, U>(options: KeyedPartitionOptions<T, U>): Oper
       const table = new LaneTable<Envelope<T>>({ laneCount, routing, virtualNodesPerLane, boundedLoadEpsilon: epsilon, boundedLoadMeasure, loadHalfLifeRecords, stealing, minStealQueued });
       const hot = new HotKeyTracker(Math.max(4 * hotKeyCount, 16));
       probe?.attach(() => table.stats(), () => hot.top(hotKeyCount));
-      // The load measure joins the ring's identity only when it is not the original one, so snapshots
-      // taken before it existed still restore into the same configuration.
-      const ring = {
-        lanes: laneCount,
-        routing,
-        virtualNodesPerLane,
-        boundedLoadEpsilon: epsilon,
-        ...(epsilon !== null && boundedLoadMeasure === 'recent-records' ? { boundedLoadMeasure, loadHalfLifeRecords } : {}),
-      };
+      // Lanes, routing and virtual nodes fix where each key's home is and what a lane's counters mean;
+      // the bounded-load rule only chooses among lanes when a key is routed and keeps nothing in the
+      // snapshot, so a restore under another rule (or from before the rule had a measure) is accepted.
+      const ringIdentity = { lanes: laneCount, routing, virtualNodesPerLane };
+      const ring = { ...ringIdentity, boundedLoadEpsilon: epsilon, ...(epsilon === null ? {} : { boundedLoadMeasure, loadHalfLifeRecords }) };
       options.state?.attach(
         op,
         () => ({ operator: op, version: 1, ring, lanes: table.snapshotCounters(), hotKeys: hot.snapshot() }),
         (snapshot) => {
           assertSnapshotVersion(snapshot, op, 1);
-          const saved = snapshot['ring'] as typeof ring | undefined;
-          if (JSON.stringify(saved) !== JSON.stringify(ring)) {
-            throw new RangeError(`${op}: the snapshot's ring ${JSON.stringify(saved)} differs from this operator's ${JSON.stringify(ring)}`);
+          const saved = snapshot['ring'] as Partial<typeof ringIdentity> | undefined;
+          const savedIdentity = { lanes: saved?.lanes, routing: saved?.routing, virtualNodesPerLane: saved?.virtualNodesPerLane };
+          if (JSON.stringify(savedIdentity) !== JSON.stringify(ringIdentity)) {
+            throw new RangeError(`${op}: the snapshot's ring ${JSON.stringify(savedIdentity)} differs from this operator's ${JSON.stringify(ringIdentity)}`);
           }
           table.restoreCounters(snapshot['lanes'] as LaneCounters[]);
           hot.restore(snapshot['hotKeys'] as HotKeyTrackerSnapshot);

@@ -3,8 +3,9 @@
  *
  * ```
  * inference-events → validate → preliminary-score → sample (bandit over uniform · stratified · adaptive)
- *   → enrich-model (registry over fetch, LRU cache, async pool) → partition-by-model (lanes keyed by model
- *   × segment: consistent hashing with loads bounded by recent records, + work stealing) → detect (per model × segment × field) → apply-thresholds (the registry's, per model)
+ *   → enrich-model (registry over fetch, LRU cache, async pool) → partition-by-model (lanes keyed by
+ *   model × segment: consistent hashing with loads bounded by recent records, + work stealing)
+ *   → detect (per model × segment × field) → apply-thresholds (the registry's, per model)
  *   → dedup (cluster-aware event-time windows) → annotate → review-lane → mentions (+ mentions.review)
  * ```
  *
@@ -108,7 +109,8 @@ export function invalidReason(event: InferenceEvent): string | undefined {
  * model's segments that Kafka partitions, source batches and the sampler's epochs already make
  * arbitrary; lanes by model × segment keep each segment's records in order within it and may only
  * interleave segments differently, which is as valid a baseline as any. 'model' keeps the whole
- * model in order, at the price of a hot model loading one lane.
+ * model in order, at the price of a hot model loading one lane. The step keeps its stable name
+ * `partition-by-model` (metric labels, changelog keys) whichever key is chosen.
  */
 function laneKeyOf(laneKey: ModelMonitorConfig['laneKey']): (envelope: Envelope<Enriched<Sampled<ScoredEvent>, ModelMetadata>>) => string {
   if (laneKey === 'model') return (envelope) => envelope.value.record.record.event.model_id;
