@@ -2,9 +2,10 @@
  * keyedPartition: runs `work` on each record in one of N lanes chosen by key, one record at a time per
  * lane, so that a key's records are processed in order while different keys run side by side.
  *
- * Keys reach lanes through a consistent-hash ring with virtual nodes (optionally with bounded loads);
- * an idle lane steals a whole key's queue from the busiest lane, so a hot key does not leave one lane
- * overloaded beside idle ones. `routing: 'static'` with `stealing: false` is the efficiency-tuned
+ * Keys reach lanes through a consistent-hash ring with virtual nodes (optionally with bounded loads,
+ * counted in active keys or in recently finished records: see `boundedLoadMeasure`); an idle lane
+ * steals a whole key's queue from the busiest lane, so a hot key does not leave one lane overloaded
+ * beside idle ones. `routing: 'static'` with `stealing: false` is the efficiency-tuned
  * baseline (hash mod N) the lab compares against. Per-lane load (records, busy time) and the hot keys
  * (top-k by recent rate) are readable through a {@link PartitionProbe}. With `workerPool`, a lane's
  * work runs on piscina worker threads (CPU-bound detectors): each record's value is posted to the
@@ -23,9 +24,11 @@
  *
  * Snapshot (`state` option, {@link OperatorStateHandle}): `{ operator: 'keyedPartition', version: 1,
  * ring, lanes, hotKeys }` — the ring's configuration (lane count, routing, virtual nodes: the ring
- * itself is rebuilt from it, and a restore into a different configuration is refused), each lane's
+ * itself is rebuilt from it, and a restore into a different one is refused; the bounded-load settings
+ * are recorded too but may differ, as they keep no state), each lane's
  * load counters (records, busy time, steals) and the hot-key counters. Queued and in-flight records
- * are not in it: they are uncommitted and read again. A restore can come at any time.
+ * are not in it: they are uncommitted and read again; nor are the 'recent-records' loads, which start
+ * again from zero (they fade within a half-life anyway). A restore can come at any time.
  *
  * Delivery: every input is passed to `work` exactly once and every work result is emitted; per-key
  * order is kept, order across keys is not. `work` owns the settlement of the envelope it is given
@@ -93,6 +96,17 @@ export interface KeyedPartitionOptions<T, U> {
   readonly virtualNodesPerLane?: number;
   /** ε of consistent hashing with bounded loads, (0, 10], or null for the plain ring. Default null. */
   readonly boundedLoadEpsilon?: number | null;
+  /**
+   * What bounded loads count as a lane's load. 'active-keys' (the textbook rule): keys queued or in
+   * flight, at most ⌈(1+ε)·activeKeys/N⌉ per lane; it acts only while lanes have queues. 'recent-records':
+   * records the lane finished lately (decayed, half-life `loadHalfLifeRecords`) plus what it holds; a
+   * key that becomes active goes to the first lane on its ring walk below (1+ε) × the mean, so a hot key
+   * spreads even when fast work leaves every queue empty. Only inactive keys are routed, so per-key
+   * order holds either way. Default 'active-keys'.
+   */
+  readonly boundedLoadMeasure?: 'active-keys' | 'recent-records';
+  /** 'recent-records': records routed after which a finished record counts half, [1, 1e9]. Default 1000. */
+  readonly loadHalfLifeRecords?: number;
   /** Whether an idle lane steals a key's queue from the busiest lane. Default true ('consistent'), false ('static'). */
   readonly stealing?: boolean;
   /** A lane is stolen from only with at least this many records queued, [1, 1e6]. Default 2. */
@@ -158,6 +172,8 @@ export function keyedPartition<T, U>(options: KeyedPartitionOptions<T, U>): Oper
   const virtualNodesPerLane = checkInteger(op, 'virtualNodesPerLane', options.virtualNodesPerLane ?? 128, 1, 4096);
   const epsilon = options.boundedLoadEpsilon ?? null;
   if (epsilon !== null) checkNumber(op, 'boundedLoadEpsilon', epsilon, 0, 10, true);
+  const boundedLoadMeasure = checkOneOf(op, 'boundedLoadMeasure', options.boundedLoadMeasure ?? 'active-keys', ['active-keys', 'recent-records'] as const);
+  const loadHalfLifeRecords = checkInteger(op, 'loadHalfLifeRecords', options.loadHalfLifeRecords ?? 1000, 1, 1e9);
   const stealing = options.stealing ?? routing === 'consistent';
   const minStealQueued = checkInteger(op, 'minStealQueued', options.minStealQueued ?? 2, 1, 1e6);
   const pauseAt = checkInteger(op, 'pauseAtQueuedPerLane', options.pauseAtQueuedPerLane ?? 1000, 1, 1e6);
@@ -188,18 +204,23 @@ export function keyedPartition<T, U>(options: KeyedPartitionOptions<T, U>): Oper
           });
           return (piscina.run(envelope.value) as Promise<U>).then((value) => withValue(envelope, value));
         });
-      const table = new LaneTable<Envelope<T>>({ laneCount, routing, virtualNodesPerLane, boundedLoadEpsilon: epsilon, stealing, minStealQueued });
+      const table = new LaneTable<Envelope<T>>({ laneCount, routing, virtualNodesPerLane, boundedLoadEpsilon: epsilon, boundedLoadMeasure, loadHalfLifeRecords, stealing, minStealQueued });
       const hot = new HotKeyTracker(Math.max(4 * hotKeyCount, 16));
       probe?.attach(() => table.stats(), () => hot.top(hotKeyCount));
-      const ring = { lanes: laneCount, routing, virtualNodesPerLane, boundedLoadEpsilon: epsilon };
+      // Lanes, routing and virtual nodes fix where each key's home is and what a lane's counters mean;
+      // the bounded-load rule only chooses among lanes when a key is routed and keeps nothing in the
+      // snapshot, so a restore under another rule (or from before the rule had a measure) is accepted.
+      const ringIdentity = { lanes: laneCount, routing, virtualNodesPerLane };
+      const ring = { ...ringIdentity, boundedLoadEpsilon: epsilon, ...(epsilon === null ? {} : { boundedLoadMeasure, loadHalfLifeRecords }) };
       options.state?.attach(
         op,
         () => ({ operator: op, version: 1, ring, lanes: table.snapshotCounters(), hotKeys: hot.snapshot() }),
         (snapshot) => {
           assertSnapshotVersion(snapshot, op, 1);
-          const saved = snapshot['ring'] as typeof ring | undefined;
-          if (JSON.stringify(saved) !== JSON.stringify(ring)) {
-            throw new RangeError(`${op}: the snapshot's ring ${JSON.stringify(saved)} differs from this operator's ${JSON.stringify(ring)}`);
+          const saved = snapshot['ring'] as Partial<typeof ringIdentity> | undefined;
+          const savedIdentity = { lanes: saved?.lanes, routing: saved?.routing, virtualNodesPerLane: saved?.virtualNodesPerLane };
+          if (JSON.stringify(savedIdentity) !== JSON.stringify(ringIdentity)) {
+            throw new RangeError(`${op}: the snapshot's ring ${JSON.stringify(savedIdentity)} differs from this operator's ${JSON.stringify(ringIdentity)}`);
           }
           table.restoreCounters(snapshot['lanes'] as LaneCounters[]);
           hot.restore(snapshot['hotKeys'] as HotKeyTrackerSnapshot);

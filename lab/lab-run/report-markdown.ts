@@ -60,7 +60,11 @@ export function renderLabMarkdown(report: LabReport): string {
   const stat = get('partition-static');
   if (stat && sp) {
     const ratio = stat.row.lane_load_cv !== null && sp.row.lane_load_cv !== null && sp.row.lane_load_cv > 0 ? stat.row.lane_load_cv / sp.row.lane_load_cv : null;
-    lines.push(`| partitioning | per-worker load variance 48% → 12% (4×) | per-lane load CV ${pct(stat.row.lane_load_cv)} → ${pct(sp.row.lane_load_cv)} (${ratio === null ? 'n/a' : `${ratio.toFixed(1)}×`}) | static hashing without stealing vs consistent hashing + stealing; CV of records per lane over the run |`);
+    // The two differ only in routing and stealing (same lane key), so the row isolates routing.
+    const laneKey = sp.variant.env['MODEL_MONITOR_LANE_KEY'] ?? 'model-segment';
+    const epsilon = Number(sp.variant.env['MODEL_MONITOR_BOUNDED_LOAD_EPSILON'] ?? 0);
+    const routing = epsilon > 0 ? `consistent hashing with loads bounded at (1+${epsilon}) × the mean of recent records` : 'consistent hashing';
+    lines.push(`| partitioning | per-worker load variance 48% → 12% (4×) | per-lane load CV ${pct(stat.row.lane_load_cv)} → ${pct(sp.row.lane_load_cv)} (${ratio === null ? 'n/a' : `${ratio.toFixed(1)}×`}) | partition-static vs signal-path, both with lanes keyed by ${laneKey}: static hashing without stealing vs ${routing} + stealing; CV of records per lane over the run |`);
   }
   const prec = get('detector-precision');
   if (prec && sp) {

@@ -24,21 +24,29 @@ function signalPath(sampleFraction: number): Record<string, string> {
     MODEL_MONITOR_SAMPLE_FRACTION: String(sampleFraction),
     MODEL_MONITOR_ENRICH_MODE: 'async',
     MODEL_MONITOR_ENRICH_CACHE_ENTRIES: '10000',
+    MODEL_MONITOR_LANE_KEY: 'model-segment',
     MODEL_MONITOR_ROUTING: 'consistent',
+    MODEL_MONITOR_BOUNDED_LOAD_EPSILON: '0.02',
     MODEL_MONITOR_STEALING: 'true',
     MODEL_MONITOR_THRESHOLD_TUNING: 'f-beta',
     MODEL_MONITOR_DEDUP_MODE: 'cluster-aware',
   };
 }
 
-/** The efficiency-tuned baseline: uniform sampling, batched enrichment without a local cache, static hashing, precision-tuned threshold, strict dedup. */
+/**
+ * The efficiency-tuned baseline: uniform sampling, batched enrichment without a local cache, static
+ * hashing by model without stealing (as the study's baseline hashed: one lane owns each model),
+ * precision-tuned threshold, strict dedup.
+ */
 function baseline(sampleFraction: number): Record<string, string> {
   return {
     MODEL_MONITOR_SAMPLING: 'uniform',
     MODEL_MONITOR_SAMPLE_FRACTION: String(sampleFraction),
     MODEL_MONITOR_ENRICH_MODE: 'batched',
     MODEL_MONITOR_ENRICH_CACHE_ENTRIES: '0',
+    MODEL_MONITOR_LANE_KEY: 'model',
     MODEL_MONITOR_ROUTING: 'static',
+    MODEL_MONITOR_BOUNDED_LOAD_EPSILON: '0',
     MODEL_MONITOR_STEALING: 'false',
     MODEL_MONITOR_THRESHOLD_TUNING: 'precision',
     MODEL_MONITOR_DEDUP_MODE: 'strict',
@@ -56,7 +64,8 @@ export function labVariants(sampleFraction = 0.01): LabVariant[] {
     ablation('sampling-stratified', 'stratified sampling only', 'sampling', { MODEL_MONITOR_SAMPLING: 'stratified' }),
     ablation('sampling-adaptive', 'adaptive sampling only', 'sampling', { MODEL_MONITOR_SAMPLING: 'adaptive' }),
     ablation('enrich-batched', 'batched enrichment, no LRU', 'enrichment', { MODEL_MONITOR_ENRICH_MODE: 'batched', MODEL_MONITOR_ENRICH_CACHE_ENTRIES: '0' }),
-    ablation('partition-static', 'static hashing, no stealing', 'partitioning', { MODEL_MONITOR_ROUTING: 'static', MODEL_MONITOR_STEALING: 'false' }),
+    // Same lane key as signal-path (model × segment): the ablation isolates routing and stealing.
+    ablation('partition-static', 'static hashing, no stealing', 'partitioning', { MODEL_MONITOR_ROUTING: 'static', MODEL_MONITOR_BOUNDED_LOAD_EPSILON: '0', MODEL_MONITOR_STEALING: 'false' }),
     ablation('detector-precision', 'precision-tuned threshold', 'detection', { MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }),
     ablation('dedup-strict', 'strict dedup', 'dedup', { MODEL_MONITOR_DEDUP_MODE: 'strict' }),
   ];

@@ -7,8 +7,9 @@
  * keys on the arcs it takes over (≈ 1/(N+1) of them), where `hash mod N` moves almost all.
  *
  * Bounded load (Mirrokni, Thorup & Zadimoghaddam 2018, "consistent hashing with bounded loads"):
- * a lane may hold at most ⌈(1 + ε) · activeKeys / N⌉ keys; a key whose lane is full walks clockwise
- * to the next lane with room. It is applied by {@link LaneTable} when a key becomes active.
+ * a lane may hold at most ⌈(1 + ε) · activeKeys / N⌉ keys (or, measured in recent records, at most
+ * (1 + ε) × the mean load); a key whose lane is full walks clockwise to the next lane with room. It is
+ * applied by {@link LaneTable} when a key becomes active.
  */
 
 /** 32-bit FNV-1a of the UTF-16 code units, then murmur3's fmix32 finaliser for avalanche. */

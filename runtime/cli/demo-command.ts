@@ -36,7 +36,7 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
     const truth = await generateToTopic({ count, seed, brokers: connection.brokers, topic: topics.input, truthFile, log });
 
     const { topology, probe } = createModelMonitor(config);
-    log(`[${elapsed()}] running model-monitor (sampling ${config.sampling} at ${config.sampleFraction}, enrich ${config.enrichMode}, ${config.lanes} lanes ${config.routing}, detectors ${config.detectors.join('+')}, dedup ${config.dedupMode}) until its input is idle…`);
+    log(`[${elapsed()}] running model-monitor (sampling ${config.sampling} at ${config.sampleFraction}, enrich ${config.enrichMode}, ${config.lanes} lanes ${config.routing} by ${config.laneKey}, detectors ${config.detectors.join('+')}, dedup ${config.dedupMode}) until its input is idle…`);
     const running = await runTopology(topology, {
       brokers: connection.brokers,
       group: `${prefix}.model-monitor`,

@@ -82,6 +82,9 @@ describe('lab: figures and reports', () => {
     const signalPath = variants.find((v) => v.name === 'signal-path')!;
     const baseline = variants.find((v) => v.name === 'baseline')!;
     expect(Object.keys(baseline.env)).to.have.members(Object.keys(signalPath.env));
+    // The study's baseline hashes by model; signal-path and its ablations keep order per model × segment.
+    expect(baseline.env['MODEL_MONITOR_LANE_KEY']).to.equal('model');
+    for (const variant of variants.filter((v) => v.from !== undefined)) expect(variant.env['MODEL_MONITOR_LANE_KEY'], variant.name).to.equal('model-segment');
     for (const variant of variants) {
       expect(variant.env['MODEL_MONITOR_SAMPLE_FRACTION'], variant.name).to.equal('0.02');
       if (variant.from === undefined) continue;
@@ -89,7 +92,8 @@ describe('lab: figures and reports', () => {
       const expected: Record<string, string[]> = {
         sampling: ['MODEL_MONITOR_SAMPLING'],
         enrichment: ['MODEL_MONITOR_ENRICH_MODE', 'MODEL_MONITOR_ENRICH_CACHE_ENTRIES'],
-        partitioning: ['MODEL_MONITOR_ROUTING', 'MODEL_MONITOR_STEALING'],
+        // Routing only: the lane key stays signal-path's, so the row compares routing, not keys.
+        partitioning: ['MODEL_MONITOR_ROUTING', 'MODEL_MONITOR_BOUNDED_LOAD_EPSILON', 'MODEL_MONITOR_STEALING'],
         detection: ['MODEL_MONITOR_THRESHOLD_TUNING'],
         dedup: ['MODEL_MONITOR_DEDUP_MODE'],
       };
@@ -111,6 +115,7 @@ describe('lab: figures and reports', () => {
     const markdown = renderLabMarkdown(report);
     expect(markdown).to.include('| recall / precision | 46% / 99.2% | 68% / 97.6% | 50.0% / 100.0% | 50.0% / 100.0% |');
     expect(markdown).to.include('Spend ratio signal-path / baseline: **1.010**');
+    expect(markdown).to.match(/^\| partitioning \|.*partition-static vs signal-path, both with lanes keyed by model-segment: static hashing without stealing vs consistent hashing with loads bounded/m);
     for (const v of variants) expect(markdown).to.match(new RegExp(`^\\| ${v.name} \\|`, 'm'));
   });
 });

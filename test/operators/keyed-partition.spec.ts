@@ -90,6 +90,8 @@ describe('keyedPartition', () => {
     expect(() => keyedPartition({ work, lanes: 0 })).to.throw(RangeError, /'lanes' must be an integer in \[1, 1024\], got 0/);
     expect(() => keyedPartition({ work, routing: 'round' as 'static' })).to.throw(RangeError, /'routing' must be one of/);
     expect(() => keyedPartition({ work, boundedLoadEpsilon: 0 })).to.throw(RangeError, /boundedLoadEpsilon/);
+    expect(() => keyedPartition({ work, boundedLoadMeasure: 'queued' as 'active-keys' })).to.throw(RangeError, /'boundedLoadMeasure' must be one of 'active-keys', 'recent-records'/);
+    expect(() => keyedPartition({ work, loadHalfLifeRecords: 0 })).to.throw(RangeError, /loadHalfLifeRecords/);
     expect(() => keyedPartition({ work: undefined as unknown as typeof work })).to.throw(TypeError, /'work' must be a function/);
   });
 
@@ -129,12 +131,14 @@ describe('keyedPartition', () => {
       routing: fc.constantFrom('consistent' as const, 'static' as const),
       stealing: fc.boolean(),
       epsilon: fc.option(fc.constantFrom(0.1, 0.5), { nil: null }),
+      measure: fc.constantFrom('active-keys' as const, 'recent-records' as const),
+      halfLife: fc.integer({ min: 1, max: 50 }),
       records: fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), fc.integer({ min: 0, max: 4 })), { maxLength: 60 }),
     });
 
     it('keeps per-key order, loses nothing, duplicates nothing, settles each record once; one record per lane and per key at a time', () => {
       fc.assert(
-        fc.property(arbitraryRun, ({ lanes, routing, stealing, epsilon, records }) => {
+        fc.property(arbitraryRun, ({ lanes, routing, stealing, epsilon, measure, halfLife, records }) => {
           const settledCounts = new Array<number>(records.length).fill(0);
           const envelopes = records.map(([key], i) => env(key, i, () => settledCounts[i]!++));
           const inFlightPerLane = new Array<number>(lanes).fill(0);
@@ -150,10 +154,14 @@ describe('keyedPartition', () => {
                   routing,
                   stealing,
                   boundedLoadEpsilon: epsilon,
+                  boundedLoadMeasure: measure,
+                  loadHalfLifeRecords: halfLife,
                   minStealQueued: 1,
                   work: (e, lane) => {
                     expect(inFlightPerLane[lane]).to.equal(0);
                     expect(inFlightKeys.has(e.value.key)).to.equal(false);
+                    // A zero delay is synchronous work: no queue forms, routing alone decides.
+                    if (records[e.value.seq]![1] === 0) return e;
                     inFlightPerLane[lane]!++;
                     inFlightKeys.add(e.value.key);
                     return of(e).pipe(

@@ -210,6 +210,19 @@ describe('snapshot/restore (OperatorStateHandle)', () => {
     let failure: unknown;
     new Subject<Envelope<Ev>>().pipe(keyedPartition<Ev, Ev>({ lanes: 4, work: (e) => e, state: other })).subscribe({ error: (err: unknown) => (failure = err) });
     expect(failure).to.be.instanceOf(RangeError).with.property('message').match(/ring/);
+
+    // The bounded-load rule keeps no state: a snapshot taken without it restores under it (an upgrade).
+    const underRule = new OperatorStateHandle();
+    underRule.restore(snapshot);
+    const probe = new PartitionProbe();
+    let error: unknown;
+    new Subject<Envelope<Ev>>()
+      .pipe(keyedPartition<Ev, Ev>({ lanes: 3, work: (e) => e, probe, boundedLoadEpsilon: 0.02, boundedLoadMeasure: 'recent-records', state: underRule }))
+      .subscribe({ error: (err: unknown) => (error = err) });
+    expect(error).to.equal(undefined);
+    const savedRecords = (snapshot as { lanes: { records: number }[] }).lanes.map((l) => l.records);
+    expect(savedRecords.reduce((a, b) => a + b, 0)).to.equal(200);
+    expect(probe.lanes().map((l) => l.records)).to.deep.equal(savedRecords);
   });
 
   it('parallelDetect: every detector’s state by name; restored detectors find what the originals find', () => {

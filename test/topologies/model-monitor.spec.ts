@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { generateStream } from '../../lab/generator/index.js';
 import { startModelRegistry, type ModelRegistry } from '../../lab/model-registry/index.js';
+import { coefficientOfVariation } from '../../lab/evaluate/run-cost.js';
 import { ConfigError } from '../../runtime/config.js';
 import { testEnvelope } from '../../runtime/envelope.js';
 import { TopologyTestDriver } from '../../runtime/testing/topology-test-driver.js';
@@ -29,7 +30,9 @@ describe('topology model-monitor', function () {
     expect(readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }).thresholdTuning).to.equal('precision');
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_BANDIT_DISCOUNT: '0' })).to.throw(ConfigError, 'MODEL_MONITOR_BANDIT_DISCOUNT');
     const config = readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1' });
-    expect(config).to.include({ sampling: 'bandit', banditDiscount: 0.95, reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async', thresholdTuning: 'f-beta' });
+    expect(config).to.include({ sampling: 'bandit', banditDiscount: 0.95, reviewShare: 0.07, lanes: 4, dedupMode: 'cluster-aware', enrichMode: 'async', thresholdTuning: 'f-beta', laneKey: 'model-segment', boundedLoadEpsilon: 0.02 });
+    expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_LANE_KEY: 'segment' })).to.throw(ConfigError, /MODEL_MONITOR_LANE_KEY.*model.*model-segment/);
+    expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_BOUNDED_LOAD_EPSILON: '-1' })).to.throw(ConfigError, 'MODEL_MONITOR_BOUNDED_LOAD_EPSILON');
   });
 
   it('threshold tuning: precision-tuned thresholds are never below the F-beta ones; an untuned detector keeps its own', () => {
@@ -69,6 +72,11 @@ describe('topology model-monitor', function () {
     expect(probe.sampled / events.length).to.be.within(0.05, 0.12);
     expect(probe.allocations.length).to.be.greaterThan(5);
     expect(probe.enrich.lookups).to.be.greaterThan(0);
+    // Lanes keyed by model × segment with loads bounded by recent records: the hot model does not load
+    // one lane (keyed by model on the plain ring, the same stream leaves the lanes 30–70% apart).
+    const laneRecords = probe.partition.lanes().map((lane) => lane.records);
+    expect(laneRecords.reduce((a, b) => a + b, 0)).to.equal(probe.sampled);
+    expect(coefficientOfVariation(laneRecords)).to.be.below(0.15);
   });
 
   it('review lane: the quota goes to the mentions closest to their threshold; both copies settle the input', async () => {

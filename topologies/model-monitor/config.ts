@@ -34,6 +34,20 @@ export const MODEL_MONITOR_SETTINGS = {
   lanes: { env: 'MODEL_MONITOR_LANES', schema: int(1, 1024), default: '4', help: 'keyed-partition lanes' },
   routing: { env: 'MODEL_MONITOR_ROUTING', schema: z.enum(['consistent', 'static']), default: 'consistent', help: 'key → lane: consistent hashing with virtual nodes, or hash mod N' },
   stealing: { env: 'MODEL_MONITOR_STEALING', schema: flag, default: 'true', help: 'an idle lane steals a key queue from the busiest (true/false)' },
+  laneKey: {
+    env: 'MODEL_MONITOR_LANE_KEY',
+    schema: z.enum(['model', 'model-segment']),
+    default: 'model-segment',
+    help: "what keeps a lane: 'model' (every record of a model in order, one hot model loads one lane) or 'model-segment' (order per model × segment, all the detectors need)",
+  },
+  boundedLoadEpsilon: {
+    env: 'MODEL_MONITOR_BOUNDED_LOAD_EPSILON',
+    schema: number(0, 10),
+    // Small: model-monitor's lanes keep no state of their own, so a key gains nothing by returning to
+    // the same lane; a topology whose lanes cache per key would rather keep keys home (ε ≈ 0.25).
+    default: '0.02',
+    help: 'consistent routing with bounded loads: a key that becomes active goes to the first lane on its ring walk whose recent load (records finished lately, decayed, plus what it holds) is below (1+ε) × the mean; 0 = the plain ring',
+  },
   detectors: {
     env: 'MODEL_MONITOR_DETECTORS',
     schema: z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(z.enum(detectorNames as [string, ...string[]])).min(1)),

@@ -3,8 +3,9 @@
  *
  * ```
  * inference-events → validate → preliminary-score → sample (bandit over uniform · stratified · adaptive)
- *   → enrich-model (registry over fetch, LRU cache, async pool) → partition-by-model (consistent hashing
- *   + work stealing) → detect (per model × segment × field) → apply-thresholds (the registry's, per model)
+ *   → enrich-model (registry over fetch, LRU cache, async pool) → partition-by-model (lanes keyed by
+ *   model × segment: consistent hashing with loads bounded by recent records, + work stealing)
+ *   → detect (per model × segment × field) → apply-thresholds (the registry's, per model)
  *   → dedup (cluster-aware event-time windows) → annotate → review-lane → mentions (+ mentions.review)
  * ```
  *
@@ -94,6 +95,28 @@ export function invalidReason(event: InferenceEvent): string | undefined {
   if (!Number.isFinite(event.ts)) return 'ts is not a finite number';
   if (event.features.some((x) => !Number.isFinite(x))) return 'features hold a non-finite value';
   return undefined;
+}
+
+/**
+ * The key that keeps a record's lane, and so the only order the lanes promise to keep.
+ *
+ * Order per model × segment is all that follows needs: the detectors keep state per model × segment ×
+ * field (parallelDetect calls them in arrival order, synchronous detectors keep it); apply-thresholds
+ * is per record; background-rate counts per model × segment × event-time window, whatever the order;
+ * dedup groups by event-time window and closes windows by watermark (held back between sample and
+ * dedup by hold-watermark/release-watermark), not by arrival order. The one state wider than a
+ * segment is the fallback detector per model that scores a segment while it warms up: it learns every
+ * record of the model and relies on no order across segments. Its input is an interleaving of the
+ * model's segments that Kafka partitions, source batches and the sampler's epochs already make
+ * arbitrary; lanes by model × segment keep each segment's records in order within it and may only
+ * interleave segments differently, which is as valid a baseline as any. 'model' keeps the whole
+ * model in order, at the price of a hot model loading one lane. The step keeps its stable name
+ * `partition-by-model` (metric labels, changelog keys) whichever key is chosen.
+ */
+function laneKeyOf(laneKey: ModelMonitorConfig['laneKey']): (envelope: Envelope<Enriched<Sampled<ScoredEvent>, ModelMetadata>>) => string {
+  if (laneKey === 'model') return (envelope) => envelope.value.record.record.event.model_id;
+  // Ids holding a NUL could make two pairs share a key: that only puts both on one lane, more order, not less.
+  return (envelope) => `${envelope.value.record.record.event.model_id}\u0000${envelope.value.record.record.event.segment}`;
 }
 
 /** What a caller may add to the configuration. */
@@ -193,7 +216,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
 
   const topology = defineTopology<InferenceEvent>({
     name: 'model-monitor',
-    description: 'Samples (bandit over uniform, stratified, adaptive), enriches from the model registry, partitions by model, detects per model × segment × field, deduplicates into Mentions, and copies the borderline ones to the review lane.',
+    description: 'Samples (bandit over uniform, stratified, adaptive), enriches from the model registry, spreads records over lanes (order kept per model × segment), detects per model × segment × field, deduplicates into Mentions, and copies the borderline ones to the review lane.',
     kpis: kpiSources(config, probe, extras),
     input: { topic: 'inference-events', contract: InferenceEventContract, eventTime: (event) => event.ts },
     outputs: {
@@ -271,7 +294,11 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
             lanes: config.lanes,
             routing: config.routing,
             stealing: config.stealing,
-            keyOf: (envelope) => envelope.value.record.record.event.model_id,
+            // The lanes' work is fast and synchronous, so their queues stay empty and neither the
+            // active-key bound nor stealing ever acts: only a load measured in finished records can
+            // spread a hot key (keyed-partition.ts, boundedLoadMeasure).
+            ...(config.routing === 'consistent' && config.boundedLoadEpsilon > 0 ? { boundedLoadEpsilon: config.boundedLoadEpsilon, boundedLoadMeasure: 'recent-records' as const } : {}),
+            keyOf: laneKeyOf(config.laneKey),
             probe: probe.partition,
             state: context.state,
             work: (envelope, lane) => {
