@@ -15,6 +15,7 @@ import type { Mention } from '../../schemas/index.js';
 import { generateToTopic } from '../../runtime/cli/generate-command.js';
 import { readMentions } from '../../runtime/cli/evaluate-command.js';
 import type { UnitPricesUsd } from '../../runtime/cost/spend-meter.js';
+import type { ClientConfig } from '../../runtime/kafka/client.js';
 import { collapsedGroups, labJson, type LabReport } from './lab-report.js';
 import { renderLabHtml } from './report-html.js';
 import { renderLabMarkdown } from './report-markdown.js';
@@ -43,6 +44,11 @@ export interface LabOptions {
   readonly progressBars: boolean;
   readonly command: string;
   readonly log: (message: string) => void;
+  /**
+   * Client settings (SIGNALPATH_KAFKA_*) for the lab's own clients: the generator and the mention
+   * readers. The variant processes inherit the environment and read the same variables themselves.
+   */
+  readonly clientConfig?: ClientConfig;
 }
 
 export interface LabOutcome {
@@ -63,7 +69,7 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
   const registry = await startModelRegistry({ port: 0, seed: options.seed });
   try {
     progress.log(`model registry at ${registry.url}; generating ${options.events.toLocaleString('en')} events to ${input}`);
-    const truth = await generateToTopic({ ...options.stream, count: options.events, seed: options.seed, brokers: options.brokers, topic: input, truthFile, onProgress: (n) => progress.generated(n) });
+    const truth = await generateToTopic({ ...options.stream, count: options.events, seed: options.seed, brokers: options.brokers, clientConfig: options.clientConfig, topic: input, truthFile, onProgress: (n) => progress.generated(n) });
     progress.generated(options.events);
 
     const results: VariantResult[] = [];
@@ -88,7 +94,7 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
           });
           const summary = await readRunSummary(summaryFile);
           progress.consumed(variant.name, summary.consumed);
-          const mentions = await readMentions(options.brokers, topics.mentions);
+          const mentions = await readMentions(options.brokers, topics.mentions, 0, options.clientConfig);
           // Kept beside the summary, so that the reports can be rendered again without the broker.
           await writeFile(path.join(workDir, `${variant.name}.mentions.json`), JSON.stringify(mentions));
           results.push(variantResult(variant, mentions, truth, summary));

@@ -12,7 +12,7 @@ import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js
 import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 import { ConfigError, SETTINGS } from '../config.js';
 import { runTopology } from '../runner.js';
-import { connectBrokers } from './brokers.js';
+import { connectKafka } from './client-settings.js';
 import { readMentions } from './evaluate-command.js';
 import { generateToTopic } from './generate-command.js';
 
@@ -28,17 +28,19 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
   log(`model registry at ${registry.url} (heavy-tailed latency, 1 % errors)`);
   // The environment configures model-monitor as for `signalpath run`; the registry is this one.
   const config = readModelMonitorConfig(process.env, { registryUrl: registry.url });
-  const connection = await connectBrokers(flags.brokers, log);
+  const connection = await connectKafka(flags.brokers, log);
+  const { clientConfig } = connection;
   try {
     const prefix = `demo-${startedAt}`;
     const topics = { input: `${prefix}.inference-events`, mentions: `${prefix}.mentions`, review: `${prefix}.mentions.review`, dlq: `${prefix}.model-monitor.dlq` };
     const truthFile = path.join('reports', `${prefix}.truth.jsonl`);
-    const truth = await generateToTopic({ count, seed, brokers: connection.brokers, topic: topics.input, truthFile, log });
+    const truth = await generateToTopic({ count, seed, brokers: connection.brokers, clientConfig, topic: topics.input, truthFile, log });
 
     const { topology, probe } = createModelMonitor(config);
     log(`[${elapsed()}] running model-monitor (sampling ${config.sampling} at ${config.sampleFraction}, enrich ${config.enrichMode}, ${config.lanes} lanes ${config.routing} by ${config.laneKey}, detectors ${config.detectors.join('+')}, dedup ${config.dedupMode}) until its input is idle…`);
     const running = await runTopology(topology, {
       brokers: connection.brokers,
+      ...(clientConfig === undefined ? {} : { clientConfig }),
       group: `${prefix}.model-monitor`,
       // This demo's state, not that of another run of model-monitor on the same broker.
       stateNamespace: `${prefix}.model-monitor`,
@@ -66,8 +68,8 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
     log(`[${elapsed()}] model-monitor ${summary.reason}${summary.error ? `: ${summary.error}` : ''}: ${summary.consumed.toLocaleString('en')} consumed in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${summary.deadLettered} dead letters, all settled and committed: ${summary.drained}`);
 
     if (summary.consumed < count) log(`  warning: the run stopped after ${summary.consumed.toLocaleString('en')} of ${count.toLocaleString('en')} events (idle): the scores below cover only those`);
-    const mentions = await readMentions(connection.brokers, topics.mentions);
-    const review = await readMentions(connection.brokers, topics.review);
+    const mentions = await readMentions(connection.brokers, topics.mentions, 0, clientConfig);
+    const review = await readMentions(connection.brokers, topics.review, 0, clientConfig);
     const score = scoreMentions(mentions, truth);
     const arms = [...probe.sampledByArm].map(([arm, n]) => `${arm} ${n} (${probe.findingsByArm.get(arm) ?? 0} with findings)`).join(', ');
     const lanes = probe.partition.lanes().map((lane) => lane.records);

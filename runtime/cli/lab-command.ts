@@ -5,7 +5,7 @@
  */
 import { ConfigError, readPrices } from '../config.js';
 import { labVariants, renderLabFromRun, runLab } from '../../lab/lab-run/index.js';
-import { connectBrokers } from './brokers.js';
+import { connectKafka } from './client-settings.js';
 
 export interface LabFlags {
   events: string;
@@ -58,10 +58,11 @@ export async function labCommand(flags: LabFlags): Promise<void> {
   const unknown = (only ?? []).filter((name) => !names.includes(name));
   if (unknown.length > 0) throw new ConfigError(`--only ${unknown.join(',')}: unknown variant; the variants are ${names.join(', ')}`);
   const log = (message: string): void => console.log(message);
-  const connection = await connectBrokers(flags.brokers, log);
+  const connection = await connectKafka(flags.brokers, log);
   try {
     const { report, files } = await runLab({
       brokers: connection.brokers,
+      ...(connection.clientConfig === undefined ? {} : { clientConfig: connection.clientConfig }),
       events,
       seed,
       stream,

@@ -1,7 +1,7 @@
 /**
  * The run's client settings (SIGNALPATH_KAFKA_*: SASL/TLS and any other librdkafka setting) reach
  * every Kafka client the project creates: the runner's (topics, labels topic and its follower,
- * changelogs, source, sink), and those of `produce`, `tail`, `generate` and `evaluate`. Without a
+ * changelogs, source, sink), and those of `produce`, `tail`, `generate`, `evaluate` and `demo`. Without a
  * SASL broker here, a spy on the client library records the configuration each consumer, producer
  * and admin client is created with, and every one must carry a harmless marker setting.
  */
@@ -15,6 +15,7 @@ import { ensureTopics } from '../../runtime/kafka/admin.js';
 import { produceCommand, tailCommand } from '../../runtime/cli/topic-commands.js';
 import { generateCommand } from '../../runtime/cli/generate-command.js';
 import { evaluateCommand } from '../../runtime/cli/evaluate-command.js';
+import { demoCommand } from '../../runtime/cli/demo-command.js';
 import { generateInferenceEvents } from '../../lab/inference-events.js';
 import { createStateful } from '../fixtures/topologies/stateful.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
@@ -146,6 +147,29 @@ describe('integration: client settings reach every Kafka client', function () {
     expect(counts['generate']).to.include.keys('admin', 'producer');
     expect(counts['evaluate']).to.include.keys('consumer');
     console.log(`      client settings: clients created by command ${JSON.stringify(counts)}, each with them`);
+  });
+});
+
+describe('integration: client settings reach the demo\'s clients', function () {
+  this.timeout(180_000);
+
+  it('demo: the generator, the in-process run and the mention readers', async () => {
+    const { brokers } = await sharedBroker();
+    const spy = spyOnClients();
+    process.env[MARKER.env] = MARKER.value;
+    const quiet = silenceConsole();
+    try {
+      await demoCommand({ events: '3000', seed: '5', brokers });
+    } finally {
+      quiet.restore();
+      spy.restore();
+      delete process.env[MARKER.env];
+    }
+    const kinds = expectMarkerEverywhere(spy.created);
+    // Generator (admin + producer), run (admin, source, sink, changelog readers), two mention readers.
+    expect(kinds).to.include.keys('admin', 'producer', 'consumer');
+    expect(kinds['consumer']).to.be.at.least(3);
+    console.log(`      client settings: the demo created ${JSON.stringify(kinds)} clients, each with them`);
   });
 });
 
