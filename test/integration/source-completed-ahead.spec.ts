@@ -5,13 +5,13 @@
  * and loses nothing.
  */
 import { expect } from 'chai';
-import { KafkaSource } from '../../runtime/kafka/source.js';
+import type { KafkaSource } from '../../runtime/kafka/source.js';
 import type { Envelope } from '../../runtime/envelope.js';
-import { createTopicSerde } from '../../runtime/serde/index.js';
-import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
+import type { InferenceEvent } from '../../schemas/index.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { feedEvents } from '../support/kafka-fixtures.js';
 import { waitUntil } from '../chaos/support/chaos.js';
+import { inferenceSource } from '../support/inference-source.js';
 
 describe('integration: the source hands over records completed ahead of its commit', function () {
   this.timeout(120_000);
@@ -21,25 +21,9 @@ describe('integration: the source hands over records completed ahead of its comm
     const topic = uniqueName('ahead-in');
     const group = uniqueName('ahead');
     const events = await feedEvents(brokers, topic, 2_000);
-    const serde = createTopicSerde({ contract: InferenceEventContract, topic });
     const maxUnsettled = 400;
     const sourceIn = (logs: string[]): KafkaSource<InferenceEvent> =>
-      new KafkaSource<InferenceEvent>({
-        brokers,
-        group,
-        topic,
-        decode: (bytes, headers) => serde.decode(bytes, headers),
-        onDeadLetter: () => expect.fail('nothing here is dead-lettered'),
-        maxUnsettled,
-        partitionHighWater: 10_000,
-        partitionLowWater: 5_000,
-        batchSize: 100,
-        commitIntervalMs: 60_000,
-        allowedLatenessMs: 0,
-        idleTimeoutMs: 30_000,
-        startFrom: 'earliest',
-        log: (line) => logs.push(line),
-      });
+      inferenceSource({ brokers, group, topic, maxUnsettled, commitIntervalMs: 60_000, log: (line) => logs.push(line) });
 
     // The first owner: steps settle out of order — odd offsets complete, even ones are still in flight.
     const first = sourceIn([]);

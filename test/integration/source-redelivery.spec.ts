@@ -6,13 +6,12 @@
  * fatal). Seen once in a 2M-record lab run, around pause/resume.
  */
 import { expect } from 'chai';
-import { KafkaSource } from '../../runtime/kafka/source.js';
 import type { Envelope } from '../../runtime/envelope.js';
-import { createTopicSerde } from '../../runtime/serde/index.js';
-import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
+import type { InferenceEvent } from '../../schemas/index.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { feedEvents } from '../support/kafka-fixtures.js';
 import { waitUntil } from '../chaos/support/chaos.js';
+import { inferenceSource } from '../support/inference-source.js';
 
 describe('integration: the source skips records the client delivers again', function () {
   this.timeout(120_000);
@@ -21,25 +20,9 @@ describe('integration: the source skips records the client delivers again', func
     const { brokers } = await sharedBroker();
     const topic = uniqueName('redeliver-in');
     const events = await feedEvents(brokers, topic, 2_000);
-    const serde = createTopicSerde({ contract: InferenceEventContract, topic });
     const logs: string[] = [];
     const maxUnsettled = 300;
-    const source = new KafkaSource<InferenceEvent>({
-      brokers,
-      group: uniqueName('redeliver'),
-      topic,
-      decode: (bytes, headers) => serde.decode(bytes, headers),
-      onDeadLetter: () => expect.fail('nothing here is dead-lettered'),
-      maxUnsettled,
-      partitionHighWater: 10_000,
-      partitionLowWater: 5_000,
-      batchSize: 100,
-      commitIntervalMs: 500,
-      allowedLatenessMs: 0,
-      idleTimeoutMs: 30_000,
-      startFrom: 'earliest',
-      log: (message) => logs.push(message),
-    });
+    const source = inferenceSource({ brokers, group: uniqueName('redeliver'), topic, maxUnsettled, log: (message) => logs.push(message) });
     const held: Envelope<InferenceEvent>[] = [];
     const emitted = new Map<string, number>();
     let fatal: Error | null = null;

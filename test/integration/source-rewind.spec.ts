@@ -7,13 +7,12 @@
  * rewind used to be applied.
  */
 import { expect } from 'chai';
-import { KafkaSource } from '../../runtime/kafka/source.js';
 import type { Envelope } from '../../runtime/envelope.js';
-import { createTopicSerde } from '../../runtime/serde/index.js';
-import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
+import type { InferenceEvent } from '../../schemas/index.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { feedEvents } from '../support/kafka-fixtures.js';
 import { waitUntil } from '../chaos/support/chaos.js';
+import { inferenceSource } from '../support/inference-source.js';
 
 describe('integration: the source rewinds at once after an aborted transaction', function () {
   this.timeout(120_000);
@@ -22,26 +21,8 @@ describe('integration: the source rewinds at once after an aborted transaction',
     const { brokers } = await sharedBroker();
     const topic = uniqueName('rewind-in');
     const events = await feedEvents(brokers, topic, 2_000);
-    const serde = createTopicSerde({ contract: InferenceEventContract, topic });
     const maxUnsettled = 400;
-    const source = new KafkaSource<InferenceEvent>({
-      brokers,
-      group: uniqueName('rewind'),
-      topic,
-      decode: (bytes, headers) => serde.decode(bytes, headers),
-      onDeadLetter: () => expect.fail('nothing here is dead-lettered'),
-      maxUnsettled,
-      partitionHighWater: 10_000,
-      partitionLowWater: 5_000,
-      batchSize: 100,
-      commitIntervalMs: 500,
-      allowedLatenessMs: 0,
-      idleTimeoutMs: 30_000,
-      startFrom: 'earliest',
-      commitBy: 'transaction',
-      beforeRevoke: async () => {},
-      log: () => {},
-    });
+    const source = inferenceSource({ brokers, group: uniqueName('rewind'), topic, maxUnsettled, commitBy: 'transaction', beforeRevoke: async () => {} });
     const held: Envelope<InferenceEvent>[] = [];
     let fatal: Error | null = null;
     await source.start((envelope) => held.push(envelope), (error) => (fatal = error));
