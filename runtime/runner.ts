@@ -169,7 +169,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     brokers: config.brokers,
     clientId: `signalpath-${topology.name}`,
     clientConfig: config.clientConfig,
-    ...(exactlyOnce ? { transactionalId: `signalpath.${config.group}.${config.instanceId ?? hostname()}`, owns: (origin: RecordOrigin) => source.owns(origin) } : {}),
+    ...(exactlyOnce ? { transactionalId: `signalpath.${config.group}.${config.instanceId ?? hostname()}`, owns: (origin: RecordOrigin) => source.owns(origin), letGo: (origin: RecordOrigin, settle: () => void) => source.whenLetGo(origin, settle) } : {}),
   });
 
   const deadLetter = (origin: RecordOrigin, step: string, error: unknown, settle: () => void): void => {
@@ -301,8 +301,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       const routed = item as RoutedEnvelope;
       if (!source.owns(routed.origin)) {
         // Read under an assignment this instance has lost (or is losing, or rewound): never committed
-        // here, and read again, so producing it would only duplicate it. Not settled either: see owns().
+        // here, and read again, so producing it would only duplicate it. Settled once that is safe.
         abandoned++;
+        source.whenLetGo(routed.origin, () => routed.settlement.settle('dropped'));
         return;
       }
       const output = outputs.get(routed.output);

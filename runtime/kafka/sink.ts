@@ -44,8 +44,10 @@ export interface KafkaSinkOptions {
   readonly transactionalId?: string;
   /** Exactly-once: `transaction.timeout.ms`, after which the broker aborts an abandoned transaction. */
   readonly transactionTimeoutMs?: number;
-  /** Exactly-once: records held back during a commit are abandoned (never produced, never settled) if this says their input moved away. */
+  /** Exactly-once: records held back during a commit are abandoned (never produced) if this says their input moved away. */
   readonly owns?: (origin: RecordOrigin) => boolean;
+  /** Exactly-once: settles an abandoned record when that is safe (KafkaSource.whenLetGo); default at once. */
+  readonly letGo?: (origin: RecordOrigin, settle: () => void) => void;
 }
 
 /** A record held back while a transaction commits. */
@@ -211,10 +213,14 @@ export class KafkaSink {
     this.#waiting = [];
     const owns = this.options.owns;
     for (const w of waiting) {
-      // Its input moved away (or is moving) while it waited: left unsettled, so no commit passes it,
-      // and read again by whoever owns the partition next (see KafkaSource.owns).
-      if (w.origin !== undefined && owns !== undefined && !owns(w.origin)) this.abandoned++;
-      else this.#produce(w.topic, w.key, w.value, w.headers, w.timestampMs, w.settlement, w.outcome);
+      // Its input moved away (or is moving) while it waited: not produced, and read again by whoever
+      // owns the partition next (see KafkaSource.owns); settled only once no commit can pass it.
+      if (w.origin !== undefined && owns !== undefined && !owns(w.origin)) {
+        this.abandoned++;
+        const settle = (): void => w.settlement.settle('dropped');
+        if (this.options.letGo === undefined) settle();
+        else this.options.letGo(w.origin, settle);
+      } else this.#produce(w.topic, w.key, w.value, w.headers, w.timestampMs, w.settlement, w.outcome);
     }
     return { offsets, heldBack: waiting.length, aborted: false };
   }

@@ -181,6 +181,8 @@ interface Assigned {
   completed: CompletedOffsets | null;
   /** The metadata of this instance's last commit of the partition (its completed-ahead records). */
   lastCommittedMetadata: string;
+  /** Exactly-once, while revoking: settlements of abandoned records, run once the partition is let go. */
+  onLetGo: (() => void)[];
 }
 
 export class KafkaSource<T> {
@@ -452,15 +454,26 @@ export class KafkaSource<T> {
   /**
    * False when the record's partition was revoked from this instance since it was read, is being
    * revoked (exactly-once), or was rewound: its offset will not be committed here and it is read again
-   * (by the next owner, or here after the rewind), so its outputs must not be sent. Such a record must
-   * not be settled either: while its partition is being revoked, the tracker is live, and a settle
-   * would let the revoke's commit move past a record whose output was never sent.
+   * (by the next owner, or here after the rewind), so its outputs must not be sent. Settle such a
+   * record through {@link whenLetGo}, never directly.
    */
   owns(origin: RecordOrigin): boolean {
     const assignmentId = (origin as Partial<SourceOrigin>).assignmentId;
     if (assignmentId === undefined) return true;
     const assigned = this.#assigned.get(origin.partition);
     return assigned !== undefined && assigned.assignmentId === assignmentId && !assigned.revoking;
+  }
+
+  /**
+   * Runs `settle` (an abandoned record's settlement) once the record's partition is let go, if it is
+   * being revoked now — a settle before that would let the revoke's commit move past a record whose
+   * output was never sent — and at once otherwise (the record's tracker is detached already, so only
+   * other members of a merged settlement, from partitions still owned, move on: nothing stalls).
+   */
+  whenLetGo(origin: RecordOrigin, settle: () => void): void {
+    const assigned = this.#assigned.get(origin.partition);
+    if (assigned !== undefined && assigned.revoking && assigned.assignmentId === (origin as Partial<SourceOrigin>).assignmentId) assigned.onLetGo.push(settle);
+    else settle();
   }
 
   /** Final commit and disconnect. */
@@ -767,6 +780,7 @@ export class KafkaSource<T> {
             seekTo: null,
             completed: null,
             lastCommittedMetadata: '',
+            onLetGo: [],
           });
           this.#watermarks.addPartition(partition);
         }
@@ -832,6 +846,7 @@ export class KafkaSource<T> {
         if (assigned.paused) this.stats.pausedPartitions--;
         this.#assigned.delete(partition);
         this.#watermarks.removePartition(partition);
+        for (const settle of assigned.onLetGo.splice(0)) settle();
       }
       if (cooperative) (this.#consumer as KafkaConsumerInstance & CooperativeMethods).incrementalUnassign(assignment);
       else this.#consumer.unassign();

@@ -73,4 +73,65 @@ describe('integration: the source rewinds at once after an aborted transaction',
       await source.close();
     }
   });
+
+  it('while a partition is being revoked, its records are not owned and an abandoned one settles only once the partition is let go', async () => {
+    const { brokers } = await sharedBroker();
+    const topic = uniqueName('letgo-in');
+    const group = uniqueName('letgo');
+    const events = await feedEvents(brokers, topic, 2_000);
+    // Room for every record: the consume loop keeps polling, which is where the client serves rebalances.
+    const maxUnsettled = 10_000;
+    let letGo!: () => void;
+    const revoking: number[] = [];
+    const source = inferenceSource({
+      brokers,
+      group,
+      topic,
+      maxUnsettled,
+      commitBy: 'transaction',
+      // Holds the revoke until the test lets it go (the runner commits its transaction here).
+      beforeRevoke: (partitions) => {
+        if (revoking.length > 0) return Promise.resolve(); // later revokes (the close) go at once
+        revoking.push(...partitions);
+        return new Promise<void>((resolve) => (letGo = resolve));
+      },
+    });
+    const held: Envelope<InferenceEvent>[] = [];
+    await source.start((envelope) => held.push(envelope), (error) => expect.fail(String(error)));
+    const joiner = inferenceSource({ brokers, group, topic, maxUnsettled, commitBy: 'transaction', beforeRevoke: async () => {} });
+    try {
+      await waitUntil('every record is read and held unsettled', 60_000, () => source.stats.unsettled >= events.length);
+      // A second member joins: cooperative-sticky revokes some partitions of the first.
+      await joiner.start((envelope) => envelope.settlement.settle('delivered'), (error) => expect.fail(String(error)));
+      await waitUntil('a revoke', 60_000, () => revoking.length > 0);
+      const moving = held.find((envelope) => revoking.includes(envelope.origin.partition))!;
+      const staying = held.find((envelope) => !revoking.includes(envelope.origin.partition));
+      expect(moving, 'a record of a partition being revoked').to.not.equal(undefined);
+      expect(source.owns(moving.origin), 'a record of a partition being revoked is owned').to.equal(false);
+      if (staying !== undefined) expect(source.owns(staying.origin)).to.equal(true);
+
+      let settledMoving = false;
+      source.whenLetGo(moving.origin, () => {
+        moving.settlement.settle('dropped');
+        settledMoving = true;
+      });
+      // Held while the revoke commits: a settle now would let that commit pass a record never produced.
+      expect(settledMoving, 'settled before the partition was let go').to.equal(false);
+      const before = source.offsetsToCommit().find((o) => o.partition === moving.origin.partition);
+      expect(before === undefined || before.offset <= moving.origin.offset, 'the commit passes the abandoned record').to.equal(true);
+      if (staying !== undefined) {
+        let settledStaying = false;
+        source.whenLetGo(staying.origin, () => (settledStaying = true));
+        expect(settledStaying, 'a record of a partition still owned settles at once').to.equal(true);
+      }
+      letGo();
+      await waitUntil('the partition is let go', 30_000, () => settledMoving);
+      console.log(`      revoke: partitions [${revoking.join(', ')}] moving; a record of theirs was not owned, and its settle waited for the partition to be let go`);
+    } finally {
+      letGo?.();
+      await joiner.stopFetching();
+      await source.stopFetching();
+      await Promise.all([joiner.close(), source.close()]);
+    }
+  });
 });
