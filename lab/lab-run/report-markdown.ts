@@ -55,7 +55,12 @@ export function renderLabMarkdown(report: LabReport): string {
   if (batched && sp) {
     const missedByBatched = batched.score.per_incident.filter((i) => !i.detected).map((i) => i.id);
     const recovered = missedByBatched.filter((id) => sp.score.per_incident.find((i) => i.id === id)?.detected).length;
-    lines.push(`| enrichment | batched delayed/dropped 63% of high-value mentions; async + LRU recovered 85% for +3% CPU | async + LRU finds ${recovered} of the ${missedByBatched.length} incidents batched misses (${missedByBatched.length === 0 ? 'n/a' : pct(recovered / missedByBatched.length)}); CPU ${change(batched.summary.cpu_s, sp.summary.cpu_s)} | batched: ${batched.score.matched_mentions} matched mentions, recall ${pct(batched.row.recall)}, p99 ${ms(batched.row.p99_ms)}; async + LRU: ${sp.score.matched_mentions}, ${pct(sp.row.recall)}, p99 ${ms(sp.row.p99_ms)} |`);
+    // Mentions with a record among their evidence that enrichment delayed past its dedup window or failed (enrich-delay.ts).
+    const x = batched.row.enrich_affected_mentions;
+    const y = sp.row.enrich_affected_mentions;
+    const recoveredShare = x === null || y === null || x === 0 ? null : (x - y) / x;
+    const records = (r: VariantResult): string => `${r.row.enrich_delayed_records ?? 'n/a'} delayed past their window, ${r.row.enrich_failed_records ?? 'n/a'} failed`;
+    lines.push(`| enrichment | batched delayed/dropped 63% of high-value mentions; async + LRU recovered 85% for +3% CPU | batched delayed/dropped ${x ?? 'n/a'}; async + LRU delayed/dropped ${y ?? 'n/a'}; recovered ${pct(recoveredShare)} (mentions); async + LRU finds ${recovered} of the ${missedByBatched.length} incidents batched misses (${missedByBatched.length === 0 ? 'n/a' : pct(recovered / missedByBatched.length)}); CPU ${change(batched.summary.cpu_s, sp.summary.cpu_s)} | records: batched ${records(batched)}; async + LRU ${records(sp)}. batched: ${batched.score.matched_mentions} matched mentions, recall ${pct(batched.row.recall)}, p99 ${ms(batched.row.p99_ms)}; async + LRU: ${sp.score.matched_mentions}, ${pct(sp.row.recall)}, p99 ${ms(sp.row.p99_ms)} |`);
   }
   const stat = get('partition-static');
   if (stat && sp) {

@@ -19,6 +19,14 @@ export interface LabRow {
   readonly p50_ms: number | null;
   readonly p99_ms: number | null;
   readonly lane_load_cv: number | null;
+  /**
+   * From the run report's `enrich_delay` (topologies/model-monitor/enrich-delay.ts; null when the run
+   * did not report it): records whose dedup window closed in event time while their enrichment was
+   * under way, records whose enrichment failed for good, and the mentions with either among their evidence.
+   */
+  readonly enrich_delayed_records: number | null;
+  readonly enrich_failed_records: number | null;
+  readonly enrich_affected_mentions: number | null;
 }
 
 export interface CurvePoint {
@@ -66,12 +74,20 @@ export function variantResult(variant: LabVariant, mentions: readonly Mention[],
       p50_ms: score.time_to_mention_p50_ms,
       p99_ms: score.time_to_mention_p99_ms,
       lane_load_cv: cost.lane_load_cv,
+      ...enrichDelayFigures(summary.topologyReport),
     },
     curve: thresholdCurve(mentions, truth),
     latenciesMs,
     collapsedGroups: collapsed.length,
     collapsedWithSubSignals: withSubSignals.length,
   };
+}
+
+/** The enrich_delay figures of a run report, null each when absent. */
+export function enrichDelayFigures(report: Readonly<Record<string, unknown>> | undefined): Pick<LabRow, 'enrich_delayed_records' | 'enrich_failed_records' | 'enrich_affected_mentions'> {
+  const delay = report?.['enrich_delay'] as Readonly<Record<string, unknown>> | undefined;
+  const figure = (name: string): number | null => (typeof delay?.[name] === 'number' ? (delay[name] as number) : null);
+  return { enrich_delayed_records: figure('delayed_past_window'), enrich_failed_records: figure('failed'), enrich_affected_mentions: figure('affected_mentions') };
 }
 
 /** Recall and precision when only mentions scoring at least each threshold are kept (thresholds at score quantiles). */

@@ -12,9 +12,10 @@ import { labVariants, runLab, type LabOutcome } from '../../lab/lab-run/index.js
 import { SETTINGS } from '../../runtime/config.js';
 import { sharedBroker } from '../support/broker.js';
 
-const ROW_NAMES = ['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv'];
-/** Figures every variant has, mentions or not; the latencies exist only where there are mentions. */
-const ALWAYS_MEASURED = ['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'lane_load_cv'];
+const ENRICH_DELAY = ['enrich_delayed_records', 'enrich_failed_records', 'enrich_affected_mentions'];
+const ROW_NAMES = ['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', ...ENRICH_DELAY];
+/** Figures every variant has, mentions or not (model-monitor reports enrich_delay always); the latencies exist only where there are mentions. */
+const ALWAYS_MEASURED = ['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'lane_load_cv', ...ENRICH_DELAY];
 
 describe('integration: signalpath lab', function () {
   this.timeout(900_000);

@@ -31,14 +31,14 @@ function mention(overrides: Partial<Mention>): Mention {
   };
 }
 
-function summary(spendUsd: number, laneRecords: number[]): RunSummaryFile {
+function summary(spendUsd: number, laneRecords: number[], enrichDelay?: Record<string, number>): RunSummaryFile {
   return {
     consumed: truth.run.events,
     elapsedMs: 1000,
     spend: { counts: { 'ingested-event': truth.run.events }, spend_usd_by_item: { 'ingested-event': spendUsd }, spend_usd: spendUsd },
     cpu_s: 3,
     peak_rss_mb: 200,
-    topologyReport: { lanes: laneRecords.map((records, lane) => ({ lane, records })) },
+    topologyReport: { lanes: laneRecords.map((records, lane) => ({ lane, records })), ...(enrichDelay === undefined ? {} : { enrich_delay: enrichDelay }) },
   };
 }
 
@@ -103,18 +103,28 @@ describe('lab: figures and reports', () => {
 
   it('lab.json holds one object per variant with exactly the row names; lab.md a row per variant beside the study', () => {
     const variants = labVariants();
-    const results = variants.map((v, i) => variantResult(v, [mention({ emitted_at: 1000 + 100 * i })], truth, summary(1 + i / 100, [i + 1, 1])));
+    // What enrichment delayed or failed, as model-monitor's run report has it (enrich-delay.ts).
+    const enrichDelay: Record<string, Record<string, number>> = {
+      'enrich-batched': { delayed_past_window: 120, failed: 8, affected_mentions: 40 },
+      'signal-path': { delayed_past_window: 9, failed: 1, affected_mentions: 4 },
+    };
+    const results = variants.map((v, i) => variantResult(v, [mention({ emitted_at: 1000 + 100 * i })], truth, summary(1 + i / 100, [i + 1, 1], enrichDelay[v.name])));
     const report: LabReport = {
       command: 'test', startedAt: 'now', elapsedMs: 1, events: truth.run.events, seed: 1, incidents: 2, sampleFraction: 0.01,
       prices: { perEvent: 1, perEnrichmentCall: 1, perDetectorCall: 1 }, results, failures: [], collapsedGroups: 0, collapsedShare: null,
     };
     const json = labJson(report);
-    for (const v of variants) expect(Object.keys(json[v.name]!)).to.have.members(['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv']);
+    for (const v of variants) expect(Object.keys(json[v.name]!)).to.have.members(['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', 'enrich_delayed_records', 'enrich_failed_records', 'enrich_affected_mentions']);
+    expect(json['enrich-batched']).to.deep.include({ enrich_delayed_records: 120, enrich_failed_records: 8, enrich_affected_mentions: 40 });
+    expect(json['baseline']).to.deep.include({ enrich_delayed_records: null, enrich_affected_mentions: null });
     expect(json['signal-path']).to.deep.include({ recall: 0.5, precision: 1, spend_usd: 1.01, p50_ms: 100 });
     expect((json['_run'] as Record<string, unknown>)['spend_ratio_signal_path_to_baseline']).to.equal(1.01);
     const markdown = renderLabMarkdown(report);
     expect(markdown).to.include('| recall / precision | 46% / 99.2% | 68% / 97.6% | 50.0% / 100.0% | 50.0% / 100.0% |');
     expect(markdown).to.include('Spend ratio signal-path / baseline: **1.010**');
+    // The goal's quantity: (X − Y) / X of the mentions batched enrichment delays or drops; incidents missed stay.
+    expect(markdown).to.match(/^\| enrichment \|.*\| batched delayed\/dropped 40; async \+ LRU delayed\/dropped 4; recovered 90\.0% \(mentions\); async \+ LRU finds \d+ of the \d+ incidents batched misses/m);
+    expect(markdown).to.include('records: batched 120 delayed past their window, 8 failed; async + LRU 9 delayed past their window, 1 failed.');
     expect(markdown).to.match(/^\| partitioning \|.*partition-static vs signal-path, both with lanes keyed by model-segment: static hashing without stealing vs consistent hashing with loads bounded/m);
     for (const v of variants) expect(markdown).to.match(new RegExp(`^\\| ${v.name} \\|`, 'm'));
   });

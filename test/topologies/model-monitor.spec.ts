@@ -8,6 +8,7 @@ import { testEnvelope } from '../../runtime/envelope.js';
 import { TopologyTestDriver } from '../../runtime/testing/topology-test-driver.js';
 import type { InferenceEvent, Mention } from '../../schemas/index.js';
 import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
+import { modelMonitorReport } from '../../topologies/model-monitor/run-report.js';
 import { EventTimeHold } from '../../topologies/model-monitor/event-time-hold.js';
 import { reviewLane } from '../../topologies/model-monitor/review-lane.js';
 import { deriveThresholds, thresholdFor } from '../../topologies/model-monitor/thresholds.js';
@@ -72,6 +73,11 @@ describe('topology model-monitor', function () {
     expect(probe.sampled / events.length).to.be.within(0.05, 0.12);
     expect(probe.allocations.length).to.be.greaterThan(5);
     expect(probe.enrich.lookups).to.be.greaterThan(0);
+    // What enrichment delayed or failed is counted per record (enrich-delay.ts) and carried by the run report.
+    expect(probe.enrichDelay.failed).to.equal(probe.enrich.failures);
+    expect(probe.enrichDelay.delayedPastWindow + probe.enrichDelay.lateBeforeEnrich).to.be.at.most(probe.sampled);
+    expect(probe.enrichDelay.affectedMentions).to.be.at.most(probe.mentions);
+    expect(modelMonitorReport(probe)['enrich_delay']).to.deep.include({ failed: probe.enrich.failures, delayed_past_window: probe.enrichDelay.delayedPastWindow });
     // Lanes keyed by model × segment with loads bounded by recent records: the hot model does not load
     // one lane (keyed by model on the plain ring, the same stream leaves the lanes 30–70% apart).
     const laneRecords = probe.partition.lanes().map((lane) => lane.records);

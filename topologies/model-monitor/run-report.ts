@@ -35,5 +35,14 @@ export function modelMonitorReport(probe: ModelMonitorProbe): Record<string, unk
       lookup_latency_max_ms: probe.enrich.lookupLatencyMaxMs,
     },
     dedup: { ...probe.dedup },
+    // What enrichment delayed past its dedup window (event time) or failed, and the mentions they reached (enrich-delay.ts).
+    enrich_delay: {
+      delayed_past_window: probe.enrichDelay.delayedPastWindow,
+      late_before_enrich: probe.enrichDelay.lateBeforeEnrich,
+      failed: probe.enrichDelay.failed,
+      affected_mentions: probe.enrichDelay.affectedMentions,
+      mentions_with_delayed_evidence: probe.enrichDelay.mentionsWithDelayedEvidence,
+      mentions_with_failed_evidence: probe.enrichDelay.mentionsWithFailedEvidence,
+    },
   };
 }

@@ -19,7 +19,7 @@
  * counters from it); `index.ts` builds it from the environment for `signalpath run model-monitor`.
  */
 import { LRUCache } from 'lru-cache';
-import { map, mergeMap, Subject, type OperatorFunction } from 'rxjs';
+import { map, mergeMap, Subject, tap, type OperatorFunction } from 'rxjs';
 import { adaptiveSample } from '../../operators/adaptive-sample.js';
 import { banditBudget, type ArmFeedback, type BanditArm, type BudgetAllocation } from '../../operators/bandit-budget.js';
 import { perKeyDetector } from '../../operators/detectors/index.js';
@@ -38,6 +38,7 @@ import type { KpiSources, SpendMeter } from '../../runtime/telemetry/kpis.js';
 import { dedupMetrics } from '../../runtime/telemetry/dedup-metrics.js';
 import type { ModelMonitorConfig } from './config.js';
 import { BackgroundRate } from './background-rate.js';
+import { EnrichDelayCounters, EnrichDelayTracker } from './enrich-delay.js';
 import { EventTimeHold } from './event-time-hold.js';
 import { PreliminaryScorer, samplingWeight } from './preliminary-score.js';
 import { reviewLane } from './review-lane.js';
@@ -65,6 +66,8 @@ export class ModelMonitorProbe {
   readonly enrich = new EnrichCounters();
   readonly detect = new DetectCounters();
   readonly dedup = new DedupCounters();
+  /** Records enrichment delayed past their dedup window or failed, and the mentions they reached (enrich-delay.ts). */
+  readonly enrichDelay = new EnrichDelayCounters();
   readonly partition = new PartitionProbe();
   /** The bandit's decisions, the latest 10 000. */
   readonly allocations: BudgetAllocation[] = [];
@@ -213,6 +216,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
     dropRecord(envelope);
   };
   let hold: EventTimeHold | undefined;
+  let enrichDelay: EnrichDelayTracker | undefined;
 
   const topology = defineTopology<InferenceEvent>({
     name: 'model-monitor',
@@ -264,13 +268,20 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
         // between here and dedup, so that no window closes before its records arrive.
         .step('hold-watermark', withContext(() => {
           hold = new EventTimeHold();
+          enrichDelay = new EnrichDelayTracker({ windowSizeMs: config.dedupWindowMs, counters: probe.enrichDelay });
           const current = hold;
-          return map((envelope: Envelope<Sampled<ScoredEvent>>) => current.enter(envelope));
+          const delay = enrichDelay;
+          return map((envelope: Envelope<Sampled<ScoredEvent>>) => {
+            const entered = current.enter(envelope);
+            delay.entered(entered);
+            return entered;
+          });
         }))
         .step(
           'enrich-model',
-          withContext((context) =>
-            enrich<Sampled<ScoredEvent>, ModelMetadata>({
+          withContext((context) => (source) => {
+            const delay = enrichDelay;
+            return source.pipe(enrich<Sampled<ScoredEvent>, ModelMetadata>({
               keyOf: (sampled) => sampled.record.event.model_id,
               lookup,
               step: context.stepName,
@@ -286,7 +297,9 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
               random: random.jumped(),
               state: context.state,
             }),
-          ),
+            // Counting only: which records came out after their dedup window had closed, or failed.
+            tap((envelope) => delay?.left(envelope, envelope.value.record.record.event.event_id, envelope.value.status === 'failed')));
+          }),
         )
         .step(
           'partition-by-model',
@@ -378,6 +391,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
               attributes['first_evidence_ts'] = String(first.ts);
             }
             probe.mentions++;
+            enrichDelay?.mention(mention.evidence_event_ids);
             return { ...mention, attributes };
           }),
         )
