@@ -40,8 +40,18 @@ const { values: args } = parseArgs({
     tuning: { type: 'string' },
     json: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+
+if (args.help) {
+  // The options above, with what they default to; keep the two together.
+  console.log(`usage: npx tsx scripts/diagnose-recall.ts [--events 200000] [--fraction 0.01] [--seed 1001] [--incidents N]
+  [--models N] [--sampling bandit|uniform|stratified|adaptive] [--tuning f-beta|precision] [--json out.json] [--quiet]
+Follows every incident through model-monitor's signal path (affected → sampled → detected → over threshold →
+dedup mention → evidence → matched) on the topology test driver; MODEL_MONITOR_* variables apply.`);
+  process.exit(0);
+}
 
 /** The stages, in the order the topology passes them. */
 const STAGES = ['affected', 'sampled', 'detected', 'over-threshold', 'dedup-mention', 'evidence', 'matched'] as const;
