@@ -90,6 +90,6 @@ export function renderLabMarkdown(report: LabReport): string {
   }
   for (const failure of report.failures) lines.push(`| ${failure.name} | failed | — | ${failure.error.replace(/\|/g, '/')} |||||||||`);
   lines.push('');
-  lines.push(`Unit prices: $${report.prices.perEvent} per ingested event, $${report.prices.perEnrichmentCall} per enrichment call, $${report.prices.perDetectorCall} per detector call. Charts: reports/lab.html; figures: reports/lab.json.`, '');
+  lines.push(`Unit prices: $${report.prices.perEvent} per ingested event, $${report.prices.perEnrichmentCall} per enrichment call, $${report.prices.perDetectorCall} per detector call. Charts: lab.html; figures: lab.json (beside this file).`, '');
   return `${lines.join('\n')}\n`;
 }
