@@ -11,19 +11,13 @@ import type { Direction, Finding } from '../../operators/detectors/index.js';
 import { DistinctCounter } from '../../operators/dedup/index.js';
 import { OperatorStateHandle } from '../../operators/state.js';
 import { adaptiveSample } from '../../operators/adaptive-sample.js';
+import type { DedupTestEvent as Ev } from '../support/dedup-fixtures.js';
 
 const newScheduler = () =>
   new TestScheduler((actual, expected) => {
     expect(actual).to.deep.equal(expected);
   });
 
-interface Ev {
-  readonly event_id: string;
-  readonly model_id: string;
-  readonly model_version: string;
-  readonly tenant: string;
-  readonly segment: string;
-}
 const finding = (field: string, direction: Direction, score = 0.99, shadow = false): Finding => ({ field, direction, score, detector: 'ewma-zscore', shadow });
 const det = (
   id: string,

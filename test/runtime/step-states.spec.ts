@@ -12,6 +12,7 @@ import { StepStates } from '../../runtime/state/step-states.js';
 import { changelogKey, changelogTopic, changelogTopicSpec, decodeEntry, type ChangelogEntry } from '../../runtime/state/changelog.js';
 import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js';
 import type { EmittedPair } from '../../operators/dedup/emitted-pairs.js';
+import { dedupSnapshot, type DedupTestEvent as Ev } from '../support/dedup-fixtures.js';
 import type { OperatorSnapshot } from '../../operators/state.js';
 import type { Detection } from '../../operators/parallel-detect.js';
 import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
@@ -70,22 +71,6 @@ describe('StepStates: changelog records', () => {
   });
 });
 
-interface Ev {
-  readonly event_id: string;
-  readonly model_id: string;
-  readonly model_version: string;
-  readonly tenant: string;
-  readonly segment: string;
-}
-
-/** A windowedDedup snapshot (version 2) with `records` in its counters and the given emitted pairs. */
-const dedupSnapshot = (records: number, emitted: readonly EmittedPair[]): OperatorSnapshot => ({
-  operator: 'windowedDedup',
-  version: 2,
-  counters: { records, recordsWithoutFindings: 0, lateRecords: 0, mentions: 0, earlyMentions: 0, alreadyEmitted: 0 },
-  emitted,
-});
-
 /**
  * An instance whose step `dedup` is a subscribed windowedDedup (10 ms tumbling windows), and a
  * changelog it reads from memory: `write(partition, writer, snapshot)` puts what another instance
@@ -126,8 +111,8 @@ describe('StepStates: restore and merge of a step that already holds state', () 
   it('merges a snapshot of another instance into live state: both sides kept, the counters its own', async () => {
     const b = dedupInstance();
     // Instance A held partition 0 and emitted m1's window [0, 10); instance C held partition 1 and emitted m2's.
-    b.write(0, 'host-a:1#1', dedupSnapshot(5, [[0, cluster('m1'), 0, 10]]));
-    b.write(1, 'host-c:1#1', dedupSnapshot(7, [[1, cluster('m2'), 0, 10]]));
+    b.write(0, 'host-a:1#1', dedupSnapshot([[0, cluster('m1'), 0, 10]], 5));
+    b.write(1, 'host-c:1#1', dedupSnapshot([[1, cluster('m2'), 0, 10]], 7));
     expect((await b.states.restore([0])).map((r) => [r.action, r.merged])).to.deep.equal([['restored', 0]]);
     expect(b.counters.records).to.equal(5);
     expect((await b.states.restore([1])).map((r) => [r.action, r.merged])).to.deep.equal([['merged', 1]]);
@@ -145,7 +130,7 @@ describe('StepStates: restore and merge of a step that already holds state', () 
 
   it('merges nothing it wrote itself, and keeps its state when the partitions have no snapshot', async () => {
     const b = dedupInstance();
-    b.write(0, 'host-a:1#1', dedupSnapshot(5, [[0, cluster('m1'), 0, 10]]));
+    b.write(0, 'host-a:1#1', dedupSnapshot([[0, cluster('m1'), 0, 10]], 5));
     await b.states.restore([0]);
     b.states.snapshot(new Map([[5, 42]])); // partition 5 leaves this instance (revoke), then comes back
     expect((await b.states.restore([5])).map((r) => [r.action, r.merged])).to.deep.equal([['kept', 0]]);
@@ -155,15 +140,15 @@ describe('StepStates: restore and merge of a step that already holds state', () 
 
   it("refuses another operator's snapshot, or a version its operator does not read, naming it and where it came from", async () => {
     const foreign = dedupInstance();
-    foreign.write(0, 'host-a:1#1', dedupSnapshot(5, []));
+    foreign.write(0, 'host-a:1#1', dedupSnapshot([], 5));
     await foreign.states.restore([0]);
     foreign.write(1, 'host-c:1#1', { operator: 'adaptiveSample', version: 1 });
     await expectRejected(foreign.states.restore([1]), /state of step dedup, partition 1 \(shop\.dedup\.changelog, written by host-c:1#1\): windowedDedup: cannot restore a snapshot written by adaptiveSample/);
 
     const future = dedupInstance();
-    future.write(0, 'host-a:1#1', dedupSnapshot(5, []));
+    future.write(0, 'host-a:1#1', dedupSnapshot([], 5));
     await future.states.restore([0]);
-    future.write(1, 'host-c:1#1', { ...dedupSnapshot(5, []), version: 3 });
+    future.write(1, 'host-c:1#1', { ...dedupSnapshot([], 5), version: 3 });
     await expectRejected(future.states.restore([1]), /partition 1 .*windowedDedup: snapshot version 3 is not supported \(this build reads version 1 or 2\)/);
 
     // The same refusal when the step holds no state yet (a restore, not a merge).
@@ -184,14 +169,14 @@ describe('StepStates: restore and merge of a step that already holds state', () 
           const mergedPartitions = mergedCandidates.filter((p) => !restoredPartitions.includes(p));
           fc.pre(mergedPartitions.length > 0);
           const b = dedupInstance();
-          for (const p of restoredPartitions) b.write(p, 'host-a:1#1', dedupSnapshot(1, held));
+          for (const p of restoredPartitions) b.write(p, 'host-a:1#1', dedupSnapshot(held, 1));
           await b.states.restore(restoredPartitions);
           const before = b.pairs();
           // What a restore takes: the pairs of the partitions restored.
           const key = ([p, c, start]: EmittedPair): string => `${p}|${c}|${start}`;
           expect(before).to.deep.equal([...new Set(held.filter(([p]) => restoredPartitions.includes(p)).map(key))].sort());
 
-          for (const p of mergedPartitions) b.write(p, 'host-c:1#1', dedupSnapshot(2, incoming));
+          for (const p of mergedPartitions) b.write(p, 'host-c:1#1', dedupSnapshot(incoming, 2));
           await b.states.restore(mergedPartitions);
           const after = b.pairs();
           const expected = new Set([...before, ...incoming.filter(([p]) => mergedPartitions.includes(p)).map(key)]);

@@ -11,18 +11,12 @@ import { dedupMetrics } from '../../../runtime/telemetry/dedup-metrics.js';
 import { StepStates } from '../../../runtime/state/step-states.js';
 import { changelogKey, type ChangelogEntry } from '../../../runtime/state/changelog.js';
 import { DedupCounters, windowedDedup } from '../../../operators/windowed-dedup.js';
-import { OperatorStateHandle, type OperatorSnapshot } from '../../../operators/state.js';
+import { OperatorStateHandle } from '../../../operators/state.js';
+import { dedupSnapshot, type DedupTestEvent as Ev } from '../../support/dedup-fixtures.js';
 import type { Detection } from '../../../operators/parallel-detect.js';
 import { defineTopology, toOutput } from '../../../runtime/topology.js';
 import { InferenceEventContract } from '../../../schemas/index.js';
 
-interface Ev {
-  readonly event_id: string;
-  readonly model_id: string;
-  readonly model_version: string;
-  readonly tenant: string;
-  readonly segment: string;
-}
 const CLUSTER = 'm|s|latency_ms|HIGH';
 
 /** A record of model m with one HIGH latency finding at `t`, from input partition `partition`. */
@@ -32,24 +26,10 @@ const rec = (id: string, t: number, partition: number): Envelope<Detection<Ev>> 
     { eventTimeMs: t, watermarkMs: t - 1, partition },
   );
 
-/** A version-2 windowedDedup snapshot: zero counters and the given emitted pairs. */
-const dedupSnapshot = (emitted: [number, string, number, number][]): OperatorSnapshot => ({
-  operator: 'windowedDedup',
-  version: 2,
-  counters: { records: 0, recordsWithoutFindings: 0, lateRecords: 0, mentions: 0, earlyMentions: 0, alreadyEmitted: 0 },
-  emitted,
-});
-
-/** The value of one series in Prometheus text, or undefined when it is absent. */
+/** The value of one series of a registered metric, or undefined when it has no such series. */
 async function series(telemetry: TopologyTelemetry, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const text = await telemetry.registry.metrics();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const body = line.slice(name.length + 1, line.indexOf('}'));
-    const found = Object.fromEntries(body.split(',').map((pair) => [pair.slice(0, pair.indexOf('=')), JSON.parse(pair.slice(pair.indexOf('=') + 1)) as string]));
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
+  const { values } = await telemetry.registry.getSingleMetric(name)!.get();
+  return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
 }
 
 describe('state metrics: windowedDedup already emitted, restore outcomes', () => {
