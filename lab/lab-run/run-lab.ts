@@ -27,8 +27,8 @@ export interface LabOptions {
   readonly brokers: string;
   readonly events: number;
   readonly seed: number;
-  /** Generator shape beyond count and seed (models, incidents, event rate); default the generator's. */
-  readonly stream?: Pick<StreamOptions, 'models' | 'incidents' | 'eventsPerSecond'>;
+  /** Generator shape beyond count and seed (profile, models, incidents, event rate); default the generator's. */
+  readonly stream?: Pick<StreamOptions, 'profile' | 'models' | 'incidents' | 'eventsPerSecond'>;
   /** Share of the input every variant samples (equal budgets). */
   readonly sampleFraction: number;
   /** Variant processes at once (the machine's cores bound it). */

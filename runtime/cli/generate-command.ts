@@ -3,7 +3,7 @@
  * its ground truth (the injected incidents) to a JSON-lines file for `signalpath evaluate`.
  */
 import { InferenceEventContract } from '../../schemas/index.js';
-import { generateStream, replayNab, writeGroundTruth, type GroundTruth, type StreamOptions } from '../../lab/generator/index.js';
+import { generateStream, PROFILE_NAMES, replayNab, writeGroundTruth, type GroundTruth, type ProfileName, type StreamOptions } from '../../lab/generator/index.js';
 import { readNabCorpus } from '../../evaluation/nab/corpus.js';
 import { resolveNabDataDir } from '../../evaluation/nab/data-dir.js';
 import type { NabCorpus } from '../../evaluation/nab/types.js';
@@ -16,6 +16,7 @@ import type { ClientConfig } from '../kafka/client.js';
 export interface GenerateFlags {
   events: string;
   seed: string;
+  profile?: string;
   topic: string;
   truth: string;
   brokers?: string;
@@ -47,7 +48,7 @@ export async function generateToTopic(options: GenerateToTopicOptions): Promise<
   const stream = options.nab === undefined ? generateStream(options) : replayNab(options.nab, options);
   await ensureTopics(options.brokers, [{ topic: options.topic, partitions: options.partitions ?? 4 }], undefined, options.clientConfig);
   const startedAt = Date.now();
-  log(`generating ${options.count.toLocaleString('en')} InferenceEvents (seed ${options.seed ?? 1}, ${stream.incidents.length} incidents${options.nab === undefined ? '' : `, NAB corpus replayed from ${options.nab.dataDir}`}) to ${options.topic}…`);
+  log(`generating ${options.count.toLocaleString('en')} InferenceEvents (seed ${options.seed ?? 1}${options.profile === undefined || options.profile === 'default' ? '' : `, profile ${options.profile}`}, ${stream.incidents.length} incidents${options.nab === undefined ? '' : `, NAB corpus replayed from ${options.nab.dataDir}`}) to ${options.topic}…`);
   await writeTopic(stream.events, {
     brokers: options.brokers,
     topic: options.topic,
@@ -74,15 +75,24 @@ function wholeNumber(flag: string, raw: string | undefined, min: number): number
   return value;
 }
 
+/** `--profile`: one of the generator's profiles (`default` when absent). */
+export function parseProfile(raw: string | undefined): ProfileName {
+  if (raw === undefined) return 'default';
+  if (!(PROFILE_NAMES as readonly string[]).includes(raw)) throw new ConfigError(`--profile ${raw}: expected one of ${PROFILE_NAMES.join(', ')}`);
+  return raw as ProfileName;
+}
+
 export async function generateCommand(flags: GenerateFlags): Promise<void> {
   const count = wholeNumber('--events', flags.events, 1)!;
   const seed = Number(flags.seed);
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed ${flags.seed}: expected a whole number`);
   const eventsPerSecond = flags.eventsPerSecond === undefined ? undefined : Number(flags.eventsPerSecond);
   if (eventsPerSecond !== undefined && !(eventsPerSecond > 0)) throw new ConfigError(`--events-per-second ${flags.eventsPerSecond}: expected a number > 0`);
+  const profile = parseProfile(flags.profile);
   const options: StreamOptions = {
     count,
     seed,
+    ...(profile === 'default' ? {} : { profile }),
     ...(flags.models === undefined ? {} : { models: wholeNumber('--models', flags.models, 1) }),
     ...(flags.incidents === undefined ? {} : { incidents: wholeNumber('--incidents', flags.incidents, 0) }),
     ...(eventsPerSecond === undefined ? {} : { eventsPerSecond }),
