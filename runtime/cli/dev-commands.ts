@@ -62,6 +62,7 @@ export function registerDevCommands(program: Command): void {
     .option('--truth <file>', 'ground-truth JSON-lines file from signalpath generate', 'reports/truth.jsonl')
     .option('--since <epoch-ms>', 'only mentions emitted at or after this time (a topic shared by several runs)')
     .option('--slack <ms>', 'a mention window may miss the incident by this much and still match', '60000')
+    .option('--episode-gap <ms>', 'mentions of one model × segment × field × direction at most this far apart are one episode (default 120000: one dedup window + the slack)')
     .option('--json <file>', 'also write the scores as JSON')
     .option('--summary <file.json>', 'run summary of the topology run (signalpath run --summary): adds spend, mentions per $1k, CPU seconds, peak RSS')
     .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
