@@ -2,10 +2,16 @@
  * The lab's variants: the efficiency-tuned baseline, the signal-path topology, and one ablation per
  * component. Each is model-monitor with its MODEL_MONITOR_* variables; an ablation changes exactly
  * one component of signal-path (`from`), so its difference to signal-path is that component's share.
- * Every variant samples the same fraction of the input: equal budgets.
+ * Every variant samples the same fraction of the input (equal budgets), but for the two bounds:
+ *
+ * - `ceiling`: signal-path without sampling (MODEL_MONITOR_SAMPLE_FRACTION=1): what its detection
+ *   design finds when the budget is not the limit — the upper bound of every sampled variant;
+ * - `sketch-only`: signal-path with the sampled detectors off (MODEL_MONITOR_DETECTORS=none) and the
+ *   full-coverage sketch stage on (MODEL_MONITOR_SKETCH=on): what the sketch finds alone. A
+ *   model-monitor that does not accept these settings yet makes the lab skip it, with the reason.
  */
 
-export type Component = 'all' | 'sampling' | 'enrichment' | 'partitioning' | 'detection' | 'dedup';
+export type Component = 'all' | 'budget' | 'sampling' | 'enrichment' | 'partitioning' | 'detection' | 'dedup';
 
 export interface LabVariant {
   readonly name: string;
@@ -15,6 +21,12 @@ export interface LabVariant {
   /** The variant it changes one thing of, or undefined for the two reference variants. */
   readonly from?: 'baseline' | 'signal-path';
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Set on a variant that needs settings model-monitor may not have yet: the lab then checks its
+   * variables against model-monitor's configuration first and skips it, with this note and the
+   * rejection, when they are not accepted (instead of failing the run or measuring something else).
+   */
+  readonly needs?: string;
 }
 
 /** Settings of the signal-path topology; ablations override one component. */
@@ -68,5 +80,10 @@ export function labVariants(sampleFraction = 0.01): LabVariant[] {
     ablation('partition-static', 'static hashing, no stealing', 'partitioning', { MODEL_MONITOR_ROUTING: 'static', MODEL_MONITOR_BOUNDED_LOAD_EPSILON: '0', MODEL_MONITOR_STEALING: 'false' }),
     ablation('detector-precision', 'precision-tuned threshold', 'detection', { MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }),
     ablation('dedup-strict', 'strict dedup', 'dedup', { MODEL_MONITOR_DEDUP_MODE: 'strict' }),
+    { ...ablation('ceiling', 'no sampling (upper bound)', 'budget', { MODEL_MONITOR_SAMPLE_FRACTION: '1' }) },
+    {
+      ...ablation('sketch-only', 'full-coverage sketch alone, sampled detectors off', 'detection', { MODEL_MONITOR_DETECTORS: 'none', MODEL_MONITOR_SKETCH: 'on' }),
+      needs: 'the sketch stage in model-monitor (MODEL_MONITOR_DETECTORS=none, MODEL_MONITOR_SKETCH=on)',
+    },
   ];
 }

@@ -13,9 +13,9 @@ import { SETTINGS } from '../../runtime/config.js';
 import { sharedBroker } from '../support/broker.js';
 
 const ENRICH_DELAY = ['enrich_delayed_records', 'enrich_failed_records', 'enrich_affected_mentions'];
-const ROW_NAMES = ['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', ...ENRICH_DELAY];
+const ROW_NAMES = ['recall', 'precision', 'episode_precision', 'mentions_per_episode', 'mentions_per_10k', 'true_mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', ...ENRICH_DELAY];
 /** Figures every variant has, mentions or not (model-monitor reports enrich_delay always); the latencies exist only where there are mentions. */
-const ALWAYS_MEASURED = ['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'lane_load_cv', ...ENRICH_DELAY];
+const ALWAYS_MEASURED = ['recall', 'precision', 'episode_precision', 'mentions_per_episode', 'mentions_per_10k', 'true_mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'lane_load_cv', ...ENRICH_DELAY];
 
 describe('integration: signalpath lab', function () {
   this.timeout(900_000);
@@ -50,7 +50,14 @@ describe('integration: signalpath lab', function () {
 
   it('runs every variant over the whole stream and writes lab.json with a measured row per variant', () => {
     expect(outcome.report.failures, JSON.stringify(outcome.report.failures)).to.deep.equal([]);
-    const names = labVariants().map((v) => v.name);
+    // Only a variant that needs settings model-monitor does not have yet may be skipped, and it says why.
+    for (const skipped of outcome.report.skipped) {
+      expect(labVariants().find((v) => v.name === skipped.name)?.needs, skipped.name).to.be.a('string');
+      expect(skipped.reason, skipped.name).to.match(/model-monitor (has no setting|rejects it)/);
+    }
+    expect((json['_run']!['skipped'] as unknown[]).length).to.equal(outcome.report.skipped.length);
+    const names = labVariants().map((v) => v.name).filter((name) => !outcome.report.skipped.some((s) => s.name === name));
+    expect(names).to.include.members(['baseline', 'signal-path', 'ceiling']);
     expect(Object.keys(json).filter((k) => k !== '_run')).to.have.members(names);
     for (const result of outcome.report.results) {
       expect(result.summary.consumed, result.variant.name).to.equal(50_000);
