@@ -29,9 +29,22 @@ export interface LabVariant {
   readonly needs?: string;
 }
 
+import { MODEL_MONITOR_SETTINGS } from '../../topologies/model-monitor/config.js';
+
+/**
+ * The sketch stage's switch, once model-monitor has it: on for signal-path, off for the baseline (the
+ * study's efficiency-tuned baseline had no full-coverage stage). Empty while model-monitor has no such
+ * setting, so that the variants stay what they were.
+ */
+function sketch(on: boolean): Record<string, string> {
+  const known = Object.values(MODEL_MONITOR_SETTINGS).some((setting) => (setting.env as string) === 'MODEL_MONITOR_SKETCH');
+  return known ? { MODEL_MONITOR_SKETCH: on ? 'on' : 'off' } : {};
+}
+
 /** Settings of the signal-path topology; ablations override one component. */
 function signalPath(sampleFraction: number): Record<string, string> {
   return {
+    ...sketch(true),
     MODEL_MONITOR_SAMPLING: 'bandit',
     MODEL_MONITOR_SAMPLE_FRACTION: String(sampleFraction),
     MODEL_MONITOR_ENRICH_MODE: 'async',
@@ -48,10 +61,11 @@ function signalPath(sampleFraction: number): Record<string, string> {
 /**
  * The efficiency-tuned baseline: uniform sampling, batched enrichment without a local cache, static
  * hashing by model without stealing (as the study's baseline hashed: one lane owns each model),
- * precision-tuned threshold, strict dedup.
+ * precision-tuned threshold, strict dedup, no sketch stage (once model-monitor has one).
  */
 function baseline(sampleFraction: number): Record<string, string> {
   return {
+    ...sketch(false),
     MODEL_MONITOR_SAMPLING: 'uniform',
     MODEL_MONITOR_SAMPLE_FRACTION: String(sampleFraction),
     MODEL_MONITOR_ENRICH_MODE: 'batched',
