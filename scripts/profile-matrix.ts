@@ -1,9 +1,10 @@
 /**
  * Profile robustness: model-monitor with the same settings (its defaults, or MODEL_MONITOR_* from the
- * environment) on every stream profile × budget × seed, on the topology test driver (no broker,
- * deterministic), scored against the ground truth. Writes a table of incident recall, observable
- * recall (≥ 5 affected events), per-mention and per-episode precision and true mentions per 10k to
- * `<out>.json` and `<out>.md` after every cell (a run cut short keeps what it measured).
+ * environment) on every stream profile × budget × seed, on the topology test driver (no broker),
+ * scored against the ground truth. Each cell is one run; runs vary a little (lab/evaluate/driver-run.ts).
+ * Writes a table of incident recall, observable recall (≥ 5 affected events), per-mention and
+ * per-episode precision and true mentions per 10k to `<out>.json` and `<out>.md` after every cell (a
+ * run cut short keeps what it measured).
  *
  *   nice -n 10 npx tsx scripts/profile-matrix.ts [--events 300000] [--seeds 7,8] [--budgets 0.01,0.1]
  *     [--profiles default,few-hot,many-flat,noisy] [--out reports/profile-matrix]
@@ -108,7 +109,7 @@ function markdown(cells: readonly Cell[], command: string, done: boolean): strin
   const lines = [
     '# Profile matrix: model-monitor on streams of other shapes',
     '',
-    `${events.toLocaleString('en')} events per run; seeds ${seeds.join(', ')}; model-monitor's settings as in the environment (defaults otherwise), the same for every cell; topology test driver, no broker. Command: \`${command}\`.${done ? '' : ' **Incomplete: still running or cut short.**'}`,
+    `${events.toLocaleString('en')} events per run; seeds ${seeds.join(', ')}; model-monitor's settings as in the environment (defaults otherwise), the same for every cell; topology test driver, no broker; one run per cell (runs of one cell vary a little: the bandit's allocation and the asynchronous steps). Command: \`${command}\`.${done ? '' : ' **Incomplete: still running or cut short.**'}`,
     '',
     'Recall: incidents with a matching mention (model, segment, field, window within 60 s); observable: incidents with ≥ 5 affected events. Precision per mention and per episode (a run of mentions of one model × segment × field × direction, gaps ≤ 2 min).',
     '',

@@ -1,6 +1,8 @@
 /**
- * model-monitor on a generated stream without a broker: the topology test driver (deterministic, in
- * process), the lab's model registry on loopback, the mentions scored against the ground truth. What
+ * model-monitor on a generated stream without a broker: the topology test driver (in process), the
+ * lab's model registry on loopback, the mentions scored against the ground truth. Runs of the same
+ * stream and settings vary a little (the bandit's allocation follows the findings as they come, and the
+ * asynchronous steps interleave differently): the stream is the same, the mentions may not be. What
  * `scripts/profile-matrix.ts` runs per profile × budget × seed; `scripts/diagnose-recall.ts` does the
  * same with a tap after every step.
  *
