@@ -12,8 +12,9 @@
  * - **verdict**: the ground truth decides (the evaluator's matching rule, incident-match.ts); a share
  *   `unsureShare` of labels is UNSURE and a share `wrongShare` of the rest is flipped, as people err.
  *
- * A mention is labelled at most once: a fast-lane copy and its slow-lane original share a mention id,
- * and the first lane to offer it keeps it (the fast lane, when both do). Every draw of a mention comes
+ * A mention is labelled at most once: a fast-lane copy and its slow-lane original share a mention id;
+ * whichever arrives first, a mention with a fast-lane copy is labelled by the fast lane (unless the
+ * slow lane labelled it before the copy came). Every draw of a mention comes
  * from a generator seeded by (seed, mention id), so the same mentions get the same labels whatever
  * order they arrive in. Pending mentions are bounded (`maxPending`; the oldest are dropped, counted).
  */
@@ -66,6 +67,8 @@ interface Pending {
   /** Event time the label is due (fast lane); slow-lane mentions wait for a batch. */
   readonly dueMs: number;
   readonly sequence: number;
+  /** Set when the label was due but the desk had no capacity left: it is given later, when it can be. */
+  waited?: boolean;
 }
 
 const HOUR_MS = 3_600_000;
@@ -166,6 +169,13 @@ export class LabelDesk {
     if (mention.shadow) return false;
     if (this.#seen.has(mention.mention_id)) {
       this.counts.duplicates++;
+      // The fast-lane copy of a mention still waiting on the slow lane moves it to the fast lane.
+      const waiting = this.#pending.get(mention.mention_id);
+      if (lane === 'fast' && waiting?.lane === 'slow') {
+        this.#pending.set(mention.mention_id, { ...waiting, lane, dueMs: mention.window_end + this.#between(this.#fastDelayMs, this.#drawsOf(mention.mention_id).delay) });
+        this.counts.offered.slow--;
+        this.counts.offered.fast++;
+      }
       return false;
     }
     this.#seen.add(mention.mention_id);
@@ -191,20 +201,18 @@ export class LabelDesk {
 
   /** Moves event time to `nowMs` (never back) and returns the labels given by then. */
   advanceTo(nowMs: number): Label[] {
-    if (nowMs <= this.#nowMs) return [];
+    // Never back; the same time again still gives what has fallen due since (a lagging lane's mention).
+    if (nowMs < this.#nowMs) nowMs = this.#nowMs;
     this.#refill(nowMs);
-    const previousMs = this.#nowMs;
     this.#nowMs = nowMs;
     const batchAt = this.#closeBatches(nowMs);
     if (batchAt !== undefined) this.#batchedUntilMs = batchAt;
     const due = [...this.#pending.values()]
       .filter((p) => (p.lane === 'fast' ? p.dueMs <= nowMs : p.mention.window_end <= this.#batchedUntilMs))
       .sort(byLaneThenArrival);
-    // A label is given when it falls due; one that waited for capacity is given now.
-    return this.#give(due, (p) => {
-      const dueAt = p.lane === 'fast' ? p.dueMs : this.#batchedUntilMs;
-      return dueAt > previousMs ? dueAt : nowMs;
-    });
+    // A label is given when it falls due (whenever the desk saw its mention: the two lanes are read
+    // independently, so one may lag the other); one that waited for capacity is given now.
+    return this.#give(due, (p) => (p.waited ? nowMs : p.lane === 'fast' ? p.dueMs : this.#batchedUntilMs));
   }
 
   /**
@@ -216,7 +224,7 @@ export class LabelDesk {
     const nowMs = Number.isFinite(this.#nowMs) ? this.#nowMs : 0;
     const tokens = this.#tokens;
     this.#tokens = Infinity;
-    const labels = this.#give(due, (p) => (p.lane === 'fast' ? Math.max(p.dueMs, nowMs) : nowMs));
+    const labels = this.#give(due, (p) => (p.lane === 'fast' && !p.waited ? p.dueMs : nowMs));
     this.#tokens = tokens;
     return labels;
   }
@@ -225,7 +233,10 @@ export class LabelDesk {
     const labels: Label[] = [];
     for (const pending of due) {
       if (this.#tokens < 1) {
-        this.counts.waitedForCapacity += due.length - labels.length;
+        for (const waiting of due.slice(labels.length)) {
+          if (!waiting.waited) this.counts.waitedForCapacity++;
+          waiting.waited = true;
+        }
         break;
       }
       this.#tokens -= 1;

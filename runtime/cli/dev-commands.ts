@@ -12,6 +12,7 @@ import { evaluateCommand } from './evaluate-command.js';
 import { newCommand } from './new-command.js';
 import { buildCommand } from './build-command.js';
 import { labCommand } from './lab-command.js';
+import { labelCommand } from './label-command.js';
 import { SETTINGS } from '../config.js';
 
 const setting = (name: keyof typeof SETTINGS, flags: string): Option => new Option(flags, `${SETTINGS[name].help} [env ${SETTINGS[name].env}]`);
@@ -52,6 +53,24 @@ export function registerDevCommands(program: Command): void {
     .option('--nab', 'replay the NAB corpus (NAB_DATA_DIR, else ../shared/data/nab) as keyed series inside the background, its labelled windows as the incidents (background incidents: --incidents, default none)')
     .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
     .action(generateCommand);
+
+  program
+    .command('label')
+    .description("The lab's labelers: follow the fast lane (mentions.review) and the slow lane (mentions), decide each label from the ground truth of signalpath generate, and write Label records (a configurable delay per lane in event time, a capacity, shares of unsure and wrong labels).")
+    .option('--truth <file>', 'ground-truth JSON-lines file from signalpath generate', 'reports/truth.jsonl')
+    .option('--fast-topic <name>', 'the fast lane', 'mentions.review')
+    .option('--slow-topic <name>', 'the slow lane', 'mentions')
+    .option('--labels-topic <name>', 'where labels go', 'labels')
+    .option('--fast-delay <min,max>', 'minutes of event time from a fast-lane mention to its label', '2,10')
+    .option('--slow-batch <min,max>', 'hours of event time between two slow-lane batches', '24,48')
+    .option('--capacity <n>', "labels per hour of event time, or 'unlimited'", '120')
+    .option('--unsure <share>', 'share of labels that are UNSURE', '0.05')
+    .option('--wrong <share>', 'share of the other labels whose verdict is wrong', '0.02')
+    .option('--seed <n>', 'seed of every draw (same mentions, same labels)', '1')
+    .option('--until-idle <ms>', 'stop once neither lane has had a mention for this long (default: until Ctrl-C)')
+    .option('--flush', 'when stopping, label what is still pending (a finished replay)')
+    .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+    .action(labelCommand);
 
   program
     .command('evaluate')

@@ -64,6 +64,22 @@ describe('lab: LabelDesk (the labelers of the feedback lanes)', () => {
     expect(d.advanceTo(100 * HOUR)).to.have.length(1);
     expect(d.counts.duplicates).to.equal(2);
     expect(d.counts.labelled).to.deep.equal({ fast: 1, slow: 0 });
+    // The other order: the original first, then its fast-lane copy.
+    const other = mention();
+    d.offer(other, 'slow');
+    d.offer(other, 'fast');
+    expect(d.advanceTo(101 * HOUR).map((l) => l.labeler)).to.deep.equal(['lab-labeler/fast']);
+  });
+
+  it('a fast-lane copy read after its lane lagged is labelled as soon as it is seen, at its due time', () => {
+    const d = desk();
+    const m = mention();
+    d.offer(m, 'slow');
+    d.offer(mention({ window_start: 5 * HOUR, window_end: 5 * HOUR + MIN }), 'slow');
+    expect(d.advanceTo(5 * HOUR + MIN)).to.deep.equal([]);
+    d.offer(m, 'fast');
+    const labels = d.advanceTo(5 * HOUR + MIN);
+    expect(labels.map((l) => [l.mention_id, l.labeler, l.labeled_at])).to.deep.equal([[m.mention_id, 'lab-labeler/fast', 14 * MIN]]);
   });
 
   it('never labels a shadow mention', () => {
