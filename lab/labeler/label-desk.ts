@@ -18,7 +18,7 @@
  * from a generator seeded by (seed, mention id), so the same mentions get the same labels whatever
  * order they arrive in. Pending mentions are bounded (`maxPending`; the oldest are dropped, counted).
  */
-import { SeededRandom } from '../../operators/random.js';
+import { SeededRandom } from '../../core/random.js';
 import type { Label, Mention } from '../../schemas/index.js';
 import { mentionMatchesIncident, type IncidentWindow } from '../evaluate/incident-match.js';
 
