@@ -1,6 +1,6 @@
 /**
  * Where model-monitor loses incidents: runs the topology on a generated stream with the topology test
- * driver (no broker, deterministic; the model registry on loopback) and follows every incident through
+ * driver (no broker; the model registry on loopback; runs vary a little, see lab/evaluate/driver-run.ts) and follows every incident through
  * the signal path, stage by stage:
  *
  *   affected events in the stream → affected events sampled → reached detection → a finding over
