@@ -1,7 +1,7 @@
 /**
  * Where model-monitor loses incidents: runs the topology on a generated stream with the topology test
- * driver (no broker; the model registry on loopback; runs vary a little, see lab/evaluate/driver-run.ts) and follows every incident through
- * the signal path, stage by stage:
+ * driver (no broker; the model registry on loopback; runs vary a little, see lab/evaluate/driver-run.ts)
+ * and follows every incident through the signal path, stage by stage:
  *
  *   affected events in the stream → affected events sampled → reached detection → a finding over
  *   threshold on the incident's field → a dedup mention that matches it → that mention survived the
