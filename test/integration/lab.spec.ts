@@ -92,8 +92,9 @@ describe('integration: signalpath lab', function () {
   });
 
   // Measured (incidents found, baseline vs signal-path): with 24 incidents, 6 vs 10, 5 vs 11, 5 vs 11,
-  // 6 vs 10 — a margin of 4 to 6; with the 40 of this spec, 8 vs 19, 9 vs 19, 9 vs 15 — a margin of 6 to 11. Broker runs are
-  // not deterministic (consumer batching, async enrichment), so the margin is what makes this reliable.
+  // 6 vs 10 — a margin of 4 to 6; with the 40 of this spec, 8 vs 19, 9 vs 19, 9 vs 15 — a margin of 6
+  // to 11. Broker runs are not deterministic (consumer batching, async enrichment), so the margin is
+  // what makes this reliable.
   it('signal-path beats the baseline on recall', () => {
     const recall = (name: string): number => json[name]!['recall'] as number;
     expect(recall('signal-path'), `signal-path ${recall('signal-path')} vs baseline ${recall('baseline')}`).to.be.greaterThan(recall('baseline'));
