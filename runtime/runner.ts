@@ -14,7 +14,7 @@ import { deadLetterFor, describeError } from './dead-letter.js';
 import type { Envelope, RecordOrigin } from '../core/envelope.js';
 import { createSettlement } from '../core/settlement.js';
 import { hostname } from 'node:os';
-import { ensureTopics } from './kafka/admin.js';
+import { checkBrokerAccess, ensureTopics } from './kafka/admin.js';
 import { StepStates } from './state/step-states.js';
 import type { MessageHeader } from './kafka/client.js';
 import { KafkaSink } from './kafka/sink.js';
@@ -82,6 +82,8 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const startedAt = Date.now();
   const topics = resolveTopics(topology as Topology<unknown>, config.topics);
 
+  // Credentials or a certificate the broker refuses fail here, promptly and by setting name.
+  if (config.clientConfig !== undefined) await checkBrokerAccess(config.brokers, config.clientConfig);
   await ensureTopics(config.brokers, [
     { topic: topics.input!, partitions: topology.input.partitions ?? config.partitions },
     ...Object.entries(topology.outputs).map(([role, spec]) => ({ topic: topics[role]!, partitions: spec.partitions ?? config.partitions })),
