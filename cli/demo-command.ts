@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { startModelRegistry } from '../lab/model-registry/index.js';
+import { formatLabels, runLabeler } from '../lab/labeler/run-labeler.js';
 import { costKpis, formatCost, formatScore, readMentions, scoreMentions } from '../lab/evaluate/index.js';
 import { generateToTopic } from '../lab/generator/index.js';
 import { readModelMonitorConfig } from '../topologies/model-monitor/config.js';
@@ -26,15 +27,27 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
   const registry = await startModelRegistry({ port: 0, seed });
   log(`model registry at ${registry.url} (heavy-tailed latency, 1 % errors)`);
   // The environment configures model-monitor as for `signalpath run`; the registry is this one.
-  const config = readModelMonitorConfig(process.env, { registryUrl: registry.url });
+  const prefix = `demo-${startedAt}`;
+  const labelsTopic = `${prefix}.labels`;
+  const config = readModelMonitorConfig(process.env, { registryUrl: registry.url, labelsTopic });
   const connection = await connectKafka(flags.brokers, log);
   const { clientConfig } = connection;
   try {
-    const prefix = `demo-${startedAt}`;
     const topics = { input: `${prefix}.inference-events`, mentions: `${prefix}.mentions`, review: `${prefix}.mentions.review`, dlq: `${prefix}.model-monitor.dlq` };
     const truthFile = path.join('reports', `${prefix}.truth.jsonl`);
     const truth = await generateToTopic({ count, seed, brokers: connection.brokers, clientConfig, topic: topics.input, truthFile, log });
 
+    // The lab's labelers follow both lanes while model-monitor runs (lab/labeler, docs/feedback.md).
+    const stopLabeler = new AbortController();
+    const labeling = runLabeler({
+      brokers: connection.brokers,
+      ...(clientConfig === undefined ? {} : { clientConfig }),
+      truth,
+      topics: { fast: topics.review, slow: topics.mentions, labels: labelsTopic },
+      flushAtEnd: true,
+      signal: stopLabeler.signal,
+      log: () => {},
+    });
     const { topology, probe } = createModelMonitor(config);
     log(`[${elapsed()}] running model-monitor (sampling ${config.sampling} at ${config.sampleFraction}, enrich ${config.enrichMode}, ${config.lanes} lanes ${config.routing} by ${config.laneKey}, detectors ${config.detectors.join('+')}, dedup ${config.dedupMode}) until its input is idle…`);
     const running = await runTopology(topology, {
@@ -66,6 +79,10 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
     clearInterval(progress);
     log(`[${elapsed()}] model-monitor ${summary.reason}${summary.error ? `: ${summary.error}` : ''}: ${summary.consumed.toLocaleString('en')} consumed in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${summary.deadLettered} dead letters, all settled and committed: ${summary.drained}`);
 
+    // The replay is over: give the labelers a moment to read the last mentions, then end their batch.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    stopLabeler.abort();
+    const labels = await labeling;
     if (summary.consumed < count) log(`  warning: the run stopped after ${summary.consumed.toLocaleString('en')} of ${count.toLocaleString('en')} events (idle): the scores below cover only those`);
     const mentions = await readMentions(connection.brokers, topics.mentions, 0, clientConfig);
     const review = await readMentions(connection.brokers, topics.review, 0, clientConfig);
@@ -76,6 +93,7 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
     log(`KPIs — model-monitor on ${count.toLocaleString('en')} generated events (seed ${seed}, ${truth.incidents.length} incidents)`);
     for (const line of formatScore(score)) log(line);
     log(`  fast lane              ${review.length} of ${mentions.length} mentions to review (${mentions.length === 0 ? 0 : ((100 * review.length) / mentions.length).toFixed(1)} %)`);
+    for (const line of formatLabels(labels)) log(line);
     log(`  sampled                ${probe.sampled.toLocaleString('en')} of ${summary.consumed.toLocaleString('en')} (${probe.lateAtSampler.toLocaleString('en')} late at the sampler) · by arm: ${arms}`);
     log(`  enrichment             ${probe.enrich.lookups} registry calls, ${probe.enrich.hits.toLocaleString('en')} cache hits, ${probe.enrich.retries} retries, ${probe.enrich.failures} failed · ${registry.requests()} requests served`);
     log(`  lanes (records)        ${lanes.join(' / ')}`);

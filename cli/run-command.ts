@@ -90,7 +90,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
   resolveFormats(topology, settings.formats, settings.schemaRegistryUrl, settings.inputWriterVersion);
   const summaryFile = readSetting('summaryFile', flags.summary, env) as string | undefined;
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
-  const tracing = settings.telemetry === 'on' ? startTracing(`signalpath-${topology.name}`, env) : { enabled: false, shutdown: async () => {} };
+  const tracing = settings.telemetry === 'on' ? await startTracing(`signalpath-${topology.name}`) : { enabled: false, shutdown: async () => {} };
   const connection = await connectKafka(flags.brokers, log, clientConfig);
   const config: RunConfig = { ...settings, brokers: connection.brokers, topics, clientConfig, log };
 

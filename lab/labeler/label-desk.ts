@@ -45,6 +45,8 @@ export interface LabelDeskOptions {
   readonly name?: string;
   /** Mentions waiting for a label, ≥ 1; beyond it the oldest is dropped. Default 100 000. */
   readonly maxPending?: number;
+  /** Told of every label as it is given, with its mention and lane (for feedback-latency figures). */
+  readonly onLabel?: (label: Label, mention: Mention, lane: Lane) => void;
 }
 
 export interface LabelDeskCounts {
@@ -122,6 +124,7 @@ export class LabelDesk {
   readonly #seed: number;
   readonly #name: string;
   readonly #maxPending: number;
+  readonly #onLabel: LabelDeskOptions['onLabel'];
   /** Ids offered so far (bounded like pending: ids older than the pending window are forgotten). */
   readonly #seen = new Set<string>();
   readonly #pending = new Map<string, Pending>();
@@ -150,6 +153,7 @@ export class LabelDesk {
     this.#name = options.name ?? 'lab-labeler';
     this.#maxPending = options.maxPending ?? 100_000;
     if (!(Number.isInteger(this.#maxPending) && this.#maxPending >= 1)) throw new RangeError(`LabelDesk: maxPending must be an integer ≥ 1, got ${options.maxPending}`);
+    this.#onLabel = options.onLabel;
     this.#batchRandom = SeededRandom.fromSeed(this.#seed);
     this.#tokens = Number.isFinite(this.#capacityPerHour) ? this.#capacityPerHour : Infinity;
   }
@@ -259,7 +263,9 @@ export class LabelDesk {
     }
     this.counts.labelled[lane]++;
     this.counts.verdicts[verdict]++;
-    return { mention_id: mention.mention_id, labeled_at: Math.round(labeledAt), verdict, labeler: `${this.#name}/${lane}`, note: `${lane} lane` };
+    const label: Label = { mention_id: mention.mention_id, labeled_at: Math.round(labeledAt), verdict, labeler: `${this.#name}/${lane}`, note: `${lane} lane` };
+    this.#onLabel?.(label, mention, lane);
+    return label;
   }
 
   /** Closes the slow-lane batches due by `nowMs`; returns the latest batch's time, if one closed. */

@@ -15,6 +15,7 @@ import type { ClientConfig, Message } from '../../runtime/kafka/client.js';
 import { readTopic } from '../../runtime/kafka/topic-reader.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
+import { quantile } from '../evaluate/index.js';
 import type { GroundTruth } from '../generator/index.js';
 import { LabelDesk, type Lane, type LabelDeskCounts, type LabelDeskOptions } from './label-desk.js';
 
@@ -42,8 +43,18 @@ export interface RunLabelerOptions {
   readonly log?: (message: string) => void;
 }
 
+/** How long labels took, per lane: event time (mention window end → label) and processing time (mention emitted → label produced). */
+export interface LaneLatency {
+  readonly labels: number;
+  readonly eventTimeP50Ms: number | null;
+  readonly eventTimeP99Ms: number | null;
+  readonly processingP50Ms: number | null;
+  readonly processingP99Ms: number | null;
+}
+
 export interface LabelerOutcome {
   readonly counts: LabelDeskCounts;
+  readonly latency: Readonly<Record<Lane, LaneLatency>>;
   readonly labelsWritten: number;
   /** Records on either lane that were not Mentions (counted, skipped). */
   readonly undecodable: number;
@@ -79,7 +90,21 @@ class LabelQueue implements AsyncIterable<Label> {
 export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOutcome> {
   const log = options.log ?? ((message: string) => console.error(message));
   const topics = { fast: options.topics?.fast ?? 'mentions.review', slow: options.topics?.slow ?? 'mentions', labels: options.topics?.labels ?? 'labels' };
-  const desk = new LabelDesk({ ...options.desk, incidents: options.truth.incidents });
+  const delays: Record<Lane, { eventTime: number[]; processing: number[] }> = { fast: { eventTime: [], processing: [] }, slow: { eventTime: [], processing: [] } };
+  const desk = new LabelDesk({
+    ...options.desk,
+    incidents: options.truth.incidents,
+    onLabel: (label, mention, lane) => {
+      // Bounded: a sample of the latest 100 000 per lane is plenty for two quantiles.
+      const lists = delays[lane];
+      if (lists.eventTime.length >= 100_000) {
+        lists.eventTime.shift();
+        lists.processing.shift();
+      }
+      lists.eventTime.push(label.labeled_at - mention.window_end);
+      lists.processing.push(Date.now() - mention.emitted_at);
+    },
+  });
   await ensureTopics(options.brokers, [{ topic: topics.fast, partitions: 4 }, { topic: topics.slow, partitions: 4 }, { topic: topics.labels, partitions: 4 }], undefined, options.clientConfig);
   const queue = new LabelQueue();
   const written = writeTopic(queue, { brokers: options.brokers, topic: topics.labels, contract: LabelContract, clientConfig: options.clientConfig, flushEvery: 1_000 });
@@ -115,7 +140,14 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
   log(
     `labeler: ${labelsWritten} labels (fast ${counts.labelled.fast}, slow ${counts.labelled.slow}; ${counts.verdicts.TRUE_POSITIVE} true, ${counts.verdicts.FALSE_POSITIVE} false, ${counts.verdicts.UNSURE} unsure), ${desk.pending} pending, ${counts.dropped} dropped, ${undecodable} undecodable`,
   );
-  return { counts, labelsWritten, undecodable };
+  const latencyOf = (lane: Lane): LaneLatency => ({
+    labels: counts.labelled[lane],
+    eventTimeP50Ms: quantile(delays[lane].eventTime, 0.5),
+    eventTimeP99Ms: quantile(delays[lane].eventTime, 0.99),
+    processingP50Ms: quantile(delays[lane].processing, 0.5),
+    processingP99Ms: quantile(delays[lane].processing, 0.99),
+  });
+  return { counts, latency: { fast: latencyOf('fast'), slow: latencyOf('slow') }, labelsWritten, undecodable };
 }
 
 function decode(serde: ReturnType<typeof createTopicSerde<Mention>>, message: Message): Mention | undefined {
@@ -127,4 +159,19 @@ function decode(serde: ReturnType<typeof createTopicSerde<Mention>>, message: Me
   } catch {
     return undefined;
   }
+}
+
+/** The labelers' KPIs as aligned text lines (the demo's and the lab's summaries). */
+export function formatLabels(outcome: LabelerOutcome): string[] {
+  const { verdicts } = outcome.counts;
+  const decided = verdicts.TRUE_POSITIVE + verdicts.FALSE_POSITIVE;
+  const duration = (ms: number | null): string => (ms === null ? 'n/a' : ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`);
+  const lane = (name: Lane): string => {
+    const l = outcome.latency[name];
+    return `${name} ${l.labels} (event time p50 ${duration(l.eventTimeP50Ms)}, processing p50 ${duration(l.processingP50Ms)} p99 ${duration(l.processingP99Ms)})`;
+  };
+  return [
+    `  labels                 ${outcome.labelsWritten}: ${lane('fast')} · ${lane('slow')}`,
+    `  labelled precision     ${decided === 0 ? 'n/a' : `${((100 * verdicts.TRUE_POSITIVE) / decided).toFixed(1)} %`} (${verdicts.TRUE_POSITIVE} true, ${verdicts.FALSE_POSITIVE} false, ${verdicts.UNSURE} unsure; the labelers err on purpose: docs/feedback.md)`,
+  ];
 }

@@ -1,7 +1,8 @@
 /**
  * Bulk writes of contract values to a topic: `signalpath produce`, the demo's feed, test fixtures
  * and benchmarks. Delivery reports are error-only and durability is checked with flush barriers,
- * which PERF-NOTES measured at about twice the rate of a report per message.
+ * which measured at about twice the rate of a report per message (≈ 530k vs 275k records/s with the
+ * callback produce() on a 2-core machine).
  *
  * Every record starts a trace: it carries a W3C `traceparent` header (a new trace id per record,
  * sampled flag set) unless `headers` supplies one, so whatever a topology makes of it links back.
