@@ -26,6 +26,7 @@
  *   time and processing time are unrelated, so this is the latency that a live stream would add.
  */
 import type { Mention } from '../../schemas/index.js';
+import { mentionMatchesIncident } from './incident-match.js';
 import type { GroundTruth } from '../generator/index.js';
 import { DEFAULT_EPISODE_GAP_MS, splitEpisodes } from './episodes.js';
 
@@ -100,8 +101,8 @@ export function scoreMentions(allMentions: readonly Mention[], truth: GroundTrut
   const episodeGapMs = options.episodeGapMs ?? DEFAULT_EPISODE_GAP_MS;
   if (!(episodeGapMs >= 0) || !Number.isFinite(episodeGapMs)) throw new RangeError(`scoreMentions: episodeGapMs must be a finite number ≥ 0, got ${episodeGapMs}`);
   const mentions = allMentions.filter((m) => !m.shadow);
-  const matches = (m: Mention, i: GroundTruth['incidents'][number]): boolean =>
-    m.model_id === i.model_id && m.segment === i.segment && m.field === i.field && m.window_start < i.end + slackMs && m.window_end > i.start - slackMs;
+  // The labelers decide with the same rule, so a label and a score never disagree.
+  const matches = (m: Mention, i: GroundTruth['incidents'][number]): boolean => mentionMatchesIncident(m, i, slackMs);
 
   const matched = new Set<Mention>();
   let affected = 0;
