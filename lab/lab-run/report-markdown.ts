@@ -106,6 +106,16 @@ export function renderLabMarkdown(report: LabReport): string {
   for (const failure of report.failures) lines.push(`| ${failure.name} | failed | — | ${failure.error.replace(/\|/g, '/')} ||||||||||||`);
   for (const skipped of report.skipped) lines.push(`| ${skipped.name} | skipped | — | ${skipped.reason.replace(/\|/g, '/')} ||||||||||||`);
   lines.push('');
+  const labelled = report.results.filter((r) => r.row.labels_fast !== null || r.row.labels_slow !== null);
+  if (labelled.length > 0) {
+    lines.push('## Feedback lanes', '');
+    lines.push("The lab's labelers (docs/feedback.md) follow each variant's fast lane (mentions.review: labels 2–10 min of event time after the mention) and slow lane (mentions: a batch every 24–48 h of event time; a replay shorter than that gets its slow labels from the final batch at its end).", '');
+    lines.push('| variant | fast-lane labels | fast lane, event time to label (p50) | slow-lane labels | slow lane, event time to label (p50) |');
+    lines.push('|---|---|---|---|---|');
+    const duration = (x: number | null): string => (x === null ? '—' : x >= 3_600_000 ? `${(x / 3_600_000).toFixed(1)} h` : `${(x / 60_000).toFixed(1)} min`);
+    for (const r of labelled) lines.push(`| ${r.variant.name} | ${r.row.labels_fast ?? 0} | ${duration(r.row.feedback_fast_p50_ms)} | ${r.row.labels_slow ?? 0} | ${duration(r.row.feedback_slow_p50_ms)} |`);
+    lines.push('');
+  }
   lines.push(`Unit prices: $${report.prices.perEvent} per ingested event, $${report.prices.perEnrichmentCall} per enrichment call, $${report.prices.perDetectorCall} per detector call. Charts: lab.html; figures: lab.json (beside this file).`, '');
   return `${lines.join('\n')}\n`;
 }

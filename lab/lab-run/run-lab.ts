@@ -17,6 +17,7 @@ import type { ClientConfig } from '../../runtime/kafka/client.js';
 import { collapsedGroups, labJson, type LabReport } from './lab-report.js';
 import { renderLabHtml } from './report-html.js';
 import { renderLabMarkdown } from './report-markdown.js';
+import { runLabeler, type LabelerOutcome } from '../labeler/run-labeler.js';
 import { runVariant } from './run-variant.js';
 import { unsupportedReason } from './variant-support.js';
 import { variantResult, type VariantResult } from './variant-result.js';
@@ -87,6 +88,22 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
       for (let variant = queue.shift(); variant !== undefined; variant = queue.shift()) {
         const topics = { input, mentions: `${prefix}.${variant.name}.mentions`, review: `${prefix}.${variant.name}.mentions.review`, dlq: `${prefix}.${variant.name}.dlq` };
         const summaryFile = path.join(workDir, `${variant.name}.summary.json`);
+        // The lab's labelers follow the variant's two lanes while it runs (lab/labeler): its labels
+        // reach model-monitor's feedback KPIs, and their latency per lane goes into the report.
+        const labelsTopic = `${prefix}.${variant.name}.labels`;
+        const stopLabeler = new AbortController();
+        const labeling = runLabeler({
+          brokers: options.brokers,
+          ...(options.clientConfig === undefined ? {} : { clientConfig: options.clientConfig }),
+          truth,
+          topics: { fast: topics.review, slow: topics.mentions, labels: labelsTopic },
+          flushAtEnd: true,
+          signal: stopLabeler.signal,
+          log: () => {},
+        }).catch((error: unknown) => {
+          progress.evaluated(`${variant.name}: labelers failed: ${(error as Error).message}`);
+          return undefined;
+        });
         try {
           await runVariant({
             variant,
@@ -96,18 +113,25 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
             registryUrl: registry.url,
             summaryFile,
             logFile: path.join(workDir, `${variant.name}.log`),
-            env: priceEnv(options.prices),
+            env: { ...priceEnv(options.prices), MODEL_MONITOR_LABELS_TOPIC: labelsTopic },
             untilIdleMs: options.untilIdleMs,
             onConsumed: (n) => progress.consumed(variant.name, n),
           });
           const summary = await readRunSummary(summaryFile);
           progress.consumed(variant.name, summary.consumed);
           const mentions = await readMentions(options.brokers, topics.mentions, 0, options.clientConfig);
+          // The stream is over: let the labelers read the last mentions, then end with a last batch.
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+          stopLabeler.abort();
+          const labels = await labeling;
           // Kept beside the summary, so that the reports can be rendered again without the broker.
           await writeFile(path.join(workDir, `${variant.name}.mentions.json`), JSON.stringify(mentions));
-          results.push(variantResult(variant, mentions, truth, summary));
+          if (labels !== undefined) await writeFile(path.join(workDir, `${variant.name}.labels.json`), JSON.stringify(labels));
+          results.push(variantResult(variant, mentions, truth, summary, labels));
           progress.evaluated(`${variant.name}: ${mentions.length} mentions, ${summary.consumed.toLocaleString('en')} consumed`);
         } catch (error) {
+          stopLabeler.abort();
+          await labeling;
           failures.push({ name: variant.name, error: (error as Error).message });
           progress.evaluated(`${variant.name} FAILED: ${(error as Error).message}`);
         }
@@ -184,7 +208,8 @@ export async function renderLabFromRun(reportsDir: string): Promise<LabOutcome> 
   for (const variant of labVariants(meta.sampleFraction).filter((v) => meta.variants.includes(v.name) && !notRun.has(v.name))) {
     const summary = await readRunSummary(path.join(workDir, `${variant.name}.summary.json`));
     const mentions = JSON.parse(await readFile(path.join(workDir, `${variant.name}.mentions.json`), 'utf8')) as Mention[];
-    results.push(variantResult(variant, mentions, truth, summary));
+    const labels = await readFile(path.join(workDir, `${variant.name}.labels.json`), 'utf8').then((text) => JSON.parse(text) as LabelerOutcome, () => undefined);
+    results.push(variantResult(variant, mentions, truth, summary, labels));
   }
   return writeLabReports(reportsDir, meta, truth.incidents.length, results);
 }

@@ -7,6 +7,7 @@
 import type { Mention } from '../../schemas/index.js';
 import type { GroundTruth } from '../generator/index.js';
 import { costKpis, quantile, scoreMentions, type MentionScore, type RunSummaryFile } from '../evaluate/index.js';
+import type { LabelerOutcome } from '../labeler/run-labeler.js';
 import type { LabVariant } from './variants.js';
 
 /** The row of reports/lab.json: exactly these names. */
@@ -32,6 +33,14 @@ export interface LabRow {
   readonly enrich_delayed_records: number | null;
   readonly enrich_failed_records: number | null;
   readonly enrich_affected_mentions: number | null;
+  /**
+   * The lab's labelers (lab/labeler): labels given per lane, and the event time from a mention's window
+   * end to its label, median per lane (null: no label on that lane).
+   */
+  readonly labels_fast: number | null;
+  readonly labels_slow: number | null;
+  readonly feedback_fast_p50_ms: number | null;
+  readonly feedback_slow_p50_ms: number | null;
 }
 
 export interface CurvePoint {
@@ -56,7 +65,7 @@ export interface VariantResult {
 
 const CURVE_POINTS = 12;
 
-export function variantResult(variant: LabVariant, mentions: readonly Mention[], truth: GroundTruth, summary: RunSummaryFile): VariantResult {
+export function variantResult(variant: LabVariant, mentions: readonly Mention[], truth: GroundTruth, summary: RunSummaryFile, labels?: LabelerOutcome): VariantResult {
   const score = scoreMentions(mentions, truth);
   const cost = costKpis(score, summary);
   const latenciesMs = mentions.flatMap((m) => {
@@ -83,6 +92,10 @@ export function variantResult(variant: LabVariant, mentions: readonly Mention[],
       p99_ms: score.time_to_mention_p99_ms,
       lane_load_cv: cost.lane_load_cv,
       ...enrichDelayFigures(summary.topologyReport),
+      labels_fast: labels?.latency.fast.labels ?? null,
+      labels_slow: labels?.latency.slow.labels ?? null,
+      feedback_fast_p50_ms: labels?.latency.fast.eventTimeP50Ms ?? null,
+      feedback_slow_p50_ms: labels?.latency.slow.eventTimeP50Ms ?? null,
     },
     curve: thresholdCurve(mentions, truth),
     latenciesMs,

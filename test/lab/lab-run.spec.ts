@@ -116,7 +116,7 @@ describe('lab: figures and reports', () => {
       prices: { perEvent: 1, perEnrichmentCall: 1, perDetectorCall: 1 }, results, failures: [], skipped: [], collapsedGroups: 0, collapsedShare: null,
     };
     const json = labJson(report);
-    for (const v of variants) expect(Object.keys(json[v.name]!)).to.have.members(['recall', 'precision', 'episode_precision', 'mentions_per_episode', 'mentions_per_10k', 'true_mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', 'enrich_delayed_records', 'enrich_failed_records', 'enrich_affected_mentions']);
+    for (const v of variants) expect(Object.keys(json[v.name]!)).to.have.members(['recall', 'precision', 'episode_precision', 'mentions_per_episode', 'mentions_per_10k', 'true_mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', 'enrich_delayed_records', 'enrich_failed_records', 'enrich_affected_mentions', 'labels_fast', 'labels_slow', 'feedback_fast_p50_ms', 'feedback_slow_p50_ms']);
     expect(json['enrich-batched']).to.deep.include({ enrich_delayed_records: 120, enrich_failed_records: 8, enrich_affected_mentions: 40 });
     expect(json['baseline']).to.deep.include({ enrich_delayed_records: null, enrich_affected_mentions: null });
     expect(json['signal-path']).to.deep.include({ recall: 0.5, precision: 1, spend_usd: 1.01, p50_ms: 100 });
@@ -157,5 +157,25 @@ describe('lab: figures and reports', () => {
     const markdown = renderLabMarkdown(report);
     expect(markdown).to.include('| sketch-only | skipped: needs the sketch stage: model-monitor has no setting MODEL_MONITOR_SKETCH |');
     expect(markdown).to.include('profile noisy');
+    expect(markdown, 'no labels, no feedback section').to.not.include('## Feedback lanes');
+  });
+
+  it('carries the labelers\' figures per lane into lab.json and lab.md', () => {
+    const signalPath = labVariants().find((v) => v.name === 'signal-path')!;
+    const lane = (labels: number, eventTimeP50Ms: number | null) => ({ labels, eventTimeP50Ms, eventTimeP99Ms: eventTimeP50Ms, processingP50Ms: 1000, processingP99Ms: 2000 });
+    const labels = {
+      counts: { offered: { fast: 3, slow: 9 }, duplicates: 3, labelled: { fast: 3, slow: 9 }, verdicts: { TRUE_POSITIVE: 8, FALSE_POSITIVE: 3, UNSURE: 1 }, wrong: 0, dropped: 0, waitedForCapacity: 0 },
+      latency: { fast: lane(3, 240_000), slow: lane(9, 2 * 3_600_000) },
+      labelsWritten: 12,
+      undecodable: 0,
+    };
+    const result = variantResult(signalPath, [mention({})], truth, summary(1, [1]), labels);
+    expect(result.row).to.include({ labels_fast: 3, labels_slow: 9, feedback_fast_p50_ms: 240_000, feedback_slow_p50_ms: 7_200_000 });
+    const report: LabReport = {
+      command: 'test', startedAt: 'now', elapsedMs: 1, events: truth.run.events, seed: 1, incidents: 2, sampleFraction: 0.01,
+      prices: { perEvent: 1, perEnrichmentCall: 1, perDetectorCall: 1 }, results: [result], failures: [], skipped: [], collapsedGroups: 0, collapsedShare: null,
+    };
+    expect(renderLabMarkdown(report)).to.include('| signal-path | 3 | 4.0 min | 9 | 2.0 h |');
+    expect((labJson(report)['signal-path'] as Record<string, unknown>)['labels_fast']).to.equal(3);
   });
 });
