@@ -1,0 +1,26 @@
+/** A changelog topic in memory for StepStates without a broker: the latest value per key, tombstones delete. */
+import { encodeEntry, type ChangelogEntry, type ReadChangelogResult } from '../../runtime/state/changelog.js';
+
+export class MemoryChangelog {
+  readonly records = new Map<string, Buffer>();
+  /** Every record written, in order (tombstones as null). */
+  readonly log: { key: string; value: Buffer | null }[] = [];
+
+  /** StepStates' `write`. */
+  readonly write = (_topic: string, key: string, value: Buffer | null): void => {
+    this.log.push({ key, value });
+    if (value === null) this.records.delete(key);
+    else this.records.set(key, value);
+  };
+
+  /** StepStates' `read`: the keys asked for. */
+  readonly read = async (_topic: string, keep: (key: string) => boolean): Promise<Pick<ReadChangelogResult, 'records' | 'recordsRead'>> => {
+    const records = new Map([...this.records].filter(([key]) => keep(key)));
+    return { records, recordsRead: this.records.size };
+  };
+
+  /** Puts a whole-snapshot record of the previous release (format 1) under its key. */
+  putEntry(key: string, entry: ChangelogEntry): void {
+    this.records.set(key, encodeEntry(entry));
+  }
+}
