@@ -1,5 +1,6 @@
 /** A changelog topic in memory for StepStates without a broker: the latest value per key, tombstones delete. */
-import { encodeEntry, type ChangelogEntry, type ReadChangelogResult } from '../../runtime/state/changelog.js';
+import { encodeEntry, entryOf, type ChangelogEntry, type ReadChangelogResult } from '../../runtime/state/changelog.js';
+import type { Message } from '../../runtime/kafka/client.js';
 
 export class MemoryChangelog {
   readonly records = new Map<string, Buffer>();
@@ -23,4 +24,27 @@ export class MemoryChangelog {
   putEntry(key: string, entry: ChangelogEntry): void {
     this.records.set(key, encodeEntry(entry));
   }
+}
+
+/**
+ * The entries a changelog's records held as they were written: each manifest assembled from the
+ * records before it (a later snapshot may reuse its slot), in log order. For tests reading a real topic.
+ */
+export function entriesAlong(messages: readonly Message[]): ChangelogEntry[] {
+  const records = new Map<string, Buffer>();
+  const entries: ChangelogEntry[] = [];
+  for (const message of messages) {
+    const key = message.key?.toString();
+    if (key === undefined) continue;
+    if (message.value === null) {
+      records.delete(key);
+      continue;
+    }
+    records.set(key, message.value);
+    const manifest = /^(.*):(\d+)$/.exec(key);
+    if (manifest === null) continue;
+    const entry = entryOf(records, manifest[1]!, Number(manifest[2]));
+    if (entry !== null && typeof entry !== 'string') entries.push(entry);
+  }
+  return entries;
 }
