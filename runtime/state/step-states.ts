@@ -187,7 +187,7 @@ export class StepStates {
     let recordsRead = 0;
     for (const step of this.statefulSteps()) {
       let topic = this.topicOf(step);
-      let read = await this.#read(topic, step, partitions);
+      const read = await this.#read(topic, step, partitions);
       recordsRead += read.recordsRead;
       let found = this.#entries(topic, read.records, step, partitions);
       this.#learn(step, partitions, read.records);
@@ -201,7 +201,6 @@ export class StepStates {
         if (legacyFound.length > 0) {
           this.options.log(`state of ${step}: nothing under ${topic} for partitions [${partitions.join(', ')}]; migrating from the previous release's ${legacyTopic} (${legacyFound.length} partition snapshot${legacyFound.length === 1 ? '' : 's'}); new snapshots go to ${topic}`);
           topic = legacyTopic;
-          read = legacyRead;
           found = legacyFound;
         }
       }

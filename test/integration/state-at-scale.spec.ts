@@ -200,6 +200,27 @@ describe('integration: operator state at scale', function () {
     expect(await committedToEnd(brokers, group, input), 'offsets moved past the refused records').to.equal(true);
   });
 
+  it('an output the broker refuses in its delivery report (the topic\'s max.message.bytes is smaller) is a dead letter too', async () => {
+    const input = uniqueName('refused-in');
+    const output = uniqueName('refused-out');
+    const dlq = uniqueName('refused-dlq');
+    const group = uniqueName('refused');
+    const events = await feedEvents(brokers, input, 1_000, 28);
+    // The producer would send 6 kB; the topic takes at most 5 kB. Small batches, so that a batch of
+    // ordinary records never passes the topic's limit on its own.
+    await ensureTopics(brokers, [{ topic: output, partitions: 4, config: { 'max.message.bytes': '5000' } }]);
+    const run = await runTopology(createOversize(uniqueName('refused')), testRunConfig(brokers, { group, topics: { input, output, dlq }, clientConfig: { 'batch.size': '2000', 'linger.ms': '0' } }));
+    const summary = await run.done;
+    expect(summary.reason, summary.error).to.equal('idle');
+    const refused = events.filter(enlarged);
+    const serde = createTopicSerde({ contract: DeadLetterContract, topic: dlq });
+    const letters = (await readAll(brokers, dlq)).map((m) => serde.decode(m.value!, headersOf(m)) as DeadLetter);
+    expect(letters.map((l) => l.origin_offset).length).to.equal(refused.length);
+    for (const letter of letters) expect(letter.error).to.match(/RecordRefusedError: .*too large/i);
+    expect((await readEvents(brokers, output)).length).to.equal(events.length - refused.length);
+    expect(await committedToEnd(brokers, group, input)).to.equal(true);
+  });
+
   it('state that cannot fit stops the run: exit code 1 and an error naming the step, the size and the setting, never an uncaught exception', async () => {
     const input = uniqueName('nofit-in');
     const group = uniqueName('nofit');
