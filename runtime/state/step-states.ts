@@ -289,6 +289,11 @@ export class StepStates {
     for (const [partition, written] of byPartition) this.#written.set(changelogKey(step, partition), written);
   }
 
+  /** The committed offset of the latest snapshot this instance wrote for `step` and `partition` (undefined: none). */
+  writtenOffset(step: string, partition: number): number | undefined {
+    return this.#written.get(changelogKey(step, partition))?.committedOffset;
+  }
+
   /**
    * Forgets which snapshots it has written (their chunks are written again next time). Exactly-once,
    * after an aborted transaction: what it wrote in it never became visible.
