@@ -5,7 +5,7 @@
  *   npm run bench:state -- [--keys 10000,100000,1000000] [--brokers host:port]
  *
  * The state is real: the stateful test topology's `detect` step (`parallelDetect` with an EWMA
- * z-score `perKeyDetector` on latency, `maxKeys` = the key count) fed one InferenceEvent per key, so
+ * z-score `perKeyDetector` on latency, `maxKeys` = the key count: its LRU allocates that many slots) fed one InferenceEvent per key, so
  * each key holds the detector baseline the runner would snapshot. Each size runs in its own process
  * (so its RSS is its own): it builds the state, snapshots it through the runner's `StepStates` and a
  * `KafkaSink` into `bench-state-<keys>-<time>.detect.changelog` (snapshot time: serialising, hashing,
@@ -49,7 +49,10 @@ interface SizeResult {
   readonly chunks: number;
   readonly chunk_payload_bytes: number;
   readonly build_ms: number;
+  /** Until the broker acknowledged every chunk. */
   readonly snapshot_ms: number;
+  /** Of which on the main thread (serialise, hash, cut, produce): what a running topology waits for. */
+  readonly snapshot_main_thread_ms: number;
   readonly restore_ms: number;
   readonly restored_keys: number;
   readonly changelog_records_read: number;
@@ -64,11 +67,11 @@ const rss = (): number => mb(process.memoryUsage().rss);
 const progress = (message: string): void => console.error(`[${new Date().toISOString()}] ${message}`);
 
 /** A detect step attached to `states`: feed(events) resolves once each has passed it. */
-function detectStep(states: StepStates) {
+function detectStep(states: StepStates, maxKeys: number) {
   const input = new Subject<Envelope<InferenceEvent>>();
   let passed = 0;
   input
-    .pipe(parallelDetect<InferenceEvent>({ detectors: [perKeyDetector<InferenceEvent>({ detector: 'ewma-zscore', fields: ['latency_ms'], maxKeys: 10_000_000 })], state: states.handleFor('detect') }))
+    .pipe(parallelDetect<InferenceEvent>({ detectors: [perKeyDetector<InferenceEvent>({ detector: 'ewma-zscore', fields: ['latency_ms'], maxKeys })], state: states.handleFor('detect') }))
     .subscribe((detection) => {
       detection.settlement.settle('delivered');
       passed++;
@@ -97,7 +100,7 @@ async function measureOne(keys: number, brokers: string): Promise<SizeResult> {
 
   // Build: one event per key, in batches (the pool of generated events cycled, each under its own model id).
   const writer = new StepStates(options);
-  const step = detectStep(writer);
+  const step = detectStep(writer, keys);
   const pool = [...generateInferenceEvents({ count: 50_000, seed: 7 }).events];
   const builtAt = performance.now();
   const BATCH = 20_000;
@@ -123,7 +126,7 @@ async function measureOne(keys: number, brokers: string): Promise<SizeResult> {
   progress(`${keys} keys: snapshot of ${snapshotBytes} bytes in ${chunks} chunks written in ${snapshotMs.toFixed(0)} ms; restoring from the broker…`);
 
   const reader = new StepStates({ ...options, log: () => {} });
-  detectStep(reader);
+  detectStep(reader, keys);
   const restoreAt = performance.now();
   const [restored] = await reader.restore([0]);
   const restoreMs = performance.now() - restoreAt;
@@ -140,6 +143,7 @@ async function measureOne(keys: number, brokers: string): Promise<SizeResult> {
     chunk_payload_bytes: writer.chunkPayloadBytes,
     build_ms: Math.round(buildMs),
     snapshot_ms: Math.round(snapshotMs),
+    snapshot_main_thread_ms: Math.round(writer.stats.lastSnapshotMs),
     restore_ms: Math.round(restoreMs),
     restored_keys: restoredKeys,
     changelog_records_read: (restored.from?.manifest?.chunks ?? 0) + 1,
@@ -176,9 +180,9 @@ async function main(): Promise<void> {
   } finally {
     await broker?.stop();
   }
-  console.log('keys       snapshot bytes  chunks  snapshot ms  restore ms  RSS after restore MB  peak RSS MB');
+  console.log('keys       snapshot bytes  chunks  snapshot ms (main thread)  restore ms  RSS after restore MB  peak RSS MB');
   for (const r of results) {
-    console.log(`${String(r.keys).padEnd(10)} ${String(r.snapshot_bytes).padStart(14)}  ${String(r.chunks).padStart(6)}  ${String(r.snapshot_ms).padStart(11)}  ${String(r.restore_ms).padStart(10)}  ${String(r.rss_after_restore_mb).padStart(20)}  ${String(r.peak_rss_mb).padStart(11)}`);
+    console.log(`${String(r.keys).padEnd(10)} ${String(r.snapshot_bytes).padStart(14)}  ${String(r.chunks).padStart(6)}  ${`${r.snapshot_ms} (${r.snapshot_main_thread_ms})`.padStart(25)}  ${String(r.restore_ms).padStart(10)}  ${String(r.rss_after_restore_mb).padStart(20)}  ${String(r.peak_rss_mb).padStart(11)}`);
   }
   const file = path.join(root, 'reports', 'bench-state.json');
   writeFileSync(file, `${JSON.stringify({ measured_at: new Date().toISOString(), message_max_bytes: Number(process.env['SIGNALPATH_KAFKA_MESSAGE_MAX_BYTES'] ?? 1_000_000), input_partitions: 1, results }, null, 2)}\n`);
