@@ -22,7 +22,7 @@ export {
   type ArmFeedback,
   type BudgetAllocation,
 } from './bandit-budget.js';
-export { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy, type BudgetBanditSnapshot } from './bandit/index.js';
+export { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy, type BudgetBanditSnapshot } from './bandit-budget/index.js';
 
 // enrich
 export {
@@ -46,7 +46,7 @@ export {
   type KeyedPartitionOptions,
   type LaneWork,
 } from './keyed-partition.js';
-export type { LaneStats, HotKey } from './partitioning/index.js';
+export type { LaneStats, HotKey } from './keyed-partition/index.js';
 
 // parallelDetect and the detectors
 export {
@@ -59,6 +59,7 @@ export {
   type DetectFailure,
   type Finding,
   type RecordDetector,
+  type SyncRecordDetector,
 } from './parallel-detect.js';
 export {
   detectorFactories,
@@ -83,11 +84,11 @@ export {
   type FeatureForestDetectorOptions,
   type ThresholdTuning,
   type RecallAtPrecision,
-} from './detectors/index.js';
+} from './parallel-detect/index.js';
 
 // windowedDedup
 export { windowedDedup, DedupCounters, type WindowedDedupOptions, type DedupWindow } from './windowed-dedup.js';
-export type { MentionSourceEvent } from './dedup/index.js';
+export type { MentionSourceEvent } from './windowed-dedup/index.js';
 
 // Shared: event time and randomness
 export {
@@ -108,7 +109,7 @@ export {
   isLateForWindow,
   WatermarkTracker,
   OperatorWatermark,
-} from './event-time/index.js';
-export { SeededRandom } from './random.js';
-export { OperatorStateHandle, type OperatorSnapshot } from './state.js';
-export type { UsageItem, UsageMeter } from './usage-meter.js';
+} from '../core/event-time/index.js';
+export { SeededRandom } from '../core/random.js';
+export { OperatorStateHandle, type OperatorSnapshot } from '../core/state.js';
+export type { UsageItem, UsageMeter } from '../core/usage-meter.js';

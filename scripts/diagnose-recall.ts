@@ -22,7 +22,7 @@ import { tap } from 'rxjs';
 import { generateStream } from '../lab/generator/index.js';
 import { scoreMentions } from '../lab/evaluate/score-mentions.js';
 import { startModelRegistry } from '../lab/model-registry/index.js';
-import type { Envelope } from '../runtime/envelope.js';
+import type { Envelope } from '../core/envelope.js';
 import { TopologyTestDriver } from '../runtime/testing/topology-test-driver.js';
 import type { NamedStep, Topology } from '../runtime/topology.js';
 import type { InferenceEvent, Mention } from '../schemas/index.js';

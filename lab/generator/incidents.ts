@@ -4,7 +4,7 @@
  * `{model_id, segment, field, direction, start, end}` like the evaluator's matching rule does.
  */
 import type { InferenceEvent } from '../../schemas/index.js';
-import type { SeededRandom } from '../../operators/random.js';
+import type { SeededRandom } from '../../core/random.js';
 
 export type IncidentKind = 'latency-shift' | 'latency-spikes' | 'confidence-drop' | 'prediction-shift' | 'feature-drift' | 'token-blowup';
 export const INCIDENT_KINDS: readonly IncidentKind[] = ['latency-shift', 'latency-spikes', 'confidence-drop', 'prediction-shift', 'feature-drift', 'token-blowup'];

@@ -15,7 +15,7 @@
  * at what any detector does: the generator is not tuned to the result.
  */
 import type { InferenceEvent } from '../../schemas/index.js';
-import { SeededRandom } from '../../operators/random.js';
+import { SeededRandom } from '../../core/random.js';
 import { modelMetadata } from '../model-registry/metadata.js';
 import { applyIncident, drawEffect, INCIDENT_KINDS, type GroundTruthIncident, type MutableSignals } from './incidents.js';
 import { cumulative, pick } from './draws.js';

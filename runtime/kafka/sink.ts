@@ -29,8 +29,8 @@
  * Outputs, changelog writes and input offsets become visible to `read_committed` readers together, or
  * not at all.
  */
-import { createSettlement, type Settlement, type SettlementOutcome } from '../settlement.js';
-import type { RecordOrigin } from '../envelope.js';
+import { createSettlement, type Settlement, type SettlementOutcome } from '../../core/settlement.js';
+import type { RecordOrigin } from '../../core/envelope.js';
 import { CODES, Producer, type KafkaConsumerInstance, type LibrdKafkaError, type MessageHeader, type ProducerInstance, type TopicPartitionOffset } from './client.js';
 
 export interface KafkaSinkOptions {

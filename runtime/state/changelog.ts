@@ -17,7 +17,7 @@
  */
 import { CODES, KafkaConsumer, type Message } from '../kafka/client.js';
 import type { TopicSpec } from '../kafka/admin.js';
-import type { OperatorSnapshot } from '../../operators/state.js';
+import type { OperatorSnapshot } from '../../core/state.js';
 import { assembleSnapshot, chunkKey, manifestKey, type SnapshotManifest } from './snapshot-chunks.js';
 
 /** `<namespace>.<step>.changelog` — the name is part of the contract (operators, dashboards). */

@@ -27,7 +27,7 @@
  * partitions under the new name restores from the old name when that topic has it, and logs it.
  */
 import { hostname } from 'node:os';
-import { OperatorStateHandle } from '../../operators/state.js';
+import { OperatorStateHandle } from '../../core/state.js';
 import type { TopicSpec } from '../kafka/admin.js';
 import { changelogKey, changelogTopic, changelogTopicSpec, entryOf, readChangelog, type ChangelogEntry, type ReadChangelogResult } from './changelog.js';
 import { chunkKey, chunkPayloadBytes, chunkSnapshot, encodeManifest, MAX_CHUNKS, MIN_CHUNK_PAYLOAD_BYTES, CHUNK_OVERHEAD_BYTES, otherSlot, parseChunkKey, sha256, type Slot, type SnapshotManifest } from './snapshot-chunks.js';

@@ -21,16 +21,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Subject } from 'rxjs';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
 import { KafkaSink } from '../../runtime/kafka/sink.js';
 import { ensureTopics } from '../../runtime/kafka/admin.js';
 import { clientConfigFromEnv } from '../../runtime/config.js';
 import { StepStates } from '../../runtime/state/step-states.js';
 import { parallelDetect, perKeyDetector } from '../../operators/index.js';
-import type { OperatorSnapshot } from '../../operators/state.js';
+import type { OperatorSnapshot } from '../../core/state.js';
 import type { InferenceEvent } from '../../schemas/index.js';
-import { startLocalBroker } from '../local-broker/local-broker.js';
+import { startLocalBroker } from '../../runtime/local-broker/local-broker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({

@@ -16,9 +16,9 @@ import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 import { changelogTopic } from '../../runtime/state/changelog.js';
 import type { RunConfig } from '../../runtime/config.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { DeadLetterContract, InferenceEventContract, type DeadLetter, type InferenceEvent } from '../../schemas/index.js';
-import type { OperatorSnapshot } from '../../operators/state.js';
+import type { OperatorSnapshot } from '../../core/state.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { feedEvents, headersOf, PROJECT_ROOT, readEvents, runCli, testRunConfig } from '../support/kafka-fixtures.js';
 

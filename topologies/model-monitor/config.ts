@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../runtime/config.js';
-import { detectorNames } from '../../operators/detectors/index.js';
+import { detectorNames } from '../../operators/parallel-detect/index.js';
 
 const int = (min: number, max: number): z.ZodType<number> => z.coerce.number().int(`expected a whole number`).min(min).max(max);
 const number = (min: number, max: number): z.ZodType<number> => z.coerce.number().min(min).max(max);
