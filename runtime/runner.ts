@@ -203,7 +203,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       : new StepStates({
           // The group by default: two groups running one topology on one broker keep their own state.
           namespace: stateNamespace,
-          legacyNamespace: topology.name,
+          // Before, the namespace was the topology name: a run that names no namespace reads it for one
+          // release (a run with --state-namespace had that namespace before too: nothing to migrate).
+          ...(config.stateNamespace === undefined ? { legacyNamespace: topology.name } : {}),
           group: config.group,
           ...(config.instanceId === undefined ? {} : { instance: config.instanceId }),
           brokers: config.brokers,
