@@ -1,8 +1,12 @@
-/** `signalpath build <topology>`: write dist/<topology>/ and say how to use it. */
+/**
+ * `signalpath build <topology>`: write dist/<topology>/ and say how to use it. The build compiles with
+ * the TypeScript compiler, a development dependency: it is loaded here, when `build` runs, so that
+ * every other command of the `signalpath` bin starts without it.
+ */
 import path from 'node:path';
-import { buildTopology } from '../runtime/packaging/build.js';
 
 export async function buildCommand(topologyName: string, flags: { out?: string; compose: boolean }): Promise<void> {
+  const { buildTopology } = await import('../runtime/packaging/build.js');
   const result = await buildTopology({ topologyName, outDir: flags.out, compose: flags.compose });
   const out = path.relative(process.cwd(), result.outDir) || '.';
   console.log(`built ${topologyName} → ${out}/ (${result.files} compiled files)`);

@@ -3,7 +3,7 @@
  * tools (new, build). main.ts registers them; container-main.ts, the entry of a topology's image,
  * does not, so the image leaves all of it (and its dependencies) out.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { brokerCommand } from './broker-command.js';
 import { demoCommand } from './demo-command.js';
 import { nabCommand } from './nab-command.js';
@@ -13,9 +13,7 @@ import { newCommand } from './new-command.js';
 import { buildCommand } from './build-command.js';
 import { labCommand } from './lab-command.js';
 import { labelCommand } from './label-command.js';
-import { SETTINGS } from '../runtime/config.js';
-
-const setting = (name: keyof typeof SETTINGS, flags: string): Option => new Option(flags, `${SETTINGS[name].help} [env ${SETTINGS[name].env}]`);
+import { brokersOption, setting } from './options.js';
 
 export function registerDevCommands(program: Command): void {
   program
@@ -28,7 +26,7 @@ export function registerDevCommands(program: Command): void {
     .description('The main job (`npm start`): broker, model registry, a generated stream with ground truth, model-monitor until idle, evaluation, KPIs.')
     .option('--events <n>', 'events to generate', '200000')
     .option('--seed <n>', 'generator seed', '7')
-    .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+    .addOption(brokersOption())
     .action(demoCommand);
 
   program
@@ -51,7 +49,7 @@ export function registerDevCommands(program: Command): void {
     .option('--events-per-second <n>', 'mean event rate in event time (default 100)')
     .option('--partitions <n>', 'partitions if the topic must be created', '4')
     .option('--nab', 'replay the NAB corpus (NAB_DATA_DIR, else ../shared/data/nab) as keyed series inside the background, its labelled windows as the incidents (background incidents: --incidents, default none)')
-    .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+    .addOption(brokersOption())
     .action(generateCommand);
 
   program
@@ -69,7 +67,7 @@ export function registerDevCommands(program: Command): void {
     .option('--seed <n>', 'seed of every draw (same mentions, same labels)', '1')
     .option('--until-idle <ms>', 'stop once neither lane has had a mention for this long (default: until Ctrl-C)')
     .option('--flush', 'when stopping, label what is still pending (a finished replay)')
-    .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+    .addOption(brokersOption())
     .action(labelCommand);
 
   program
@@ -81,7 +79,7 @@ export function registerDevCommands(program: Command): void {
     .option('--slack <ms>', 'a mention window may miss the incident by this much and still match', '60000')
     .option('--json <file>', 'also write the scores as JSON')
     .option('--summary <file.json>', 'run summary of the topology run (signalpath run --summary): adds spend, mentions per $1k, CPU seconds, peak RSS')
-    .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+    .addOption(brokersOption())
     .action(evaluateCommand);
 
   program
@@ -116,6 +114,6 @@ export function registerDevCommands(program: Command): void {
     .addOption(setting('pricePerDetectorCallUsd', '--price-per-detector-call <usd>'))
     .option('--no-progress', 'log lines instead of progress bars')
     .option('--render-only', 'render the reports again from what the last run left in <reports>/lab/ (no broker, no run)')
-    .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]; unset: a local broker')
+    .addOption(brokersOption())
     .action(labCommand);
 }

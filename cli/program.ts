@@ -7,16 +7,13 @@
  * container-main.ts (what `signalpath build` compiles into a topology's image: only these commands,
  * so the image carries neither the lab nor the packaging tools).
  */
-import { Command, Option } from 'commander';
-import { ConfigError } from '../runtime/config.js';
+import { Command } from 'commander';
+import { clientConfigFromEnv, ConfigError } from '../runtime/config.js';
+import { Redactor } from '../runtime/security/redact.js';
 import { runCommand } from './run-command.js';
 import { produceCommand, tailCommand } from './topic-commands.js';
-import { clientConfigFromEnv, SETTINGS } from '../runtime/config.js';
-import { Redactor } from '../runtime/security/redact.js';
 import { hotspotsCommand } from './hotspots-command.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const setting = (name: keyof typeof SETTINGS, flags: string): Option => new Option(flags, `${SETTINGS[name].help} [env ${SETTINGS[name].env}]`);
+import { brokersOption, collect, setting } from './options.js';
 
 /** The `signalpath` program with the shipped commands; `registerMore` adds commands before `hotspots`. */
 export function createProgram(registerMore?: (program: Command) => void): Command {
@@ -28,7 +25,7 @@ export function createProgram(registerMore?: (program: Command) => void): Comman
     .command('run')
     .description('Run a topology against KAFKA_BROKERS (or --brokers, or a local broker when neither is set).')
     .argument('<topology>', 'a topology name (a folder under topologies/) or a path to a topology module')
-    .addOption(setting('brokers', '--brokers <host:port,...>'))
+    .addOption(brokersOption())
     .addOption(setting('group', '--group <id>'))
     .option('--topic <role=name>', 'override a topic by role: input, dlq, or a declared output (repeatable)', collect, [])
     .addOption(setting('untilIdleMs', '--until-idle <ms>'))
@@ -43,6 +40,8 @@ export function createProgram(registerMore?: (program: Command) => void): Comman
     .addOption(setting('startFrom', '--start-from <earliest|latest>'))
     .addOption(setting('partitions', '--partitions <n>'))
     .addOption(setting('schemaRegistryUrl', '--schema-registry <url>'))
+    .addOption(setting('topicFormats', '--format <role=format>').argParser(collect).default([]))
+    .addOption(setting('inputWriterVersion', '--input-writer-version <n>'))
     .addOption(setting('metricsPort', '--metrics-port <port>'))
     .addOption(setting('telemetry', '--telemetry <on|off>'))
     .addOption(setting('traceContext', '--trace-context <on|off>'))
@@ -70,7 +69,7 @@ export function createProgram(registerMore?: (program: Command) => void): Comman
     .requiredOption('--contract <name>', 'the value contract: inference-event, mention, label or dead-letter')
     .option('--file <path>', 'JSON-lines file to read (default: standard input)')
     .option('--partitions <n>', 'partitions if the topic must be created', '4')
-    .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]')
+    .addOption(brokersOption())
     .action(produceCommand);
 
   program
@@ -80,7 +79,7 @@ export function createProgram(registerMore?: (program: Command) => void): Comman
     .option('--contract <name>', 'decode with this contract when records carry no schema header')
     .option('--max <n>', 'stop after this many records')
     .option('--follow', 'keep waiting for new records (Ctrl-C to stop)')
-    .option('--brokers <host:port,...>', 'Kafka bootstrap servers [env KAFKA_BROKERS]')
+    .addOption(brokersOption())
     .action(tailCommand);
 
   registerMore?.(program);

@@ -1,5 +1,5 @@
 /**
- * reports/lab.md: the study's table (../shared/BRIEF.md) with our measured figures beside the study's,
+ * reports/lab.md: the study's table (the figures of the design study that motivated signalpath) with our measured figures beside the study's,
  * row by row, then one row per component from its ablation. Figures are what was measured; a goal
  * that was missed shows as missed.
  */
@@ -24,7 +24,7 @@ export function renderLabMarkdown(report: LabReport): string {
   const lines: string[] = [];
   lines.push('# The signal-path lab', '');
   lines.push(`${report.events.toLocaleString('en')} generated events (seed ${report.seed}, ${report.incidents} injected incidents), one broker, one consumer group per variant over the same input topic. Every variant samples ${pct(report.sampleFraction, 2)} of the input. Command: \`${report.command}\`. Started ${report.startedAt}, took ${(report.elapsedMs / 60_000).toFixed(1)} min.`, '');
-  lines.push('Figures are measured in this run; the study\'s are from ../shared/BRIEF.md. Recall is incident recall (an incident is found when a mention with its model, segment and field overlaps it, 60 s slack); latency is time to mention (first evidence record in → mention out, processing time); spend is counted by the runtime\'s meter at the unit prices below.', '');
+  lines.push('Figures are measured in this run; the study\'s are from the design study that motivated signalpath. Recall is incident recall (an incident is found when a mention with its model, segment and field overlaps it, 60 s slack); latency is time to mention (first evidence record in → mention out, processing time); spend is counted by the runtime\'s meter at the unit prices below.', '');
   lines.push('## The study\'s table, side by side', '');
   lines.push('| metric | study: before (efficiency-tuned) | study: after (signal-path) | ours: baseline | ours: signal-path | ours: change |');
   lines.push('|---|---|---|---|---|---|');

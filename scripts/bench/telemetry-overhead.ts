@@ -4,7 +4,7 @@
  * capture with spans built through a real SDK tracer and a batch processor whose exporter discards
  * them); and capture plus a traceparent header on every output (the Kafka client converts each
  * header in produce(), so that one costs on its own). Rounds interleave the two; a warm-up round is discarded (the broker's JIT is cold
- * at first, PERF-NOTES pitfall 8). Throughput = input records / time from the first record consumed
+ * at first: the first run after a broker starts is several times slower). Throughput = input records / time from the first record consumed
  * to the last one settled. Prints each round, the medians and the median of the per-round ratios.
  *
  * First, without Kafka, the main-thread cost the telemetry adds per record: the same three steps
