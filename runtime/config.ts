@@ -133,7 +133,7 @@ export const SETTINGS = {
   summaryFile: { flag: '--summary', env: 'SIGNALPATH_SUMMARY_FILE', schema: z.string().trim().min(1, 'expected a file path'), help: 'write the run summary (events, spend by item, cpu_s, peak_rss_mb, what the topology reports) to this JSON file at the end' },
   state: { flag: '--state', env: 'SIGNALPATH_STATE', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'keep the state of stateful steps in compacted changelog topics <topology>.<step>.changelog and restore it on start and on assignment' },
   stateSnapshotIntervalMs: { flag: '--state-snapshot-interval', env: 'SIGNALPATH_STATE_SNAPSHOT_INTERVAL_MS', schema: positiveInt(3_600_000), default: 10_000, help: 'ms between state snapshots to the changelog, each taken at a commit (also on revoke and at stop)' },
-  stateNamespace: { flag: '--state-namespace', env: 'SIGNALPATH_STATE_NAMESPACE', schema: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, "expected 1–200 letters, digits, '.', '_' or '-'"), help: 'changelog topics are <namespace>.<step>.changelog (default: the topology name); give each group that runs the same topology on one broker, and must not restore another\'s state, its own' },
+  stateNamespace: { flag: '--state-namespace', env: 'SIGNALPATH_STATE_NAMESPACE', schema: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, "expected 1–200 letters, digits, '.', '_' or '-'"), help: 'changelog topics are <namespace>.<step>.changelog (default: the consumer group, so each group keeps its own state); set it to share state between groups, or to keep a state across a change of group' },
   exactlyOnce: {
     flag: '--exactly-once',
     env: 'SIGNALPATH_EXACTLY_ONCE',
