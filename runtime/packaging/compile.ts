@@ -67,7 +67,7 @@ function copySchemaFiles(from: string, to: string): void {
 
 const BUILTINS = new Set(builtinModules);
 // In tsc's ES module output: a statement line ending in `from 'x';` (the last line of a multi-line
-// import too), a bare `import 'x';`, and `import('x')` / `require('x')` anywhere.
+// import too), a bare `import 'x';`, and the dynamic import and require calls anywhere.
 const STATIC_IMPORT = /^\s*(?:(?:import|export|\})[^'"\n]*\bfrom\s*|import\s*)(['"])([^'"\n]+)\1\s*;?\s*$/gm;
 const CALL_IMPORT = /\b(?:import|require)\s*\(\s*(['"])([^'"\n]+)\1\s*\)/g;
 const PACKAGE_NAME = /^(?:@[a-z0-9][\w.~-]*\/)?[a-z0-9][\w.~-]*$/;
