@@ -15,6 +15,7 @@ import { registerAuthoringCommands } from './authoring-commands.js';
 import { labCommand } from './lab-command.js';
 import { labelCommand } from './label-command.js';
 import { brokersOption, setting } from './options.js';
+import { PROFILE_NAMES } from '../lab/generator/index.js';
 
 export function registerDevCommands(program: Command): void {
   program
@@ -45,9 +46,10 @@ export function registerDevCommands(program: Command): void {
     .option('--seed <n>', 'generator seed (same seed, same events)', '1')
     .option('--topic <name>', 'topic to write to (created if missing)', 'inference-events')
     .option('--truth <file>', 'ground-truth JSON-lines file to write', 'reports/truth.jsonl')
-    .option('--models <n>', 'number of models (default 50)')
+    .option('--profile <name>', `stream shape: ${PROFILE_NAMES.join(', ')} (docs/lab.md); default is the lab's own stream`, 'default')
+    .option('--models <n>', 'number of models (default: the profile\'s; 50 for default)')
     .option('--incidents <n>', 'incidents to inject (default max(3, events / 20000))')
-    .option('--events-per-second <n>', 'mean event rate in event time (default 100)')
+    .option('--events-per-second <n>', 'mean event rate in event time (default: the profile\'s; 100 for default)')
     .option('--partitions <n>', 'partitions if the topic must be created', '4')
     .option('--nab', 'replay the NAB corpus (NAB_DATA_DIR, else ../shared/data/nab) as keyed series inside the background, its labelled windows as the incidents (background incidents: --incidents, default none)')
     .addOption(brokersOption())
@@ -78,6 +80,7 @@ export function registerDevCommands(program: Command): void {
     .option('--truth <file>', 'ground-truth JSON-lines file from signalpath generate', 'reports/truth.jsonl')
     .option('--since <epoch-ms>', 'only mentions emitted at or after this time (a topic shared by several runs)')
     .option('--slack <ms>', 'a mention window may miss the incident by this much and still match', '60000')
+    .option('--episode-gap <ms>', 'mentions of one model × segment × field × direction at most this far apart are one episode (default 120000: one dedup window + the slack)')
     .option('--json <file>', 'also write the scores as JSON')
     .option('--summary <file.json>', 'run summary of the topology run (signalpath run --summary): adds spend, mentions per $1k, CPU seconds, peak RSS')
     .addOption(brokersOption())
@@ -90,12 +93,13 @@ export function registerDevCommands(program: Command): void {
     .description('The signal-path lab: one generated stream, the baseline, the signal-path topology and one ablation per component as separate model-monitor processes on one broker; writes reports/lab.md, lab.html, lab.json.')
     .option('--events <n>', 'events to generate (≥ 2,000,000 for the study\'s scale)', '200000')
     .option('--seed <n>', 'generator seed', '7')
-    .option('--models <n>', 'generator: number of models (default 50)')
+    .option('--profile <name>', `generator: stream shape, ${PROFILE_NAMES.join(', ')} (docs/lab.md)`, 'default')
+    .option('--models <n>', 'generator: number of models (default: the profile\'s; 50 for default)')
     .option('--incidents <n>', 'generator: incidents to inject (default max(3, events / 20000))')
-    .option('--events-per-second <n>', 'generator: mean event rate in event time (default 100)')
+    .option('--events-per-second <n>', 'generator: mean event rate in event time (default: the profile\'s; 100 for default)')
     .option('--sample-fraction <f>', 'share of the input every variant samples (equal budgets)', '0.01')
     .option('--concurrency <n>', 'variant processes at once', '2')
-    .option('--only <a,b,...>', 'run only these variants (baseline, signal-path, sampling-uniform, …)')
+    .option('--only <a,b,...>', 'run only these variants (baseline, signal-path, ceiling, sketch-only, sampling-uniform, …)')
     .option('--reports <dir>', 'folder for lab.md, lab.html, lab.json (per-variant summaries and logs in <dir>/lab/)', 'reports')
     .option('--until-idle <ms>', 'a variant ends once its input has been idle this long', '10000')
     .addOption(setting('pricePerEventUsd', '--price-per-event <usd>'))

@@ -17,19 +17,22 @@ export interface EvaluateFlags {
   brokers?: string;
   since?: string;
   slack: string;
+  episodeGap?: string;
   json?: string;
   summary?: string;
 }
 
-export async function evaluateTopic(options: { brokers: string; topic: string; truthFile: string; sinceMs?: number; slackMs?: number; clientConfig?: ClientConfig }): Promise<MentionScore> {
+export async function evaluateTopic(options: { brokers: string; topic: string; truthFile: string; sinceMs?: number; slackMs?: number; episodeGapMs?: number; clientConfig?: ClientConfig }): Promise<MentionScore> {
   const truth = await readGroundTruth(options.truthFile);
   const mentions = await readMentions(options.brokers, options.topic, options.sinceMs, options.clientConfig);
-  return scoreMentions(mentions, truth, { slackMs: options.slackMs });
+  return scoreMentions(mentions, truth, { slackMs: options.slackMs, episodeGapMs: options.episodeGapMs });
 }
 
 export async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
   const slackMs = Number(flags.slack);
   if (!Number.isInteger(slackMs) || slackMs < 0) throw new ConfigError(`--slack ${flags.slack}: expected a whole number of ms ≥ 0`);
+  const episodeGapMs = flags.episodeGap === undefined ? undefined : Number(flags.episodeGap);
+  if (episodeGapMs !== undefined && (!Number.isInteger(episodeGapMs) || episodeGapMs < 0)) throw new ConfigError(`--episode-gap ${flags.episodeGap}: expected a whole number of ms ≥ 0`);
   const sinceMs = flags.since === undefined ? 0 : Number(flags.since);
   if (!Number.isFinite(sinceMs)) throw new ConfigError(`--since ${flags.since}: expected epoch milliseconds`);
   const log = (message: string): void => console.log(message);
@@ -40,7 +43,7 @@ export async function evaluateCommand(flags: EvaluateFlags): Promise<void> {
   const connection = await connectKafka(flags.brokers, log);
   const { clientConfig } = connection;
   try {
-    const score = await evaluateTopic({ brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, sinceMs, slackMs, clientConfig });
+    const score = await evaluateTopic({ brokers: connection.brokers, topic: flags.topic, truthFile: flags.truth, sinceMs, slackMs, episodeGapMs, clientConfig });
     log(`evaluation of ${flags.topic} against ${flags.truth}`);
     for (const line of formatScore(score)) log(line);
     const cost = summary === undefined ? undefined : costKpis(score, summary);

@@ -2,7 +2,7 @@
  * `signalpath generate`: the lab's seeded stream of InferenceEvents (lab/generator) to a topic, and
  * its ground truth (the injected incidents) to a JSON-lines file for `signalpath evaluate`.
  */
-import { generateStream, generateToTopic, replayNab, type StreamOptions } from '../lab/generator/index.js';
+import { generateStream, generateToTopic, PROFILE_NAMES, replayNab, type ProfileName, type StreamOptions } from '../lab/generator/index.js';
 import { readNabCorpus } from '../lab/nab/corpus.js';
 import { resolveNabDataDir } from '../lab/nab/data-dir.js';
 import type { NabCorpus } from '../lab/nab/types.js';
@@ -12,6 +12,7 @@ import { connectKafka } from './client-settings.js';
 export interface GenerateFlags {
   events: string;
   seed: string;
+  profile?: string;
   topic: string;
   truth: string;
   brokers?: string;
@@ -29,15 +30,24 @@ function wholeNumber(flag: string, raw: string | undefined, min: number): number
   return value;
 }
 
+/** `--profile`: one of the generator's profiles (`default` when absent). */
+export function parseProfile(raw: string | undefined): ProfileName {
+  if (raw === undefined) return 'default';
+  if (!(PROFILE_NAMES as readonly string[]).includes(raw)) throw new ConfigError(`--profile ${raw}: expected one of ${PROFILE_NAMES.join(', ')}`);
+  return raw as ProfileName;
+}
+
 export async function generateCommand(flags: GenerateFlags): Promise<void> {
   const count = wholeNumber('--events', flags.events, 1)!;
   const seed = Number(flags.seed);
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed ${flags.seed}: expected a whole number`);
   const eventsPerSecond = flags.eventsPerSecond === undefined ? undefined : Number(flags.eventsPerSecond);
   if (eventsPerSecond !== undefined && !(eventsPerSecond > 0)) throw new ConfigError(`--events-per-second ${flags.eventsPerSecond}: expected a number > 0`);
+  const profile = parseProfile(flags.profile);
   const options: StreamOptions = {
     count,
     seed,
+    ...(profile === 'default' ? {} : { profile }),
     ...(flags.models === undefined ? {} : { models: wholeNumber('--models', flags.models, 1) }),
     ...(flags.incidents === undefined ? {} : { incidents: wholeNumber('--incidents', flags.incidents, 0) }),
     ...(eventsPerSecond === undefined ? {} : { eventsPerSecond }),

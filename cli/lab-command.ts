@@ -6,10 +6,12 @@
 import { ConfigError, readPrices } from '../runtime/config.js';
 import { labVariants, renderLabFromRun, runLab } from '../lab/lab-run/index.js';
 import { connectKafka } from './client-settings.js';
+import { parseProfile } from './generate-command.js';
 
 export interface LabFlags {
   events: string;
   seed: string;
+  profile?: string;
   sampleFraction: string;
   concurrency: string;
   only?: string;
@@ -48,7 +50,9 @@ export async function labCommand(flags: LabFlags): Promise<void> {
   const prices = readPrices(flags, process.env);
   const eventsPerSecond = flags.eventsPerSecond === undefined ? undefined : Number(flags.eventsPerSecond);
   if (eventsPerSecond !== undefined && !(eventsPerSecond > 0)) throw new ConfigError(`--events-per-second ${flags.eventsPerSecond}: expected a number > 0`);
+  const profile = parseProfile(flags.profile);
   const stream = {
+    ...(profile === 'default' ? {} : { profile }),
     ...(flags.models === undefined ? {} : { models: wholeNumber('--models', flags.models, 1, 100_000) }),
     ...(flags.incidents === undefined ? {} : { incidents: wholeNumber('--incidents', flags.incidents, 0, 1_000_000) }),
     ...(eventsPerSecond === undefined ? {} : { eventsPerSecond }),

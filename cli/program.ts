@@ -40,6 +40,8 @@ export function createProgram(registerMore?: (program: Command) => void): Comman
     .addOption(setting('startFrom', '--start-from <earliest|latest>'))
     .addOption(setting('partitions', '--partitions <n>'))
     .addOption(setting('schemaRegistryUrl', '--schema-registry <url>'))
+    .addOption(setting('topicFormats', '--format <role=format>').argParser(collect).default([]))
+    .addOption(setting('inputWriterVersion', '--input-writer-version <n>'))
     .addOption(setting('metricsPort', '--metrics-port <port>'))
     .addOption(setting('telemetry', '--telemetry <on|off>'))
     .addOption(setting('traceContext', '--trace-context <on|off>'))

@@ -1,9 +1,9 @@
 /** `signalpath run <topology>`: validate the configuration, connect, run, drain on signals. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { clientConfigFromEnv, parseTopicOverrides, readPrices, readSetting, type RunConfig } from '../runtime/config.js';
+import { clientConfigFromEnv, parseTopicFormats, parseTopicOverrides, readPrices, readSetting, type RunConfig } from '../runtime/config.js';
 import { loadTopology } from '../runtime/topology-loader.js';
-import { runTopology, resolveTopics } from '../runtime/runner.js';
+import { runTopology, resolveFormats, resolveTopics } from '../runtime/runner.js';
 import { startTracing } from '../runtime/telemetry/tracing.js';
 import { Redactor } from '../runtime/security/redact.js';
 import { connectKafka } from './client-settings.js';
@@ -24,6 +24,8 @@ export interface RunFlags {
   startFrom?: string;
   partitions?: string;
   schemaRegistry?: string;
+  format?: string[];
+  inputWriterVersion?: string;
   metricsPort?: string;
   telemetry?: string;
   traceContext?: string;
@@ -68,6 +70,8 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     startFrom: readSetting('startFrom', flags.startFrom, env) as 'earliest' | 'latest',
     partitions: readSetting('partitions', flags.partitions, env) as number,
     schemaRegistryUrl: readSetting('schemaRegistryUrl', flags.schemaRegistry, env) as string | undefined,
+    formats: parseTopicFormats(readSetting('topicFormats', flags.format?.length ? flags.format.join(',') : undefined, env) as string | undefined),
+    inputWriterVersion: readSetting('inputWriterVersion', flags.inputWriterVersion, env) as number | undefined,
     metricsPort: readSetting('metricsPort', flags.metricsPort, env) as number,
     telemetry: readSetting('telemetry', flags.telemetry, env) as 'on' | 'off',
     traceContext: readSetting('traceContext', flags.traceContext, env) === 'on',
@@ -83,6 +87,7 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
     maxRecordBytes: readSetting('maxRecordBytes', flags.maxRecordBytes, env) as number,
     hotspotsFile: readSetting('hotspotsFile', flags.hotspotsFile, env) as string | undefined,
   };
+  resolveFormats(topology, settings.formats, settings.schemaRegistryUrl, settings.inputWriterVersion);
   const summaryFile = readSetting('summaryFile', flags.summary, env) as string | undefined;
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
   const tracing = settings.telemetry === 'on' ? await startTracing(`signalpath-${topology.name}`) : { enabled: false, shutdown: async () => {} };

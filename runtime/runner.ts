@@ -14,12 +14,12 @@ import { deadLetterFor, describeError } from './dead-letter.js';
 import type { Envelope, RecordOrigin } from '../core/envelope.js';
 import { createSettlement } from '../core/settlement.js';
 import { hostname } from 'node:os';
-import { ensureTopics } from './kafka/admin.js';
+import { checkBrokerAccess, ensureTopics } from './kafka/admin.js';
 import { StepStates } from './state/step-states.js';
 import type { MessageHeader } from './kafka/client.js';
-import { KafkaSink } from './kafka/sink.js';
+import { KafkaSink, type RecordRefusedError } from './kafka/sink.js';
 import { KafkaSource, type SourceStats } from './kafka/source.js';
-import { createTopicSerde, UnknownWriterSchemaError, type TopicSerde } from './serde/index.js';
+import { createTopicSerde, UnknownWriterSchemaError, type TopicFormat, type TopicSerde } from './serde/index.js';
 import type { RoutedEnvelope, StepContext, Topology } from './topology.js';
 import { ConfigError, SETTINGS, type RunConfig } from './config.js';
 import { startHttpEndpoints, type HttpEndpoints } from './telemetry/http-endpoints.js';
@@ -82,6 +82,8 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const startedAt = Date.now();
   const topics = resolveTopics(topology as Topology<unknown>, config.topics);
 
+  // Credentials or a certificate the broker refuses fail here, promptly and by setting name.
+  if (config.clientConfig !== undefined) await checkBrokerAccess(config.brokers, config.clientConfig);
   await ensureTopics(config.brokers, [
     { topic: topics.input!, partitions: topology.input.partitions ?? config.partitions },
     ...Object.entries(topology.outputs).map(([role, spec]) => ({ topic: topics[role]!, partitions: spec.partitions ?? config.partitions })),
@@ -89,8 +91,20 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   ], undefined, config.clientConfig);
 
   const schemaRegistry = config.schemaRegistryUrl ? { url: config.schemaRegistryUrl } : undefined;
-  const inputSerde = await prepared(createTopicSerde({ contract: topology.input.contract, schemaRegistry, topic: topics.input! }));
-  const deadLetterSerde = await prepared(createTopicSerde({ contract: DeadLetterContract, schemaRegistry, topic: topics.dlq! }));
+  const formats = resolveFormats(topology as Topology<unknown>, config.formats ?? {}, config.schemaRegistryUrl, config.inputWriterVersion);
+  const serdeFor = <T>(role: string, contract: Contract<T>): Promise<TopicSerde<T>> =>
+    prepared(createTopicSerde({ contract, schemaRegistry, topic: topics[role]!, role, format: formats[role]! }));
+  const inputSerde = await prepared(
+    createTopicSerde({
+      contract: topology.input.contract,
+      schemaRegistry,
+      topic: topics.input!,
+      role: 'input',
+      format: formats.input!,
+      ...(config.inputWriterVersion === undefined ? {} : { headerlessWriterVersion: config.inputWriterVersion }),
+    }),
+  );
+  const deadLetterSerde = await serdeFor('dlq', DeadLetterContract);
   interface OutputRoute {
     readonly topic: string;
     readonly serde: TopicSerde<unknown>;
@@ -115,7 +129,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       : keyField
         ? (value: unknown) => String((value as Record<string, unknown>)[keyField])
         : (_: unknown, envelope: Envelope<unknown>) => envelope.key;
-    outputs.set(role, { topic: topics[role]!, serde: await prepared(createTopicSerde({ contract, schemaRegistry, topic: topics[role]! })), key });
+    outputs.set(role, { topic: topics[role]!, serde: await serdeFor(role, contract), key });
   }
 
   // The run's spend meter: the source counts ingested events, steps pass it to billable operators.
@@ -176,7 +190,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
     const value = deadLetterFor(origin, step, error, Date.now());
     const encoded = deadLetterSerde.encode(value);
     const headers = !propagate ? encoded.headers : { ...encoded.headers, [TRACEPARENT]: traceparentOf(origin) };
-    sink.send(topics.dlq!, origin.key, encoded.value, toKafkaHeaders(headers), null, createSettlement(settle, 'dead letter'), 'dead-lettered', origin);
+    // A dead letter the client refuses too cannot be kept anywhere: stop rather than lose the record.
+    const refused = (refusedError: RecordRefusedError): void => fail(new Error(`the dead letter of ${origin.topic}[${origin.partition}]@${origin.offset} from ${step} was refused too: ${refusedError.message}`));
+    sink.send(topics.dlq!, origin.key, encoded.value, toKafkaHeaders(headers), null, createSettlement(settle, 'dead letter'), 'dead-lettered', origin, refused);
     deadLettered++;
     telemetry?.steps.countFailed(step);
     if (deadLettered <= 5 || deadLettered % 1000 === 0) log(`dead letter #${deadLettered} from ${step} (${origin.topic}[${origin.partition}]@${origin.offset}): ${describeError(error)}`);
@@ -185,11 +201,27 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   /** Outputs of records whose partition was revoked meanwhile: their next owner produces them. */
   let abandoned = 0;
 
+  // A group may hold characters a topic name may not: those become '_'.
+  const stateNamespace = config.stateNamespace ?? config.group.replace(/[^A-Za-z0-9._-]/g, '_');
+  /** A snapshot that cannot be written stops the run, with the error that says what to change. */
+  const snapshotOrStop = (committed: ReadonlyMap<number, number>): void => {
+    try {
+      states!.snapshot(committed);
+    } catch (error) {
+      fail(error as Error);
+    }
+  };
   const states =
     config.state === 'off'
       ? null
       : new StepStates({
-          topology: config.stateNamespace ?? topology.name,
+          // The group by default: two groups running one topology on one broker keep their own state.
+          namespace: stateNamespace,
+          // Before, the namespace was the topology name: a run that names no namespace reads it for one
+          // release (a run with --state-namespace had that namespace before too: nothing to migrate).
+          ...(config.stateNamespace === undefined ? { legacyNamespace: topology.name } : {}),
+          group: config.group,
+          ...(config.instanceId === undefined ? {} : { instance: config.instanceId }),
           brokers: config.brokers,
           clientConfig: config.clientConfig,
           log,
@@ -224,7 +256,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       ? { commitBy: 'transaction' as const, beforeRevoke: () => commitTransaction(true) }
       : states === null
         ? {}
-        : { onRevoked: (committed: ReadonlyMap<number, number>) => states.snapshot(committed) }),
+        : { onRevoked: (committed: ReadonlyMap<number, number>) => snapshotOrStop(committed) }),
   });
 
   // Exactly-once: one transaction at a time, ended every commitIntervalMs, on revoke and at stop.
@@ -254,6 +286,8 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         );
         if (aborted) {
           log('exactly-once: the broker refused a transaction commit (the group rebalanced under it); aborted, and re-reading from the committed offsets');
+          // Its changelog writes were aborted with it: the next snapshot writes its chunks again.
+          states?.forgetWrites();
           source.rewind();
         } else {
           source.markCommitted(offsets);
@@ -331,7 +365,9 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
         output.traceSlot![TRACEPARENT] = traceparentOf(routed.origin);
         headers = output.tracedHeaders;
       }
-      sink.send(output.topic, output.key(routed.value, routed), encoded.value, headers, null, routed.settlement, 'delivered', routed.origin);
+      // A record the client refuses (too large, invalid) is a dead letter of its input, not a crash.
+      const refused = (error: RecordRefusedError): void => deadLetter(routed.origin, `produce-${routed.output}`, error, () => routed.settlement.settle('dead-lettered'));
+      sink.send(output.topic, output.key(routed.value, routed), encoded.value, headers, null, routed.settlement, 'delivered', routed.origin, refused);
       if (output.mention === true) telemetry!.kpis.mentionEmitted(routed.value, Date.now());
     },
     error: (error: unknown) => fail(new Error(`a step failed and stopped the stream: ${describeError(error)}`)),
@@ -341,7 +377,11 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   // Steps attach to their state handles when subscribed: now it is known which keep state.
   if (states !== null && states.statefulSteps().length > 0) {
     await ensureTopics(config.brokers, states.topicSpecs(), undefined, config.clientConfig);
-    log(`operator state of ${states.statefulSteps().join(', ')} kept in ${states.topicSpecs().map((t) => t.topic).join(', ')}`);
+    const namespaceFrom = config.stateNamespace === undefined ? 'the consumer group' : '--state-namespace';
+    log(
+      `operator state of ${states.statefulSteps().join(', ')} kept in ${states.topicSpecs().map((t) => t.topic).join(', ')} ` +
+        `(namespace ${stateNamespace}, from ${namespaceFrom}; chunks of up to ${states.chunkPayloadBytes} bytes for message.max.bytes ${states.messageMaxBytes})`,
+    );
   }
   // Snapshots are taken at a commit, so each holds the offsets it matches.
   const snapshotTimer =
@@ -350,7 +390,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       : setInterval(() => {
           if (fatalError !== null || stopping !== null) return;
           source.commit(false);
-          states.snapshot(source.committedPositions());
+          snapshotOrStop(source.committedPositions());
         }, config.stateSnapshotIntervalMs ?? (SETTINGS.stateSnapshotIntervalMs.default as number));
   snapshotTimer?.unref();
 
@@ -460,7 +500,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       } else if (states !== null && fatalError === null && states.statefulSteps().length > 0) {
         // The last snapshot, matching the last commit: the next start resumes from both.
         source.commit(true);
-        states.snapshot(source.committedPositions());
+        snapshotOrStop(source.committedPositions());
         await sink.flush(config.drainTimeoutMs);
       }
       if (abandoned + sink.abandoned > 0) log(`${abandoned + sink.abandoned} outputs of records from revoked or rewound partitions were left to be read again`);
@@ -518,6 +558,45 @@ export function resolveTopics(topology: Topology<unknown>, overrides: Readonly<R
     topics[role] = name;
   }
   return topics;
+}
+
+/**
+ * The format of each role's topic: `formats` (from `--format role=format`) over the default —
+ * `avro-confluent` with a schema registry, `avro` without. Checks everything a run could only find
+ * out later: unknown roles, a registry format without a registry, JSON for the dead letters (whose
+ * record carries bytes), an input writer version the contract does not have.
+ */
+export function resolveFormats(
+  topology: Topology<unknown>,
+  formats: Readonly<Record<string, TopicFormat>>,
+  schemaRegistryUrl: string | undefined,
+  inputWriterVersion?: number,
+): Record<string, TopicFormat> {
+  const roles = ['input', ...Object.keys(topology.outputs), 'dlq'];
+  const resolved: Record<string, TopicFormat> = {};
+  for (const role of roles) resolved[role] = schemaRegistryUrl ? 'avro-confluent' : 'avro';
+  for (const [role, format] of Object.entries(formats)) {
+    if (!roles.includes(role)) {
+      throw new ConfigError(`--format ${role}=${format}: "${role}" is not a role of topology ${topology.name}; its roles are ${roles.join(', ')}`);
+    }
+    if (format === 'avro-confluent' && !schemaRegistryUrl) {
+      throw new ConfigError(`--format ${role}=avro-confluent needs a schema registry: set SCHEMA_REGISTRY_URL (or --schema-registry <url>)`);
+    }
+    if (format === 'json' && role === 'dlq') {
+      throw new ConfigError(`--format dlq=json: dead letters carry the original bytes, which JSON cannot; use avro or avro-confluent`);
+    }
+    resolved[role] = format;
+  }
+  if (inputWriterVersion !== undefined) {
+    const versions = topology.input.contract.versions.map((v) => v.version);
+    if (!versions.includes(inputWriterVersion)) {
+      throw new ConfigError(`--input-writer-version ${inputWriterVersion}: ${topology.input.contract.name} has versions ${versions.join(', ')}`);
+    }
+    if (resolved.input !== 'avro') {
+      throw new ConfigError(`--input-writer-version applies to plain Avro input (format avro); the input's format is ${resolved.input}`);
+    }
+  }
+  return resolved;
 }
 
 function toKafkaHeaders(headers: Readonly<Record<string, Buffer>>): MessageHeader[] | undefined {

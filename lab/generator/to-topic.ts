@@ -32,7 +32,7 @@ export async function generateToTopic(options: GenerateToTopicOptions): Promise<
   const stream = options.nab === undefined ? generateStream(options) : replayNab(options.nab, options);
   await ensureTopics(options.brokers, [{ topic: options.topic, partitions: options.partitions ?? 4 }], undefined, options.clientConfig);
   const startedAt = Date.now();
-  log(`generating ${options.count.toLocaleString('en')} InferenceEvents (seed ${options.seed ?? 1}, ${stream.incidents.length} incidents${options.nab === undefined ? '' : `, NAB corpus replayed from ${options.nab.dataDir}`}) to ${options.topic}…`);
+  log(`generating ${options.count.toLocaleString('en')} InferenceEvents (seed ${options.seed ?? 1}${options.profile === undefined || options.profile === 'default' ? '' : `, profile ${options.profile}`}, ${stream.incidents.length} incidents${options.nab === undefined ? '' : `, NAB corpus replayed from ${options.nab.dataDir}`}) to ${options.topic}…`);
   await writeTopic(stream.events, {
     brokers: options.brokers,
     topic: options.topic,

@@ -15,6 +15,12 @@
  * its input stays unsettled (never committed) and the run stops with the error, to be re-read after
  * a restart, rather than being silently skipped.
  *
+ * A record the client refuses for its own sake — larger than `message.max.bytes`, or invalid — is not
+ * a reason to stop: sending it again would fail the same way. `produce` throws for it synchronously,
+ * or the broker refuses it in a delivery report; either way the sender's `refused` callback gets a
+ * {@link RecordRefusedError} (the runner dead-letters the input), and without a callback `send` throws
+ * it. Every other produce error still stops the run.
+ *
  * Exactly-once (`transactionalId` set): every record is produced inside a Kafka transaction, and
  * {@link KafkaSink.commitTransaction} ends one: it holds back new records (they wait in a queue),
  * waits until everything produced so far is acknowledged — which settles its inputs — asks for the
@@ -50,6 +56,35 @@ export interface KafkaSinkOptions {
   readonly letGo?: (origin: RecordOrigin, settle: () => void) => void;
 }
 
+/** A record the Kafka client refused for itself (too large, invalid): sending it again cannot help. */
+export class RecordRefusedError extends Error {
+  override readonly name = 'RecordRefusedError';
+  constructor(
+    message: string,
+    readonly bytes: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** librdkafka codes that refuse the record itself, not the connection or the producer. */
+const REFUSAL_CODES: ReadonlySet<number> = new Set([
+  CODES.ERRORS.ERR_MSG_SIZE_TOO_LARGE,
+  CODES.ERRORS.ERR_INVALID_MSG,
+  CODES.ERRORS.ERR_INVALID_MSG_SIZE,
+  CODES.ERRORS.ERR_INVALID_RECORD,
+  CODES.ERRORS.ERR__INVALID_ARG,
+  CODES.ERRORS.ERR__BAD_MSG,
+]);
+
+function refusal(error: unknown, topic: string, bytes: number, maxBytes: string): RecordRefusedError | null {
+  const code = (error as Partial<LibrdKafkaError>).code;
+  if (typeof code !== 'number' || !REFUSAL_CODES.has(code)) return null;
+  const sizeNote = code === CODES.ERRORS.ERR_MSG_SIZE_TOO_LARGE ? ` (a record of ${bytes} bytes; the producer's message.max.bytes is ${maxBytes}, the topic's max.message.bytes may be lower)` : '';
+  return new RecordRefusedError(`Kafka refused the record for ${topic}: ${(error as Error).message}${sizeNote}`, bytes, { cause: error });
+}
+
 /** A record held back while a transaction commits. */
 interface Waiting {
   readonly topic: string;
@@ -60,6 +95,7 @@ interface Waiting {
   readonly settlement: Settlement;
   readonly outcome: SettlementOutcome;
   readonly origin: RecordOrigin | undefined;
+  readonly refused: ((error: RecordRefusedError) => void) | undefined;
 }
 
 /** What a transaction commit did. */
@@ -89,6 +125,12 @@ class TransactionError extends Error {
 interface Pending {
   readonly settlement: Settlement;
   readonly outcome: SettlementOutcome;
+  readonly topic: string;
+  readonly bytes: number;
+  readonly refused: ((error: RecordRefusedError) => void) | undefined;
+  /** Flush-barrier mode: the broker refused it in a report before its epoch settled; the epoch skips it. */
+  refusedByBroker?: boolean;
+  settled?: boolean;
 }
 
 export class KafkaSink {
@@ -114,11 +156,15 @@ export class KafkaSink {
   transactionsAborted = 0;
   /** Exactly-once: records that waited for a commit and were not produced, their input having moved away. */
   abandoned = 0;
+  /** Records the client refused for themselves (too large, invalid), handed to their sender's `refused`. */
+  refused = 0;
+  readonly #messageMaxBytes: string;
 
   constructor(private readonly options: KafkaSinkOptions) {
     this.settleBy = options.settleBy ?? 'flush-barrier';
     this.#barrierRecords = options.barrierRecords ?? 2000;
     this.#transactional = options.transactionalId !== undefined;
+    this.#messageMaxBytes = String(options.clientConfig?.['message.max.bytes'] ?? '1000000 (the default)');
     this.#producer = new Producer({
       'bootstrap.servers': options.brokers,
       'client.id': options.clientId,
@@ -136,12 +182,24 @@ export class KafkaSink {
       ...options.clientConfig,
     });
     this.#producer.on('delivery-report', (err: LibrdKafkaError | null, report: { opaque?: unknown }) => {
+      const refusedPending = err ? (report.opaque as Pending | undefined) : undefined;
+      const refused = refusedPending === undefined ? null : refusal(err, refusedPending.topic, refusedPending.bytes, this.#messageMaxBytes);
+      if (refused !== null && refusedPending!.refused !== undefined && refusedPending!.settled !== true) {
+        // The broker refused the record itself: the sender dead-letters its input; nothing to retry.
+        const onRefused = refusedPending!.refused;
+        if (this.settleBy === 'flush-barrier') refusedPending!.refusedByBroker = true;
+        else this.#delivered(1);
+        this.refused++;
+        onRefused(refused);
+        return;
+      }
       if (err) {
         this.#failed = true;
         this.#fatal(new Error(`delivery to Kafka failed after retries: ${err.message}`));
         return;
       }
       const pending = report.opaque as Pending;
+      pending.settled = true;
       pending.settlement.settle(pending.outcome);
       this.#delivered(1);
     });
@@ -220,7 +278,7 @@ export class KafkaSink {
         const settle = (): void => w.settlement.settle('dropped');
         if (this.options.letGo === undefined) settle();
         else this.options.letGo(w.origin, settle);
-      } else this.#produce(w.topic, w.key, w.value, w.headers, w.timestampMs, w.settlement, w.outcome);
+      } else this.#produce(w.topic, w.key, w.value, w.headers, w.timestampMs, w.settlement, w.outcome, w.refused);
     }
     return { offsets, heldBack: waiting.length, aborted: false };
   }
@@ -239,30 +297,57 @@ export class KafkaSink {
     return new Promise((resolve, reject) => start((err) => (err ? reject(new TransactionError(`${what} failed: ${err.message}`, err.isTxnRequiresAbort === true)) : resolve())));
   }
 
-  /** Produces a state snapshot now, even while a transaction commits (it belongs to that transaction). */
-  sendState(topic: string, key: string, value: Buffer): void {
-    this.#produce(topic, key, value, undefined, null, createSettlement(() => {}, 'state snapshot'), 'delivered');
+  /**
+   * Produces a state record (a snapshot chunk or manifest, or a null tombstone) now, even while a
+   * transaction commits (it belongs to that transaction). Throws what the client throws, a refusal
+   * included: state that cannot be written must stop the run (the caller says why).
+   */
+  sendState(topic: string, key: string, value: Buffer | null): void {
+    this.#produce(topic, key, value, undefined, null, createSettlement(() => {}, 'state snapshot'), 'delivered', undefined);
   }
 
   /**
    * Produces one record; `settlement` settles with `outcome` when the broker acknowledges it. `origin`
    * (exactly-once): the input it came from, checked with `owns` if it has to wait for a commit.
+   * `refused`: called instead of settling when the client refuses the record itself (see the file
+   * comment); without it such a refusal throws a {@link RecordRefusedError}.
    */
-  send(topic: string, key: string | Buffer | null, value: Buffer, headers: MessageHeader[] | undefined, timestampMs: number | null, settlement: Settlement, outcome: SettlementOutcome = 'delivered', origin?: RecordOrigin): void {
+  send(
+    topic: string,
+    key: string | Buffer | null,
+    value: Buffer,
+    headers: MessageHeader[] | undefined,
+    timestampMs: number | null,
+    settlement: Settlement,
+    outcome: SettlementOutcome = 'delivered',
+    origin?: RecordOrigin,
+    refused?: (error: RecordRefusedError) => void,
+  ): void {
     if (this.#sealed) {
       // produce() copies headers synchronously; a held record must keep its own copy.
-      this.#waiting.push({ topic, key, value, headers: headers?.map((h) => ({ ...h })), timestampMs, settlement, outcome, origin });
+      this.#waiting.push({ topic, key, value, headers: headers?.map((h) => ({ ...h })), timestampMs, settlement, outcome, origin, refused });
       return;
     }
-    this.#produce(topic, key, value, headers, timestampMs, settlement, outcome);
+    this.#produce(topic, key, value, headers, timestampMs, settlement, outcome, refused);
   }
 
-  #produce(topic: string, key: string | Buffer | null, value: Buffer, headers: MessageHeader[] | undefined, timestampMs: number | null, settlement: Settlement, outcome: SettlementOutcome): void {
-    const pending: Pending = { settlement, outcome };
+  #produce(
+    topic: string,
+    key: string | Buffer | null,
+    value: Buffer | null,
+    headers: MessageHeader[] | undefined,
+    timestampMs: number | null,
+    settlement: Settlement,
+    outcome: SettlementOutcome,
+    refused: ((error: RecordRefusedError) => void) | undefined,
+  ): void {
+    const pending: Pending = { settlement, outcome, topic, bytes: value?.length ?? 0, refused };
     const barrier = this.settleBy === 'flush-barrier';
     for (let attempt = 0; ; attempt++) {
       try {
-        this.#producer.produce(topic, null, value, key, timestampMs, barrier ? undefined : pending, headers);
+        // The opaque costs nothing in flush-barrier mode (reports come for errors only) and names the
+        // record a refusal report is about.
+        this.#producer.produce(topic, null, value as Buffer, key, timestampMs, pending, headers);
         this.produced++;
         break;
       } catch (error) {
@@ -271,7 +356,12 @@ export class KafkaSink {
           this.#producer.poll();
           continue;
         }
-        throw error;
+        const refusedError = refusal(error, topic, pending.bytes, this.#messageMaxBytes);
+        if (refusedError === null) throw error;
+        if (refused === undefined) throw refusedError;
+        this.refused++;
+        refused(refusedError);
+        return;
       }
     }
     if (barrier) {
@@ -297,7 +387,11 @@ export class KafkaSink {
           return;
         }
         this.#flushing = false;
-        for (const pending of sealed) pending.settlement.settle(pending.outcome);
+        for (const pending of sealed) {
+          if (pending.refusedByBroker === true) continue;
+          pending.settled = true;
+          pending.settlement.settle(pending.outcome);
+        }
         this.#delivered(sealed.length);
         if (this.#epoch.length >= this.#barrierRecords) this.#seal();
       });

@@ -88,8 +88,13 @@ export async function writeTopic<T>(values: Iterable<T> | AsyncIterable<T>, opti
 }
 
 /** Writes raw bytes (for poison-record tests and replays), to `partition` when given: no encoding, no validation. */
-export async function writeRawRecords(brokers: string, topic: string, records: readonly { key: string | null; value: Buffer; headers?: Record<string, Buffer>; partition?: number }[]): Promise<void> {
-  const producer = new Producer({ 'bootstrap.servers': brokers, 'enable.idempotence': true, dr_cb: true, 'delivery.report.only.error': true, log_level: 3 });
+export async function writeRawRecords(
+  brokers: string,
+  topic: string,
+  records: readonly { key: string | null; value: Buffer; headers?: Record<string, Buffer>; partition?: number }[],
+  clientConfig?: ClientConfig,
+): Promise<void> {
+  const producer = new Producer({ 'bootstrap.servers': brokers, 'enable.idempotence': true, dr_cb: true, 'delivery.report.only.error': true, log_level: 3, ...clientConfig });
   let failure: LibrdKafkaError | null = null;
   producer.on('delivery-report', (err) => {
     if (err) failure ??= err;

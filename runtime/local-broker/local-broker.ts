@@ -4,10 +4,13 @@
  * by `signalpath broker`, and by every integration test (test/support/root-hooks.ts).
  *
  * Each broker gets a fresh data folder under .data/ and two free loopback ports (client and
- * controller). It is stopped by its own PID: SIGTERM, then SIGKILL after a grace period, and also when
+ * controller). In secured mode (`secured`) the client listener speaks SASL/SCRAM-SHA-256 over TLS:
+ * the SCRAM users are written into the metadata log when the storage is formatted (`kafka-storage
+ * format --add-scram`), and a throwaway CA and the broker's certificate (for 127.0.0.1) are made with
+ * openssl at start, in the data folder; clients trust the CA file `security.caFile`. It is stopped by its own PID: SIGTERM, then SIGKILL after a grace period, and also when
  * this process exits, fails or is interrupted, so no test run leaves a JVM behind.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -37,13 +40,37 @@ export interface LocalBrokerOptions {
    * that drains on those signals itself passes false and stops the broker after draining.
    */
   readonly handleSignals?: boolean;
+  /** Secured mode: SASL/SCRAM-SHA-256 over TLS on the client listener. Default: plaintext. */
+  readonly secured?: SecuredBrokerOptions;
 }
+
+export interface SecuredBrokerOptions {
+  /** SCRAM-SHA-256 users created at format time: name → password. */
+  readonly users: Readonly<Record<string, string>>;
+  /** TLS on the client listener (SASL_SSL); false gives SASL_PLAINTEXT. Default true. */
+  readonly tls?: boolean;
+}
+
+/** How clients reach a secured broker. */
+export interface BrokerSecurity {
+  readonly protocol: 'SASL_SSL' | 'SASL_PLAINTEXT';
+  readonly mechanism: 'SCRAM-SHA-256';
+  /** PEM file of the throwaway CA that signed the broker's certificate (TLS only). */
+  readonly caFile: string | null;
+  /** librdkafka settings for `user` (its password from the options, or `password` to try another). */
+  clientConfig(user: string, password?: string): Record<string, string>;
+}
+
+/** The SCRAM user the broker itself logs in as on its own listener (created with the others). */
+const BROKER_USER = 'signalpath-broker';
 
 export interface LocalBroker {
   /** `127.0.0.1:<port>`, for KAFKA_BROKERS / bootstrap.servers. */
   readonly brokers: string;
   readonly pid: number;
   readonly dataDir: string;
+  /** Set in secured mode: what clients need to connect. */
+  readonly security: BrokerSecurity | null;
   /** Stops the broker (SIGTERM, SIGKILL after 20 s) and removes its data folder. Idempotent. */
   stop(): Promise<void>;
   /** Kills the broker at once (kill -9), for fault tests; `start` of a new one is up to the caller. */
@@ -74,14 +101,15 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   mkdirSync(path.join(dataDir, 'kraft'), { recursive: true });
   mkdirSync(logDir, { recursive: true });
 
+  const secured = options.secured === undefined ? null : prepareSecurity(options.secured, dataDir);
   const propertiesFile = path.join(dataDir, 'server.properties');
-  writeFileSync(propertiesFile, serverProperties({ port, controllerPort, dataDir, partitions: options.defaultPartitions ?? 4 }));
+  writeFileSync(propertiesFile, serverProperties({ port, controllerPort, dataDir, partitions: options.defaultPartitions ?? 4 }, secured?.properties ?? null));
   const log4jFile = path.join(dataDir, 'log4j2.properties');
   writeFileSync(log4jFile, log4jProperties(path.join(logDir, 'server.log')));
 
   const classpath = `${libsDir}/*`;
   const jvm = [`-Xms256m`, `-Xmx${options.heap ?? '768m'}`, '-XX:+UseG1GC', `-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${logDir}`];
-  await runToCompletion('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile], path.join(logDir, 'format.log'));
+  await runToCompletion('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', propertiesFile, ...(secured?.formatArgs ?? [])], path.join(logDir, 'format.log'));
 
   // The JVM can be stopped and started again on the same ports and data (fault tests): `launch`
   // starts one, `current` is the one running.
@@ -105,7 +133,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     );
     try {
       await Promise.race([
-        waitForMetadata(brokers, options.startTimeoutMs ?? 90_000),
+        waitForMetadata(brokers, options.startTimeoutMs ?? 90_000, secured?.security.clientConfig(BROKER_USER)),
         exited.then((code) => {
           throw new Error(`the local Kafka broker exited with code ${code} during start; see ${path.join(logDir, 'stdout.log')}`);
         }),
@@ -143,6 +171,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       return current?.child.pid ?? -1;
     },
     dataDir,
+    security: secured?.security ?? null,
     stop,
     kill: () => {
       stopped = true;
@@ -163,11 +192,11 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
 }
 
 /** Resolves once a metadata request to `brokers` succeeds, polling until `timeoutMs`. */
-export async function waitForMetadata(brokers: string, timeoutMs: number): Promise<void> {
+export async function waitForMetadata(brokers: string, timeoutMs: number, clientConfig?: Readonly<Record<string, string>>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    const admin = AdminClient.create({ 'bootstrap.servers': brokers, 'log_level': 0 });
+    const admin = AdminClient.create({ 'bootstrap.servers': brokers, 'log_level': 0, ...clientConfig });
     try {
       await new Promise<void>((resolve, reject) =>
         admin.listTopics({ timeout: 2_000 }, (err) => (err ? reject(err) : resolve())),
@@ -183,16 +212,80 @@ export async function waitForMetadata(brokers: string, timeoutMs: number): Promi
   throw new Error(`the Kafka broker at ${brokers} did not answer metadata requests within ${timeoutMs} ms: ${String((lastError as Error)?.message ?? lastError)}`);
 }
 
-function serverProperties(p: { port: number; controllerPort: number; dataDir: string; partitions: number }): string {
+/**
+ * Secured mode's files and settings: SCRAM users for the format tool; with TLS, a throwaway CA and a
+ * broker certificate for 127.0.0.1 (openssl), in a PKCS#12 keystore whose password is random.
+ */
+function prepareSecurity(options: SecuredBrokerOptions, dataDir: string): { properties: string[]; formatArgs: string[]; security: BrokerSecurity } {
+  const tls = options.tls ?? true;
+  const protocol = tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
+  const brokerPassword = randomBytes(18).toString('base64url');
+  const users: Record<string, string> = { ...options.users, [BROKER_USER]: brokerPassword };
+  const formatArgs: string[] = [];
+  for (const [name, password] of Object.entries(users)) {
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || /[\],"]/.test(password)) {
+      throw new TypeError(`secured broker: user names are letters, digits, '.', '_', '-'; passwords may not contain ] , or "; got user ${JSON.stringify(name)}`);
+    }
+    formatArgs.push('--add-scram', `SCRAM-SHA-256=[name=${name},password=${password}]`);
+  }
+  const listener = protocol.toLowerCase();
+  const properties = [
+    `sasl.enabled.mechanisms=SCRAM-SHA-256`,
+    `sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256`,
+    `listener.name.${listener}.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${BROKER_USER}" password="${brokerPassword}";`,
+  ];
+  let caFile: string | null = null;
+  if (tls) {
+    const tlsDir = path.join(dataDir, 'tls');
+    mkdirSync(tlsDir, { recursive: true });
+    const storePassword = randomBytes(18).toString('base64url');
+    caFile = path.join(tlsDir, 'ca.pem');
+    const openssl = (...args: string[]): void => {
+      execFileSync('openssl', args, { cwd: tlsDir, stdio: ['ignore', 'ignore', 'pipe'] });
+    };
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=signalpath throwaway test CA');
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(path.join(tlsDir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    openssl('x509', '-req', '-in', 'broker.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.pem', '-days', '2', '-extfile', 'san.ext');
+    openssl('pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-out', 'broker.p12', '-passout', `pass:${storePassword}`);
+    properties.push(
+      `ssl.keystore.type=PKCS12`,
+      `ssl.keystore.location=${path.join(tlsDir, 'broker.p12')}`,
+      `ssl.keystore.password=${storePassword}`,
+      // The broker checks its own certificate as a client of its listener would: it trusts the CA too.
+      `ssl.truststore.type=PEM`,
+      `ssl.truststore.location=${caFile}`,
+      `ssl.client.auth=none`,
+    );
+  }
+  const security: BrokerSecurity = {
+    protocol,
+    mechanism: 'SCRAM-SHA-256',
+    caFile,
+    clientConfig: (user, password) => ({
+      'security.protocol': protocol,
+      'sasl.mechanisms': 'SCRAM-SHA-256',
+      'sasl.username': user,
+      'sasl.password': password ?? users[user] ?? '',
+      ...(caFile === null ? {} : { 'ssl.ca.location': caFile }),
+    }),
+  };
+  return { properties, formatArgs, security: Object.freeze(security) };
+}
+
+function serverProperties(p: { port: number; controllerPort: number; dataDir: string; partitions: number }, security: readonly string[] | null): string {
+  // Secured: the client listener (also the one the broker uses for itself) is SASL_SSL or SASL_PLAINTEXT.
+  const protocol = security === null ? 'PLAINTEXT' : security.some((l) => l.startsWith('ssl.')) ? 'SASL_SSL' : 'SASL_PLAINTEXT';
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${p.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${p.port}`,
+    `listeners=${protocol}://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}`,
+    `advertised.listeners=${protocol}://127.0.0.1:${p.port}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'inter.broker.listener.name=PLAINTEXT',
+    `listener.security.protocol.map=${protocol}:${protocol},CONTROLLER:PLAINTEXT`,
+    `inter.broker.listener.name=${protocol}`,
+    ...(security ?? []),
     `log.dirs=${path.join(p.dataDir, 'kraft')}`,
     `num.partitions=${p.partitions}`,
     'offsets.topic.replication.factor=1',

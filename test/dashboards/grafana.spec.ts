@@ -39,7 +39,7 @@ async function exportedSeries(): Promise<Set<string>> {
   });
   telemetry.addSourceGauges(() => ({ '0': 0 }), () => 0);
   // A topology with a stateful windowed dedup: the runner adds the state metrics, the topology its dedup counters.
-  telemetry.addStateMetrics(new StepStates({ topology: 't', brokers: '127.0.0.1:9', log: () => {}, write: () => {} }));
+  telemetry.addStateMetrics(new StepStates({ namespace: 't', brokers: '127.0.0.1:9', log: () => {}, write: () => {} }));
   telemetry.addTopologyGauges(dedupMetrics('dedup', new DedupCounters()));
   const names = new Set<string>();
   for (const metric of await telemetry.registry.getMetricsAsJSON()) {

@@ -10,7 +10,8 @@ import { committedOffsets, endOffsets } from '../../runtime/kafka/admin.js';
 import { readTopic } from '../../runtime/kafka/topic-reader.js';
 import type { Message } from '../../runtime/kafka/client.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
-import { changelogTopic, decodeEntry, type ChangelogEntry } from '../../runtime/state/changelog.js';
+import { changelogTopic, type ChangelogEntry } from '../../runtime/state/changelog.js';
+import { entriesAlong } from '../support/memory-changelog.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { ensureTopics } from '../../runtime/kafka/admin.js';
 import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
@@ -33,7 +34,7 @@ async function readCommitted(brokers: string, topic: string): Promise<Message[]>
 }
 
 async function changelogEntries(brokers: string, topic: string): Promise<ChangelogEntry[]> {
-  return (await readCommitted(brokers, topic)).map((message) => decodeEntry(message.value!) as ChangelogEntry);
+  return entriesAlong(await readCommitted(brokers, topic));
 }
 
 /** The output's events as a read_committed consumer sees them. */
@@ -80,7 +81,7 @@ describe('integration: operator state in changelog topics', function () {
 
     // The changelog holds, per input partition, the snapshot taken at the last commit and that commit.
     const ends1 = await endOffsets(brokers, input);
-    const topic = changelogTopic(stateful.name, 'detect');
+    const topic = changelogTopic(group, 'detect');
     const latest = new Map<number, ChangelogEntry>();
     for (const entry of await changelogEntries(brokers, topic)) latest.set(entry.partition, entry);
     expect([...latest.keys()].sort()).to.deep.equal(ends1.map((e) => e.partition));
@@ -158,7 +159,7 @@ describe('integration: operator state in changelog topics', function () {
       // A kept its own state when the partitions came back (it holds state; no merge).
       expect(a.state!.restored.map((r) => r.action)).to.include('kept');
       // What B learnt was written for its partitions when it stopped, continuing from A's.
-      const entries = await changelogEntries(brokers, changelogTopic(stateful.name, 'detect'));
+      const entries = await changelogEntries(brokers, changelogTopic(group, 'detect'));
       const bWrites = entries.filter((e) => e.writer !== handedToB.from!.writer);
       expect(bWrites.length).to.be.greaterThan(0);
       expect(Math.max(...bWrites.map((e) => pointsLearnt(e.snapshot)))).to.be.greaterThan(pointsLearnt(handedToB.from!.snapshot));

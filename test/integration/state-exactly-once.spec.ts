@@ -9,7 +9,8 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { committedOffsets, endOffsets } from '../../runtime/kafka/admin.js';
-import { changelogTopic, decodeEntry } from '../../runtime/state/changelog.js';
+import { changelogTopic } from '../../runtime/state/changelog.js';
+import { entriesAlong } from '../support/memory-changelog.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { exactlyOnceTally, readIsolated } from '../support/exactly-once.js';
 import { CliProcesses, feedEvents, PROJECT_ROOT } from '../support/kafka-fixtures.js';
@@ -80,8 +81,9 @@ describe('integration: --exactly-once', function () {
 
     const { lost, duplicated, abortedCopies } = await exactlyOnceTally(brokers, events.map((e) => e.event_id), output);
     // The changelog is written in the same transactions: its committed entries are readable.
-    const changelog = await readIsolated(brokers, changelogTopic('stateful', 'detect'), 'read_committed');
-    const entries = changelog.map((m) => decodeEntry(m.value!)).filter((e) => typeof e !== 'string');
+    // Named after the group (the default namespace); chunked snapshots assemble from it.
+    const changelog = await readIsolated(brokers, changelogTopic(group, 'detect'), 'read_committed');
+    const entries = entriesAlong(changelog);
 
     console.log(
       `      exactly-once: ${RECORDS} records, ${KILLS} × kill -9 (at ${killedAt.join(', ')} produced outputs): ` +

@@ -1,6 +1,7 @@
 /**
- * StepStates without a broker: the changelog records it writes (one per stateful step and input
- * partition, keyed `<step>:<partition>`) decode back to the snapshot, whatever JSON the operator holds;
+ * StepStates without a broker: the changelog records it writes (per stateful step and input partition,
+ * chunks and a manifest keyed `<step>:<partition>`) assemble back to the snapshot, whatever JSON the
+ * operator holds;
  * and a restore for new partitions (the changelog read from memory) restores a step that holds no
  * state, merges other instances' snapshots into one that does (windowedDedup's emitted pairs), and
  * refuses a snapshot the step's operator does not read.
@@ -9,7 +10,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Subject } from 'rxjs';
 import { StepStates } from '../../runtime/state/step-states.js';
-import { changelogKey, changelogTopic, changelogTopicSpec, decodeEntry, type ChangelogEntry } from '../../runtime/state/changelog.js';
+import { changelogKey, changelogTopic, changelogTopicSpec, decodeEntry, entriesOf } from '../../runtime/state/changelog.js';
+import { MemoryChangelog } from '../support/memory-changelog.js';
 import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js';
 import type { EmittedPair } from '../../operators/windowed-dedup/emitted-pairs.js';
 import { dedupSnapshot, type DedupTestEvent as Ev } from '../support/dedup-fixtures.js';
@@ -17,9 +19,9 @@ import type { OperatorSnapshot } from '../../core/state.js';
 import type { Detection } from '../../operators/parallel-detect.js';
 import { testEnvelope, type Envelope } from '../../core/envelope.js';
 
-function statesWith(snapshot: () => Record<string, unknown>): { states: StepStates; written: { topic: string; key: string; value: Buffer }[] } {
-  const written: { topic: string; key: string; value: Buffer }[] = [];
-  const states = new StepStates({ topology: 'shop', brokers: '127.0.0.1:9', log: () => {}, write: (topic, key, value) => written.push({ topic, key, value }) });
+function statesWith(snapshot: () => Record<string, unknown>): { states: StepStates; written: { topic: string; key: string; value: Buffer | null }[] } {
+  const written: { topic: string; key: string; value: Buffer | null }[] = [];
+  const states = new StepStates({ namespace: 'shop', brokers: '127.0.0.1:9', log: () => {}, write: (topic, key, value) => written.push({ topic, key, value }) });
   states.handleFor('dedup').attach('windowedDedup', () => ({ operator: 'windowedDedup', version: 1, ...snapshot() }), () => {});
   states.handleFor('stateless'); // never attached: not stateful, nothing written
   return { states, written };
@@ -34,7 +36,7 @@ describe('StepStates: changelog records', () => {
     expect(changelogTopic('shop', 'dedup')).to.equal('shop.dedup.changelog');
   });
 
-  it('writes one record per partition, keyed <step>:<partition>, with the committed offset it matches', () => {
+  it('writes per partition a manifest keyed <step>:<partition>, after its chunks, with the committed offset it matches', () => {
     fc.assert(
       fc.property(
         fc.jsonValue(),
@@ -43,11 +45,18 @@ describe('StepStates: changelog records', () => {
         (held, partitions, offset) => {
           const { states, written } = statesWith(() => ({ held }));
           states.snapshot(new Map(partitions.map((p) => [p, offset + p])));
-          expect(written.map((w) => w.key)).to.deep.equal(partitions.map((p) => changelogKey('dedup', p)));
-          for (const [i, w] of written.entries()) {
-            expect(w.topic).to.equal('shop.dedup.changelog');
-            const entry = decodeEntry(w.value);
-            if (typeof entry === 'string') throw new Error(entry);
+          const manifests = written.filter((w) => !/:[ab]:\d+$/.test(w.key));
+          expect(manifests.map((w) => w.key)).to.deep.equal(partitions.map((p) => changelogKey('dedup', p)));
+          // Each partition's chunks come before its manifest.
+          for (const p of partitions) {
+            const at = written.findIndex((w) => w.key === changelogKey('dedup', p));
+            expect(written.slice(0, at).some((w) => w.key.startsWith(`dedup:${p}:a:`))).to.equal(true);
+          }
+          const records = new Map(written.map((w) => [w.key, w.value!]));
+          const entries = entriesOf(records);
+          for (const [i, p] of partitions.entries()) {
+            const entry = entries.get(changelogKey('dedup', p))!;
+            expect(written.every((w) => w.topic === 'shop.dedup.changelog')).to.equal(true);
             expect(entry.partition).to.equal(partitions[i]);
             expect(entry.committedOffset).to.equal(offset + partitions[i]!);
             // JSON round trip of what the operator gave (-0 becomes 0 in JSON, as anywhere).
@@ -77,18 +86,14 @@ describe('StepStates: changelog records', () => {
  * would have written.
  */
 function dedupInstance() {
-  const changelog = new Map<string, ChangelogEntry>();
+  const changelog = new MemoryChangelog();
   let writtenAtMs = 0;
+  // What another instance wrote, as the previous release's whole-snapshot records (still read).
   const write = (partition: number, writer: string, snapshot: OperatorSnapshot): void => {
-    changelog.set(changelogKey('dedup', partition), { format: 1, step: 'dedup', partition, committedOffset: 10, writer, writtenAtMs: ++writtenAtMs, snapshot });
+    changelog.putEntry(changelogKey('dedup', partition), { format: 1, step: 'dedup', partition, committedOffset: 10, writer, writtenAtMs: ++writtenAtMs, snapshot });
   };
-  // Its own snapshots land in the same changelog.
-  const writeOwn = (_topic: string, key: string, value: Buffer): void => {
-    const entry = decodeEntry(value);
-    if (typeof entry === 'string') throw new Error(entry);
-    changelog.set(key, entry);
-  };
-  const states = new StepStates({ topology: 'shop', brokers: '127.0.0.1:9', log: () => {}, write: writeOwn, read: async () => ({ entries: changelog, recordsRead: changelog.size }) });
+  // Its own snapshots land in the same changelog, chunked.
+  const states = new StepStates({ namespace: 'shop', brokers: '127.0.0.1:9', log: () => {}, write: changelog.write, read: changelog.read });
   const counters = new DedupCounters();
   const input = new Subject<Envelope<Detection<Ev>>>();
   const mentions: string[] = [];

@@ -9,6 +9,7 @@ import { testEnvelope, type Envelope } from '../../../core/envelope.js';
 import { TopologyTelemetry } from '../../../runtime/telemetry/topology-telemetry.js';
 import { dedupMetrics } from '../../../runtime/telemetry/dedup-metrics.js';
 import { StepStates } from '../../../runtime/state/step-states.js';
+import { MemoryChangelog } from '../../support/memory-changelog.js';
 import { changelogKey, type ChangelogEntry } from '../../../runtime/state/changelog.js';
 import { DedupCounters, windowedDedup } from '../../../operators/windowed-dedup.js';
 import { OperatorStateHandle } from '../../../core/state.js';
@@ -96,11 +97,10 @@ describe('state metrics: windowedDedup already emitted, restore outcomes', () =>
       writtenAtMs: 1000 + partition,
       snapshot: dedupSnapshot(emitted),
     });
-    const changelog = new Map<string, ChangelogEntry>([
-      [changelogKey('dedup', 0), entry(0, 'host:1#1', [[0, CLUSTER, 0, 10]])],
-      [changelogKey('dedup', 1), entry(1, 'host:2#1', [[1, CLUSTER, 10, 20]])],
-    ]);
-    const states = new StepStates({ topology: 'shop', brokers: '127.0.0.1:9', log: () => {}, write: () => {}, read: async () => ({ entries: changelog, recordsRead: changelog.size }) });
+    const changelog = new MemoryChangelog();
+    changelog.putEntry(changelogKey('dedup', 0), entry(0, 'host:1#1', [[0, CLUSTER, 0, 10]]));
+    changelog.putEntry(changelogKey('dedup', 1), entry(1, 'host:2#1', [[1, CLUSTER, 10, 20]]));
+    const states = new StepStates({ namespace: 'shop', brokers: '127.0.0.1:9', log: () => {}, write: () => {}, read: changelog.read });
     const telemetry = newTelemetry();
     telemetry.addStateMetrics(states);
     new Subject<Envelope<Detection<Ev>>>().pipe(windowedDedup<Ev>({ state: states.handleFor('dedup') })).subscribe();
