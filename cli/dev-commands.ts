@@ -1,7 +1,9 @@
 /**
- * The development commands: the lab (demo, generate, evaluate, lab, nab), the local broker, and the authoring
- * tools (new, build). main.ts registers them; container-main.ts, the entry of a topology's image,
- * does not, so the image leaves all of it (and its dependencies) out.
+ * The development commands: the lab (demo, generate, evaluate, label, lab, nab), the local broker, and
+ * the authoring tools (init, new, build, schemas: authoring-commands.ts). main.ts registers them;
+ * container-main.ts, the entry of a topology's image, does not, so the image leaves all of it (and its
+ * dependencies) out; the installed package (package-main.ts) has only the authoring tools, as the lab
+ * and the local broker's jars are in this repository only.
  */
 import type { Command } from 'commander';
 import { brokerCommand } from './broker-command.js';
@@ -9,8 +11,7 @@ import { demoCommand } from './demo-command.js';
 import { nabCommand } from './nab-command.js';
 import { generateCommand } from './generate-command.js';
 import { evaluateCommand } from './evaluate-command.js';
-import { newCommand } from './new-command.js';
-import { buildCommand } from './build-command.js';
+import { registerAuthoringCommands } from './authoring-commands.js';
 import { labCommand } from './lab-command.js';
 import { labelCommand } from './label-command.js';
 import { brokersOption, setting } from './options.js';
@@ -85,19 +86,7 @@ export function registerDevCommands(program: Command): void {
     .addOption(brokersOption())
     .action(evaluateCommand);
 
-  program
-    .command('new')
-    .description('Scaffold a topology under topologies/<name>/: the module, a test with the topology test driver, a sample input and its deploy settings.')
-    .argument('<name>', 'topic-safe name: lower-case letters, digits and "-", starting with a letter')
-    .action(newCommand);
-
-  program
-    .command('build')
-    .description('Build dist/<topology>/: compiled JavaScript, schemas, a production package.json and lockfile, a Dockerfile, k8s/ manifests and a compose service.')
-    .argument('<topology>', 'a topology name (a folder under topologies/)')
-    .option('--out <dir>', 'where to write the build context (default: dist/<topology>)')
-    .option('--no-compose', 'do not add the topology\'s service to compose.yaml')
-    .action(buildCommand);
+  registerAuthoringCommands(program);
 
   program
     .command('lab')

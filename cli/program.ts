@@ -66,7 +66,7 @@ export function createProgram(registerMore?: (program: Command) => void): Comman
     .command('produce')
     .description('Put Avro records on a topic from JSON lines (a file, or standard input).')
     .argument('<topic>', 'topic to write to (created if missing)')
-    .requiredOption('--contract <name>', 'the value contract: inference-event, mention, label or dead-letter')
+    .requiredOption('--contract <name>', 'the value contract: inference-event, mention, label, dead-letter, or one of the project\'s own (schemas/<name>/)')
     .option('--file <path>', 'JSON-lines file to read (default: standard input)')
     .option('--partitions <n>', 'partitions if the topic must be created', '4')
     .addOption(brokersOption())

@@ -1,8 +1,9 @@
 /** `signalpath produce` and `signalpath tail`: the everyday tools to poke at a running topology. */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { CONTRACTS, findContract, type Contract } from '../schemas/index.js';
+import type { Contract } from '../schemas/index.js';
 import { ConfigError } from '../runtime/config.js';
+import { findProject, findProjectContract, projectContracts } from '../runtime/project.js';
 import { ensureTopics } from '../runtime/kafka/admin.js';
 import { readTopic } from '../runtime/kafka/topic-reader.js';
 import { writeTopic } from '../runtime/kafka/topic-writer.js';
@@ -12,10 +13,13 @@ import { toJsonLine } from './json.js';
 
 const log = (message: string): void => console.error(message);
 
-function contractNamed(name: string): Contract<unknown> {
-  const contract = findContract(name);
+/** The built-in contracts and the current project's own (its schemas/ folder). */
+const knownContracts = (): ReadonlyMap<string, Contract<unknown>> => projectContracts(findProject());
+
+function contractNamed(name: string, contracts = knownContracts()): Contract<unknown> {
+  const contract = findProjectContract(contracts, name);
   if (!contract) {
-    const known = [...CONTRACTS.values()].map((c) => c.folder).join(', ');
+    const known = [...contracts.values()].map((c) => c.folder).join(', ');
     throw new ConfigError(`--contract ${name}: unknown contract; expected one of ${known}`);
   }
   return contract;
@@ -56,7 +60,8 @@ export async function produceCommand(topic: string, flags: { contract: string; f
 }
 
 export async function tailCommand(topic: string, flags: { contract?: string; max?: string; follow?: boolean; brokers?: string }): Promise<void> {
-  const fallback = flags.contract ? contractNamed(flags.contract) : undefined;
+  const contracts = knownContracts();
+  const fallback = flags.contract ? contractNamed(flags.contract, contracts) : undefined;
   const max = flags.max === undefined ? undefined : Number(flags.max);
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new ConfigError(`--max ${flags.max}: expected a whole number ≥ 1`);
   const connection = await connectKafka(flags.brokers, log);
@@ -74,7 +79,7 @@ export async function tailCommand(topic: string, flags: { contract?: string; max
       for (const message of batch) {
         const headers: Record<string, Buffer> = {};
         for (const header of message.headers ?? []) for (const [k, v] of Object.entries(header)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
-        const named = headers[SCHEMA_HEADER] ? findContract(headers[SCHEMA_HEADER].toString()) : undefined;
+        const named = headers[SCHEMA_HEADER] ? findProjectContract(contracts, headers[SCHEMA_HEADER].toString()) : undefined;
         const contract = named ?? fallback;
         let value: unknown;
         if (!contract || message.value === null) value = message.value?.toString('base64') ?? null;

@@ -85,6 +85,27 @@ export function contractFrom<T>(versions: ContractVersions, keyField: string | n
   });
 }
 
+/**
+ * A contract of your own, from a schemas folder laid out as ours (`<schemasDir>/<folder>/v<N>.avsc`):
+ * how a project that depends on signalpath declares its event types. `T` is the record's TypeScript
+ * type (generate it with `signalpath schemas types`); `keyField` names the field whose value is the
+ * default Kafka record key.
+ *
+ * ```ts
+ * import type { PageView } from '../../schemas/types.generated.ts';
+ * export const PageViewContract = contractIn<PageView>(new URL('../../schemas/', import.meta.url), 'page-view', 'user_id');
+ * ```
+ */
+export function contractIn<T>(schemasDir: string | URL, folder: string, keyField: string | null = null): Contract<T> {
+  const dir = typeof schemasDir === 'string' ? schemasDir : fileURLToPath(schemasDir);
+  const versions = readSchemaCatalog(dir).find((c) => c.folder === folder);
+  if (versions === undefined) throw new Error(`schemas: no contract folder ${folder}/ with a v<N>.avsc under ${dir}`);
+  if (keyField !== null && !(versions.versions.at(-1)!.schema as { fields?: { name: string }[] }).fields?.some((f) => f.name === keyField)) {
+    throw new Error(`schemas: keyField ${JSON.stringify(keyField)} is not a field of ${versions.name} (${folder}/v${versions.versions.at(-1)!.version}.avsc)`);
+  }
+  return contractFrom<T>(versions, keyField);
+}
+
 export const InferenceEventContract: Contract<InferenceEvent> = contract('dev.signalpath.InferenceEvent', 'model_id');
 export const MentionContract: Contract<Mention> = contract('dev.signalpath.Mention', 'model_id');
 export const LabelContract: Contract<Label> = contract('dev.signalpath.Label', 'mention_id');

@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command, Option } from 'commander';
 import { createProgram } from '../cli/program.js';
 import { registerDevCommands } from '../cli/dev-commands.js';
+import { registerAuthoringCommands } from '../cli/authoring-commands.js';
 import { SETTINGS } from '../runtime/config.js';
 
 export const CLI_DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'cli.md');
@@ -58,6 +59,7 @@ const code = (text: string | undefined): string => (text === undefined ? '—' :
 export function renderCliDoc(): string {
   const program = fullProgram();
   const shipped = new Set(createProgram().commands.map((command) => command.name()));
+  const packaged = new Set(createProgram(registerAuthoringCommands).commands.map((command) => command.name()));
   const lines = [
     '# Command-line reference',
     '',
@@ -71,16 +73,19 @@ export function renderCliDoc(): string {
     'with exit code 2 and a message naming the setting; what each one accepts is in',
     '[configuration.md](configuration.md).',
     '',
-    '| command | in a topology\'s image | what it does |',
-    '|---|---|---|',
+    '| command | in the package | in a topology\'s image | what it does |',
+    '|---|---|---|---|',
   ];
   for (const command of program.commands) {
-    lines.push(`| [\`${command.name()}\`](#signalpath-${command.name()}) | ${shipped.has(command.name()) ? 'yes' : 'no'} | ${cell(command.description())} |`);
+    const yes = (set: Set<string>): string => (set.has(command.name()) ? 'yes' : 'no');
+    lines.push(`| [\`${command.name()}\`](#signalpath-${command.name()}) | ${yes(packaged)} | ${yes(shipped)} | ${cell(command.description())} |`);
   }
   lines.push(
     '',
-    'The commands marked "no" are development commands (cli/dev-commands.ts): `signalpath build` leaves',
-    'them, and what they import, out of a topology\'s image.',
+    'A topology\'s image has only the shipped commands: `signalpath build` leaves the others, and what they',
+    'import, out of it. The installed package (`npx signalpath`) has the shipped and the authoring commands',
+    '(cli/authoring-commands.ts); the lab\'s commands and the local broker are in this repository only',
+    '(cli/dev-commands.ts), as they need the lab and the Kafka jars a clone fetches.',
   );
   for (const command of program.commands) {
     lines.push('', `## signalpath ${command.name()}`, '', '```', `signalpath ${command.name()} ${command.usage()}`, '```', '', cell(command.description()));

@@ -9,13 +9,23 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { ConfigError, readSetting } from '../config.js';
-import { listTopologies, loadTopology, TOPOLOGIES_DIR } from '../topology-loader.js';
+import { findProject, type Project } from '../project.js';
+import { loadTopology, topologyModule } from '../topology-loader.js';
 import { compileTopology, importedPackages } from './compile.js';
 import { addComposeService, composeService } from './compose-service.js';
 import { readDeploySettings } from './deploy-settings.js';
 import { DOCKERIGNORE, renderDockerfile } from './dockerfile.js';
 import { buildManifests, renderManifests } from './k8s-manifests.js';
 import { productionDependencies, writePackageFiles } from './package-files.js';
+
+/**
+ * The container's `signalpath` command: this repository compiles the CLI's container entry into the
+ * context; a project that depends on the package gets it from the installed package.
+ */
+const CONTAINER_BIN = {
+  framework: "import '../cli/container-main.js';",
+  project: "import 'signalpath/container';",
+} as const;
 
 /** Marks a folder as a build context, which a later build may replace. */
 const BUILD_MARKER = '.signalpath-build';
@@ -28,6 +38,8 @@ export interface BuildOptions {
   readonly outDir?: string;
   /** Add the service to the project's compose.yaml. Default true. */
   readonly compose?: boolean;
+  /** The project whose topology it is. Default: the project of the working directory (runtime/project.ts). */
+  readonly project?: Project;
 }
 
 export interface BuildResult {
@@ -36,28 +48,30 @@ export interface BuildResult {
   readonly inputTopic: string;
   readonly inputPartitions: number;
   readonly files: number;
+  /** Dependencies the image's `npm ci` cannot fetch (a `file:` or `link:` path outside the context). */
+  readonly localDependencies: readonly string[];
 }
 
 export async function buildTopology(options: BuildOptions): Promise<BuildResult> {
   const name = options.topologyName;
-  const topologyDir = path.join(TOPOLOGIES_DIR, name);
-  const entry = path.join(topologyDir, 'index.ts');
-  if (!existsSync(entry)) {
-    throw new ConfigError(`unknown topology "${name}": expected one of ${listTopologies().join(', ') || '(none)'} (folders under topologies/ with an index.ts)`);
-  }
+  const project = options.project ?? findProject();
+  const root = project.isFramework ? PROJECT_ROOT : project.root;
+  const entry = topologyModule(name, project);
+  if (!entry.endsWith('.ts')) throw new ConfigError(`${entry}: signalpath build compiles a topology's index.ts`);
+  const topologyDir = path.dirname(entry);
   const deploy = readDeploySettings(topologyDir);
   // The container's environment is deploy.yaml's env: read the settings the manifests depend on from
   // it, and load the topology with it (a topology configured from the environment validates here).
   const env: NodeJS.ProcessEnv = { ...deploy.env };
   for (const [key, value] of Object.entries(deploy.env)) process.env[key] ??= value;
-  const topology = await loadTopology(name);
+  const topology = await loadTopology(name, project);
   const metricsPort = readSetting('metricsPort', undefined, env) as number;
   if (metricsPort === 0) throw new ConfigError(`${topologyDir}/deploy.yaml: SIGNALPATH_METRICS_PORT=0 turns off /healthz and /readyz, which the container's probes need`);
   const inputPartitions = topology.input.partitions ?? (readSetting('partitions', undefined, env) as number);
   const group = (readSetting('group', undefined, env) as string | undefined) ?? `signalpath.${topology.name}`;
   const drainTimeoutMs = readSetting('drainTimeoutMs', undefined, env) as number;
 
-  const outDir = path.resolve(options.outDir ?? path.join(PROJECT_ROOT, 'dist', name));
+  const outDir = path.resolve(options.outDir ?? path.join(root, 'dist', name));
   // The folder is replaced whole: only ever one that is empty or that an earlier build wrote.
   if (existsSync(outDir) && readdirSync(outDir).length > 0 && !existsSync(path.join(outDir, BUILD_MARKER))) {
     throw new ConfigError(`--out ${outDir} is not empty and was not written by signalpath build; choose an empty or new folder`);
@@ -65,13 +79,16 @@ export async function buildTopology(options: BuildOptions): Promise<BuildResult>
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, BUILD_MARKER), `signalpath build ${name}\n`);
-  const compiled = compileTopology(PROJECT_ROOT, entry, outDir);
-  const dependencies = productionDependencies(PROJECT_ROOT, importedPackages(compiled.files));
-  writePackageFiles(PROJECT_ROOT, outDir, name, dependencies);
+  const compiled = compileTopology(root, entry, outDir, project.isFramework ? {} : { withCli: false, schemasDir: project.schemasDir ?? null });
+  const imported = importedPackages(compiled.files);
+  if (!project.isFramework) imported.add('signalpath'); // the container's command comes from the package
+  const dependencies = productionDependencies(root, imported);
+  writePackageFiles(root, outDir, name, dependencies);
 
   const bin = path.join(outDir, 'bin', 'signalpath.js');
   mkdirSync(path.dirname(bin), { recursive: true });
-  writeFileSync(bin, `#!/usr/bin/env node\n// The container's \`signalpath\` command: the compiled CLI (run, produce, tail, hotspots).\nimport '../cli/container-main.js';\n`);
+  const binImport = project.isFramework ? CONTAINER_BIN.framework : CONTAINER_BIN.project;
+  writeFileSync(bin, `#!/usr/bin/env node\n// The container's \`signalpath\` command: the compiled CLI (run, produce, tail, hotspots).\n${binImport}\n`);
   chmodSync(bin, 0o755);
 
   writeFileSync(path.join(outDir, 'Dockerfile'), renderDockerfile({ topologyName: name, metricsPort }));
@@ -89,10 +106,11 @@ export async function buildTopology(options: BuildOptions): Promise<BuildResult>
   mkdirSync(path.join(outDir, 'k8s'));
   for (const [file, documents] of Object.entries(manifests)) writeFileSync(path.join(outDir, 'k8s', file), renderManifests(documents));
 
-  const context = `./${path.relative(PROJECT_ROOT, outDir).split(path.sep).join('/')}`;
+  const context = `./${path.relative(root, outDir).split(path.sep).join('/')}`;
   const service = composeService({ topologyName: name, context, env: deploy.env });
   writeFileSync(path.join(outDir, 'compose.service.yaml'), stringify({ services: { [name]: service } }, { lineWidth: 0 }));
-  if (options.compose !== false) addComposeService(path.join(PROJECT_ROOT, 'compose.yaml'), name, service);
+  if (options.compose !== false) addComposeService(path.join(root, 'compose.yaml'), name, service);
 
-  return { outDir, dependencies, inputTopic: topology.input.topic, inputPartitions, files: compiled.files.length };
+  const localDependencies = Object.entries(dependencies).filter(([, range]) => /^(file|link):/.test(range)).map(([dependency]) => dependency);
+  return { outDir, dependencies, inputTopic: topology.input.topic, inputPartitions, files: compiled.files.length, localDependencies };
 }

@@ -20,7 +20,17 @@ export function containerEntry(projectRoot: string): string {
   return path.join(projectRoot, 'cli', 'container-main.ts');
 }
 
-export function compileTopology(projectRoot: string, topologyEntry: string, outDir: string): CompileResult {
+export interface CompileOptions {
+  /**
+   * Compile the CLI's container entry beside the topology (this repository, where the CLI is source).
+   * A project that depends on the package leaves it out: its image installs the package. Default true.
+   */
+  readonly withCli?: boolean;
+  /** The contracts' folder whose .avsc files are copied (at the same place relative to the project). Default `<projectRoot>/schemas`; null for none. */
+  readonly schemasDir?: string | null;
+}
+
+export function compileTopology(projectRoot: string, topologyEntry: string, outDir: string, options: CompileOptions = {}): CompileResult {
   const configFile = path.join(projectRoot, 'tsconfig.json');
   const parsed = ts.getParsedCommandLineOfConfigFile(
     configFile,
@@ -29,7 +39,7 @@ export function compileTopology(projectRoot: string, topologyEntry: string, outD
     { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } },
   );
   if (parsed === undefined) throw new Error(`cannot read ${configFile}`);
-  const roots = [containerEntry(projectRoot), topologyEntry];
+  const roots = options.withCli === false ? [topologyEntry] : [containerEntry(projectRoot), topologyEntry];
   const program = ts.createProgram({ rootNames: roots, options: parsed.options });
   const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => projectRoot, getNewLine: () => '\n' };
   // Type errors stop the build before any JavaScript is emitted.
@@ -41,7 +51,8 @@ export function compileTopology(projectRoot: string, topologyEntry: string, outD
     if (fileName.endsWith('.js')) files.push(fileName);
   });
   if (emitted.diagnostics.length > 0) throw new Error(`emitting the topology failed:\n${ts.formatDiagnostics(emitted.diagnostics, host)}`);
-  copySchemaFiles(path.join(projectRoot, 'schemas'), path.join(outDir, 'schemas'));
+  const schemasDir = options.schemasDir === undefined ? path.join(projectRoot, 'schemas') : options.schemasDir;
+  if (schemasDir !== null) copySchemaFiles(schemasDir, path.join(outDir, path.relative(projectRoot, schemasDir)));
   return { files };
 }
 
@@ -56,7 +67,7 @@ function copySchemaFiles(from: string, to: string): void {
 
 const BUILTINS = new Set(builtinModules);
 // In tsc's ES module output: a statement line ending in `from 'x';` (the last line of a multi-line
-// import too), a bare `import 'x';`, and `import('x')` / `require('x')` anywhere.
+// import too), a bare `import 'x';`, and the dynamic import and require calls anywhere.
 const STATIC_IMPORT = /^\s*(?:(?:import|export|\})[^'"\n]*\bfrom\s*|import\s*)(['"])([^'"\n]+)\1\s*;?\s*$/gm;
 const CALL_IMPORT = /\b(?:import|require)\s*\(\s*(['"])([^'"\n]+)\1\s*\)/g;
 const PACKAGE_NAME = /^(?:@[a-z0-9][\w.~-]*\/)?[a-z0-9][\w.~-]*$/;
