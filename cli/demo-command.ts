@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { startModelRegistry } from '../lab/model-registry/index.js';
-import { formatLabels, runLabeler } from '../lab/labeler/run-labeler.js';
+import { caughtUp, formatLabels, runLabeler } from '../lab/labeler/run-labeler.js';
 import { costKpis, formatCost, formatScore, readMentions, scoreMentions } from '../lab/evaluate/index.js';
 import { generateToTopic } from '../lab/generator/index.js';
 import { readModelMonitorConfig } from '../topologies/model-monitor/config.js';
@@ -39,7 +39,11 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
 
     // The lab's labelers follow both lanes while model-monitor runs (lab/labeler, docs/feedback.md).
     const stopLabeler = new AbortController();
+    let slowLaneRead = 0;
     const labeling = runLabeler({
+      onRead: (lane, records) => {
+        if (lane === 'slow') slowLaneRead = records;
+      },
       brokers: connection.brokers,
       ...(clientConfig === undefined ? {} : { clientConfig }),
       truth,
@@ -79,13 +83,14 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
     clearInterval(progress);
     log(`[${elapsed()}] model-monitor ${summary.reason}${summary.error ? `: ${summary.error}` : ''}: ${summary.consumed.toLocaleString('en')} consumed in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${summary.deadLettered} dead letters, all settled and committed: ${summary.drained}`);
 
-    // The replay is over: give the labelers a moment to read the last mentions, then end their batch.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    stopLabeler.abort();
-    const labels = await labeling;
     if (summary.consumed < count) log(`  warning: the run stopped after ${summary.consumed.toLocaleString('en')} of ${count.toLocaleString('en')} events (idle): the scores below cover only those`);
     const mentions = await readMentions(connection.brokers, topics.mentions, 0, clientConfig);
     const review = await readMentions(connection.brokers, topics.review, 0, clientConfig);
+    // The replay is over: let the labelers read every mention, then end with a last batch.
+    await caughtUp(() => slowLaneRead >= mentions.length, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    stopLabeler.abort();
+    const labels = await labeling;
     const score = scoreMentions(mentions, truth);
     const arms = [...probe.sampledByArm].map(([arm, n]) => `${arm} ${n} (${probe.findingsByArm.get(arm) ?? 0} with findings)`).join(', ');
     const lanes = probe.partition.lanes().map((lane) => lane.records);

@@ -17,7 +17,7 @@ import type { ClientConfig } from '../../runtime/kafka/client.js';
 import { collapsedGroups, labJson, type LabReport } from './lab-report.js';
 import { renderLabHtml } from './report-html.js';
 import { renderLabMarkdown } from './report-markdown.js';
-import { runLabeler, type LabelerOutcome } from '../labeler/run-labeler.js';
+import { caughtUp, runLabeler, type LabelerOutcome } from '../labeler/run-labeler.js';
 import { runVariant } from './run-variant.js';
 import { unsupportedReason } from './variant-support.js';
 import { variantResult, type VariantResult } from './variant-result.js';
@@ -92,7 +92,11 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
         // reach model-monitor's feedback KPIs, and their latency per lane goes into the report.
         const labelsTopic = `${prefix}.${variant.name}.labels`;
         const stopLabeler = new AbortController();
+        let slowLaneRead = 0;
         const labeling = runLabeler({
+          onRead: (lane, records) => {
+            if (lane === 'slow') slowLaneRead = records;
+          },
           brokers: options.brokers,
           ...(options.clientConfig === undefined ? {} : { clientConfig: options.clientConfig }),
           truth,
@@ -120,8 +124,9 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
           const summary = await readRunSummary(summaryFile);
           progress.consumed(variant.name, summary.consumed);
           const mentions = await readMentions(options.brokers, topics.mentions, 0, options.clientConfig);
-          // The stream is over: let the labelers read the last mentions, then end with a last batch.
-          await new Promise((resolve) => setTimeout(resolve, 2_000));
+          // The stream is over: let the labelers read every mention, then end with a last batch.
+          if (!(await caughtUp(() => slowLaneRead >= mentions.length, 60_000))) progress.evaluated(`${variant.name}: the labelers read ${slowLaneRead} of ${mentions.length} mentions within 60 s`);
+          await new Promise((resolve) => setTimeout(resolve, 500));
           stopLabeler.abort();
           const labels = await labeling;
           // Kept beside the summary, so that the reports can be rendered again without the broker.

@@ -41,6 +41,8 @@ export interface RunLabelerOptions {
   readonly flushAtEnd?: boolean;
   readonly signal?: AbortSignal;
   readonly log?: (message: string) => void;
+  /** Told, after each batch, how many records it has read from a lane so far (a caller that knows how many mentions there are can wait for them). */
+  readonly onRead?: (lane: Lane, records: number) => void;
 }
 
 /** How long labels took, per lane: event time (mention window end → label) and processing time (mention emitted → label produced). */
@@ -114,7 +116,9 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
   const follow = async (topic: string, lane: Lane): Promise<void> => {
     const serde = createTopicSerde({ contract: MentionContract, topic });
     const batches = readTopic({ brokers: options.brokers, topic, toEnd: false, idleMs: options.untilIdleMs, signal: options.signal, clientConfig: options.clientConfig });
+    let read = 0;
     for await (const batch of batches) {
+      read += batch.length;
       for (const message of batch) {
         const mention = decode(serde, message);
         if (mention === undefined) {
@@ -125,6 +129,7 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
         eventTimeMs = Math.max(eventTimeMs, mention.window_end);
       }
       queue.push(desk.advanceTo(eventTimeMs));
+      options.onRead?.(lane, read);
     }
   };
 
@@ -174,4 +179,14 @@ export function formatLabels(outcome: LabelerOutcome): string[] {
     `  labels                 ${outcome.labelsWritten}: ${lane('fast')} · ${lane('slow')}`,
     `  labelled precision     ${decided === 0 ? 'n/a' : `${((100 * verdicts.TRUE_POSITIVE) / decided).toFixed(1)} %`} (${verdicts.TRUE_POSITIVE} true, ${verdicts.FALSE_POSITIVE} false, ${verdicts.UNSURE} unsure; the labelers err on purpose: docs/feedback.md)`,
   ];
+}
+
+/** Resolves once `done()` holds or `timeoutMs` has passed (then false): for callers that wait for the labelers to catch up. */
+export async function caughtUp(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
 }

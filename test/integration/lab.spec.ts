@@ -13,9 +13,11 @@ import { SETTINGS } from '../../runtime/config.js';
 import { sharedBroker } from '../support/broker.js';
 
 const ENRICH_DELAY = ['enrich_delayed_records', 'enrich_failed_records', 'enrich_affected_mentions'];
-const ROW_NAMES = ['recall', 'precision', 'episode_precision', 'mentions_per_episode', 'mentions_per_10k', 'true_mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', ...ENRICH_DELAY];
+/** The lab's labelers (lab/labeler): labels per lane, and the event time to a label per lane (null: none on that lane). */
+const LABELS = ['labels_fast', 'labels_slow', 'feedback_fast_p50_ms', 'feedback_slow_p50_ms'];
+const ROW_NAMES = ['recall', 'precision', 'episode_precision', 'mentions_per_episode', 'mentions_per_10k', 'true_mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', ...ENRICH_DELAY, ...LABELS];
 /** Figures every variant has, mentions or not (model-monitor reports enrich_delay always); the latencies exist only where there are mentions. */
-const ALWAYS_MEASURED = ['recall', 'precision', 'episode_precision', 'mentions_per_episode', 'mentions_per_10k', 'true_mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'lane_load_cv', ...ENRICH_DELAY];
+const ALWAYS_MEASURED = ['recall', 'precision', 'episode_precision', 'mentions_per_episode', 'mentions_per_10k', 'true_mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'lane_load_cv', ...ENRICH_DELAY, 'labels_fast', 'labels_slow'];
 
 describe('integration: signalpath lab', function () {
   this.timeout(900_000);
@@ -72,6 +74,8 @@ describe('integration: signalpath lab', function () {
       for (const field of ALWAYS_MEASURED) expect(row[field], `${name}.${field}`).to.be.a('number').and.satisfy(Number.isFinite);
       const mentions = outcome.report.results.find((r) => r.variant.name === name)!.score.mentions;
       for (const field of ['p50_ms', 'p99_ms']) expect(row[field], `${name}.${field} (${mentions} mentions)`).to.satisfy((v: unknown) => (mentions === 0 ? v === null : Number.isFinite(v)));
+      // The labelers labelled every mention once, on one lane or the other.
+      expect((row['labels_fast'] as number) + (row['labels_slow'] as number), `${name}: labels of ${mentions} mentions`).to.equal(mentions);
     }
     expect(json['_run']!['spend_ratio_signal_path_to_baseline']).to.be.a('number').and.satisfy(Number.isFinite);
   });

@@ -18,8 +18,23 @@ import { CliProcesses, feedEvents, PROJECT_ROOT } from '../support/kafka-fixture
 const RECORDS = Number(process.env['STATE_EOS_RECORDS'] ?? 40_000);
 const KILLS = Number(process.env['STATE_EOS_KILLS'] ?? 3);
 
-async function totalEnd(brokers: string, topic: string): Promise<number> {
-  return (await endOffsets(brokers, topic)).reduce((sum, e) => sum + e.offset, 0);
+async function totalEnd(brokers: string, topic: string, isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted'): Promise<number> {
+  return (await endOffsets(brokers, topic, undefined, { 'isolation.level': isolation })).reduce((sum, e) => sum + e.offset, 0);
+}
+
+/**
+ * Waits (at most `withinMs`) until `topic` has records of an open transaction: its high watermark is
+ * past its last stable offset (what a read_committed consumer is told the end is). A kill then lands
+ * inside a transaction, which is what this test is about; true when one was seen.
+ */
+async function openTransactionSeen(brokers: string, topic: string, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    const [stable, high] = await Promise.all([totalEnd(brokers, topic, 'read_committed'), totalEnd(brokers, topic)]).catch(() => [0, 0]);
+    if (high > stable) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
 }
 
 describe('integration: --exactly-once', function () {
@@ -64,6 +79,7 @@ describe('integration: --exactly-once', function () {
           if (run.child.exitCode !== null) throw new Error(`run ${kill} exited early: ${(await run.exited).stderr}`);
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
+        if (!(await openTransactionSeen(brokers, output, 10_000))) console.log(`      kill ${kill}: no open transaction seen within 10 s; killing anyway`);
         run.child.kill('SIGKILL');
         const exit = await run.exited;
         expect(exit.signal).to.equal('SIGKILL');
