@@ -14,6 +14,7 @@ import { evaluateCommand } from './evaluate-command.js';
 import { registerAuthoringCommands } from './authoring-commands.js';
 import { labCommand } from './lab-command.js';
 import { labelCommand } from './label-command.js';
+import { registryCommand } from './registry-command.js';
 import { brokersOption, setting } from './options.js';
 import { PROFILE_NAMES } from '../lab/generator/index.js';
 
@@ -22,6 +23,17 @@ export function registerDevCommands(program: Command): void {
     .command('broker')
     .description('Start a local Kafka broker (KRaft, 127.0.0.1) and keep it running until Ctrl-C.')
     .action(brokerCommand);
+
+  program
+    .command('registry')
+    .description("Start the lab's model registry (model metadata over HTTP, with a heavy-tailed response time and injected errors) and keep it running until Ctrl-C: MODEL_REGISTRY_URL for model-monitor's enrichment.")
+    .option('--port <n>', 'TCP port (0: a free one)', '8090')
+    .option('--host <address>', 'address to listen on (0.0.0.0 in a container)', '127.0.0.1')
+    .option('--models <n>', 'models it knows: model-000 … model-<n-1>', '1000')
+    .option('--latency <ms>', 'median response time, ms', '2')
+    .option('--error-rate <share>', 'share of requests answered 503', '0.01')
+    .option('--seed <n>', 'seed of the latency and error draws', '1')
+    .action(registryCommand);
 
   program
     .command('demo')

@@ -139,7 +139,12 @@ describe('packaging: build context pieces', () => {
       expect(compose.services).to.include.keys('redpanda', 'console', 'model-registry', 'model-monitor');
       expect(compose.services['model-monitor']!.build.context).to.equal('./dist/model-monitor');
       expect(compose.services['model-monitor']!.environment).to.include({ KAFKA_BROKERS: 'redpanda:9092', MODEL_REGISTRY_URL: 'http://model-registry:8080' });
-      expect(compose.services['model-registry']!.entrypoint.join(' ')).to.include("host: '0.0.0.0', port: 8080");
+      // The registry is lab code: it runs from the repository (mounted), never from a topology's image.
+      const registry = compose.services['model-registry']!;
+      expect(registry.image).to.match(/^node:24/);
+      expect(registry.build).to.equal(undefined);
+      expect(registry.environment).to.include({ MODEL_REGISTRY_HOST: '0.0.0.0', MODEL_REGISTRY_PORT: '8080' });
+      for (const file of registry.command as string[]) if (!file.startsWith('-')) expect(existsSync(path.join(PROJECT_ROOT, file)), file).to.equal(true);
     });
 
     it('a build adds or replaces its service, keeps the comments, and refuses to overwrite another service', () => {
