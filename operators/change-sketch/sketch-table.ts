@@ -1,0 +1,459 @@
+/**
+ * The change sketch's state and arithmetic, per key × field: a robust baseline and a two-sided CUSUM
+ * on clipped standardised values. Plain class, no RxJS; `changeSketch` is the operator around it.
+ *
+ * Per key × field (a "cell"), on each transformed value x:
+ *
+ * 1. Baseline. The first `warmupPoints` values are kept and give the median and the MAD (×1.4826;
+ *    the mean absolute deviation ×1.2533 when the MAD is 0, as for discrete fields). After that the
+ *    mean and variance learn exponentially (`learnRate`) from the deviation clipped at `learnClip`
+ *    scales (Huber), the variance corrected for the clipping so that it is unbiased on Gaussian data.
+ *    Learning freezes while the cell is alarmed, for `cooldownPoints` of its values after an alarm,
+ *    and while either CUSUM half is above half the level (its points are evidence, not baseline).
+ * 2. A cold key (fewer than `warmupPoints` values of its own) is scored against its fallback key's
+ *    baseline (the model's, over all its segments) plus an offset of its own, learnt from its values
+ *    in the fallback's units (running mean, then exponential at `offsetRate`, clipped at ±3).
+ * 3. z = (x − mean) / scale, clipped at ±`clipZ`; S⁺ = max(0, S⁺ + z − k), S⁻ = max(0, S⁻ − z − k),
+ *    each capped at `capFactor` × h so that an alarm ends within a few values of the shift's end.
+ *    A half alarms when it reaches h (an episode starts), and the episode ends when it falls back
+ *    below h; the half then restarts from 0 (each episode is a renewal, as the ARL assumes).
+ * 4. An episode longer than `relearnAfterMs` of event time is a new normal (a level shift, a drift):
+ *    it ends, and the cell's baseline is learnt afresh from its next `warmupPoints` values (scored
+ *    by nothing meanwhile).
+ *
+ * The level h follows from a false-alarm budget (alarm-level.ts) and the record rate measured over
+ * event time, or is fixed. State: bounded by `maxKeys` keys and `maxKeys` fallback keys, the least
+ * recently seen evicted (counted).
+ */
+import { alarmLevelFor, targetArl } from './alarm-level.js';
+
+/** Which way an alarm points. */
+export type AlarmDirection = 'up' | 'down';
+
+/** One alarmed field of one record. */
+export interface SketchAlarm {
+  readonly field: string;
+  readonly direction: AlarmDirection;
+  /** Grows with the CUSUM statistic: statistic / cap, in [1 / capFactor, 1] while alarmed. */
+  readonly score: number;
+  /** The CUSUM half's value after this record. */
+  readonly statistic: number;
+  /** The level h it is compared with. */
+  readonly level: number;
+  /** This record's standardised value (clipped), so a consumer can tell which records carry the shift. */
+  readonly z: number;
+  /** Event time at which the episode started, ms. */
+  readonly startedAtMs: number;
+  /** Whose baseline scored it: the key's own or its fallback's plus the key's offset. */
+  readonly baseline: 'own' | 'fallback';
+}
+
+/** What the sketch says about one record. */
+export interface SketchVerdict {
+  readonly alarms: readonly SketchAlarm[];
+  /** The key's largest CUSUM half over its fields, divided by h (≥ 1: alarmed). 0 while cold. */
+  readonly suspicion: number;
+}
+
+/** The level: fixed, or from a budget of false alarms per hour of event time. */
+export type SketchLevel =
+  | { readonly fixed: number }
+  | {
+      readonly falseAlarmsPerHour: number;
+      /** The record rate; default measured over event time (records ÷ event-time span, ≥ 1 min). */
+      readonly recordsPerHour?: number;
+      /** Shift added to Siegmund's level; default the simulated correction (alarm-level.ts). */
+      readonly correction?: number;
+    };
+
+export interface SketchTableOptions {
+  /** Field names, in the order of the values passed to `update`. */
+  readonly fields: readonly string[];
+  readonly level: SketchLevel;
+  readonly referenceK?: number;
+  readonly clipZ?: number;
+  readonly learnRate?: number;
+  readonly learnClip?: number;
+  readonly warmupPoints?: number;
+  readonly cooldownPoints?: number;
+  readonly capFactor?: number;
+  readonly offsetRate?: number;
+  readonly relearnAfterMs?: number;
+  readonly maxKeys?: number;
+}
+
+/** Counters of one table (monotonic but for `keys`). */
+export interface SketchCounts {
+  records: number;
+  episodes: number;
+  relearns: number;
+  evictions: number;
+  keys: number;
+}
+
+const MS_PER_HOUR = 3_600_000;
+const RATE_BUCKET_MS = 60_000;
+/** A cell's own baseline and CUSUM. The baseline slots also serve the fallback keys. */
+class Baseline {
+  n = 0;
+  mean = 0;
+  variance = 0;
+  buffer: number[] | null = [];
+}
+
+class Cell extends Baseline {
+  up = 0;
+  down = 0;
+  /** Event time the up / down episode started; NaN: not alarmed. */
+  upStartMs = NaN;
+  downStartMs = NaN;
+  cooldown = 0;
+  offset = 0;
+  offsetN = 0;
+  /** Re-learning its baseline after a long episode: not scored until warm. */
+  relearning = false;
+}
+
+interface KeyState {
+  readonly cells: Cell[];
+}
+
+const EMPTY: readonly SketchAlarm[] = Object.freeze([]);
+
+/** E[min(z², c²)] for z ~ N(0, 1): what a Huber-clipped variance estimates, to be divided out. */
+function clippedSecondMoment(c: number): number {
+  const phi = Math.exp((-c * c) / 2) / Math.sqrt(2 * Math.PI);
+  const tail = erfc(c / Math.SQRT2); // P(|z| > c)
+  return 1 - tail - 2 * c * phi + c * c * tail;
+}
+
+function erfc(x: number): number {
+  // Abramowitz–Stegun 7.1.26, |error| < 1.5e-7: enough for a variance correction.
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return poly * Math.exp(-x * x);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export class SketchTable {
+  readonly fields: readonly string[];
+  readonly #k: number;
+  readonly #clipZ: number;
+  readonly #learnRate: number;
+  readonly #learnClip: number;
+  readonly #varianceCorrection: number;
+  readonly #warmup: number;
+  readonly #cooldown: number;
+  readonly #capFactor: number;
+  readonly #offsetRate: number;
+  readonly #relearnAfterMs: number;
+  readonly #maxKeys: number;
+  readonly #levelSpec: SketchLevel;
+  readonly #keys = new Map<string, KeyState>();
+  readonly #fallbacks = new Map<string, Baseline[]>();
+  readonly counts: SketchCounts = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0 };
+  #h = 0;
+  #cap = 0;
+  #firstMs = NaN;
+  #lastMs = NaN;
+  #bucket = NaN;
+
+  constructor(options: SketchTableOptions) {
+    this.fields = [...options.fields];
+    this.#k = options.referenceK ?? 0.5;
+    this.#clipZ = options.clipZ ?? 4;
+    this.#learnRate = options.learnRate ?? 0.01;
+    this.#learnClip = options.learnClip ?? 2;
+    this.#varianceCorrection = 1 / clippedSecondMoment(this.#clipZ);
+    this.#warmup = options.warmupPoints ?? 50;
+    this.#cooldown = options.cooldownPoints ?? 20;
+    this.#capFactor = options.capFactor ?? 1.25;
+    this.#offsetRate = options.offsetRate ?? 0.05;
+    this.#relearnAfterMs = options.relearnAfterMs ?? 2 * MS_PER_HOUR;
+    this.#maxKeys = options.maxKeys ?? 100_000;
+    this.#levelSpec = options.level;
+    this.#setLevel(this.#initialLevel());
+  }
+
+  /** The current level h. */
+  get level(): number {
+    return this.#h;
+  }
+
+  /** Records per hour of event time, as measured (or as given). */
+  get recordsPerHour(): number {
+    const spec = this.#levelSpec;
+    if ('recordsPerHour' in spec && spec.recordsPerHour !== undefined) return spec.recordsPerHour;
+    if (Number.isNaN(this.#firstMs)) return 0;
+    return (this.counts.records * MS_PER_HOUR) / Math.max(RATE_BUCKET_MS, this.#lastMs - this.#firstMs);
+  }
+
+  /**
+   * Scores one record of `key` (values: transformed, in field order; NaN = absent) at `eventTimeMs`,
+   * then learns from it. `fallbackKey`: the coarser key whose baseline scores a cold key.
+   */
+  update(key: string, fallbackKey: string | undefined, eventTimeMs: number, values: ArrayLike<number>): SketchVerdict {
+    this.#noteTime(eventTimeMs);
+    const state = this.#keyState(key);
+    const fallback = fallbackKey === undefined ? undefined : this.#fallbackOf(fallbackKey);
+    const h = this.#h;
+    const cap = this.#cap;
+    const freezeAt = h / 2;
+    let alarms: SketchAlarm[] | undefined;
+    let suspicion = 0;
+    for (let i = 0; i < this.fields.length; i++) {
+      const x = values[i]!;
+      const cell = state.cells[i]!;
+      if (Number.isNaN(x)) {
+        suspicion = Math.max(suspicion, cell.up / h, cell.down / h);
+        continue;
+      }
+      const frozen = !Number.isNaN(cell.upStartMs) || !Number.isNaN(cell.downStartMs) || cell.cooldown > 0 || cell.up >= freezeAt || cell.down >= freezeAt;
+      const base = fallback?.[i];
+      let z = NaN;
+      let raw = NaN;
+      let usingFallback = false;
+      if (cell.buffer === null) {
+        z = (x - cell.mean) / this.#scaleOf(cell);
+      } else if (!cell.relearning && base !== undefined && base.buffer === null) {
+        raw = (x - base.mean) / this.#scaleOf(base);
+        z = raw - cell.offset;
+        usingFallback = true;
+      }
+      if (!Number.isNaN(z)) {
+        const zc = z > this.#clipZ ? this.#clipZ : z < -this.#clipZ ? -this.#clipZ : z;
+        cell.up = Math.min(cap, Math.max(0, cell.up + zc - this.#k));
+        cell.down = Math.min(cap, Math.max(0, cell.down - zc - this.#k));
+        const upAlarm = this.#step(cell, 'up', eventTimeMs, h);
+        const downAlarm = this.#step(cell, 'down', eventTimeMs, h);
+        if (upAlarm || downAlarm) {
+          alarms ??= [];
+          const baseline = usingFallback ? 'fallback' : 'own';
+          if (upAlarm) alarms.push({ field: this.fields[i]!, direction: 'up', score: cell.up / cap, statistic: cell.up, level: h, z: zc, startedAtMs: cell.upStartMs, baseline });
+          if (downAlarm) alarms.push({ field: this.fields[i]!, direction: 'down', score: cell.down / cap, statistic: cell.down, level: h, z: zc, startedAtMs: cell.downStartMs, baseline });
+        }
+      }
+      suspicion = Math.max(suspicion, cell.up / h, cell.down / h);
+      if (frozen) {
+        if (cell.cooldown > 0 && Number.isNaN(cell.upStartMs) && Number.isNaN(cell.downStartMs)) cell.cooldown--;
+        continue;
+      }
+      this.#learn(cell, x);
+      if (cell.relearning && cell.buffer === null) cell.relearning = false;
+      if (base !== undefined) this.#learn(base, x);
+      if (usingFallback) {
+        cell.offsetN++;
+        const rate = Math.max(1 / cell.offsetN, this.#offsetRate);
+        const d = raw - cell.offset;
+        cell.offset += rate * (d > 3 ? 3 : d < -3 ? -3 : d);
+      }
+    }
+    this.counts.records++;
+    return { alarms: alarms ?? EMPTY, suspicion };
+  }
+
+  /** Advances one CUSUM half's episode state; true while that half is alarmed after this record. */
+  #step(cell: Cell, direction: AlarmDirection, eventTimeMs: number, h: number): boolean {
+    const value = direction === 'up' ? cell.up : cell.down;
+    const startMs = direction === 'up' ? cell.upStartMs : cell.downStartMs;
+    if (Number.isNaN(startMs)) {
+      if (value < h) return false;
+      this.counts.episodes++;
+      if (direction === 'up') cell.upStartMs = eventTimeMs;
+      else cell.downStartMs = eventTimeMs;
+      return true;
+    }
+    if (value >= h && eventTimeMs - startMs <= this.#relearnAfterMs) return true;
+    // The episode ends: the half restarts from 0, the baseline waits out the cool-down.
+    if (direction === 'up') {
+      cell.up = 0;
+      cell.upStartMs = NaN;
+    } else {
+      cell.down = 0;
+      cell.downStartMs = NaN;
+    }
+    cell.cooldown = this.#cooldown;
+    if (value >= h) this.#relearn(cell);
+    return false;
+  }
+
+  /** A long episode is a new normal: forget the baseline and learn it again. */
+  #relearn(cell: Cell): void {
+    this.counts.relearns++;
+    cell.n = 0;
+    cell.mean = 0;
+    cell.variance = 0;
+    cell.buffer = [];
+    cell.up = 0;
+    cell.down = 0;
+    cell.upStartMs = NaN;
+    cell.downStartMs = NaN;
+    cell.cooldown = 0;
+    cell.offset = 0;
+    cell.offsetN = 0;
+    cell.relearning = true;
+  }
+
+  #learn(b: Baseline, x: number): void {
+    if (b.buffer !== null) {
+      b.buffer.push(x);
+      b.n++;
+      if (b.n >= this.#warmup) {
+        const center = median(b.buffer);
+        const deviations = b.buffer.map((v) => Math.abs(v - center));
+        let scale = 1.4826 * median(deviations);
+        if (scale === 0) scale = (1.2533 * deviations.reduce((a, v) => a + v, 0)) / deviations.length;
+        b.mean = center;
+        b.variance = scale * scale;
+        b.buffer = null;
+      }
+      return;
+    }
+    b.n++;
+    const s = this.#scaleOf(b);
+    const d = (x - b.mean) / s;
+    // The mean learns Huber-clipped deviations (robust); the variance learns deviations clipped
+    // where the CUSUM clips them, so the scale is that of the values the CUSUM sums: a key with heavy
+    // tails gets a wider scale of its own and one level serves keys of every tail (alarm-level.ts).
+    const u = d > this.#learnClip ? this.#learnClip : d < -this.#learnClip ? -this.#learnClip : d;
+    const v = d > this.#clipZ ? this.#clipZ : d < -this.#clipZ ? -this.#clipZ : d;
+    b.mean += this.#learnRate * u * s;
+    b.variance = (1 - this.#learnRate) * b.variance + this.#learnRate * v * v * s * s * this.#varianceCorrection;
+  }
+
+  #scaleOf(b: Baseline): number {
+    // A constant field has scale 0: any change from it is then as far as the clip allows.
+    return Math.sqrt(b.variance) + 1e-9 * (1 + Math.abs(b.mean));
+  }
+
+  #keyState(key: string): KeyState {
+    let state = this.#keys.get(key);
+    if (state !== undefined) {
+      // Map order is recency: move the key to the end (the least recently seen is first).
+      this.#keys.delete(key);
+      this.#keys.set(key, state);
+      return state;
+    }
+    if (this.#keys.size >= this.#maxKeys) {
+      this.#keys.delete(this.#keys.keys().next().value!);
+      this.counts.evictions++;
+    }
+    state = { cells: this.fields.map(() => new Cell()) };
+    this.#keys.set(key, state);
+    this.counts.keys = this.#keys.size;
+    return state;
+  }
+
+  #fallbackOf(key: string): Baseline[] {
+    let baselines = this.#fallbacks.get(key);
+    if (baselines !== undefined) {
+      this.#fallbacks.delete(key);
+      this.#fallbacks.set(key, baselines);
+      return baselines;
+    }
+    if (this.#fallbacks.size >= this.#maxKeys) {
+      this.#fallbacks.delete(this.#fallbacks.keys().next().value!);
+      this.counts.evictions++;
+    }
+    baselines = this.fields.map(() => new Baseline());
+    this.#fallbacks.set(key, baselines);
+    return baselines;
+  }
+
+  #noteTime(eventTimeMs: number): void {
+    if (Number.isNaN(this.#firstMs)) this.#firstMs = eventTimeMs;
+    if (!(eventTimeMs <= this.#lastMs)) this.#lastMs = eventTimeMs;
+    const bucket = Math.floor(eventTimeMs / RATE_BUCKET_MS);
+    if (!(bucket <= this.#bucket)) {
+      this.#bucket = bucket;
+      if (!('fixed' in this.#levelSpec) && this.#levelSpec.recordsPerHour === undefined) this.#setLevel(this.#budgetLevel(this.recordsPerHour));
+    }
+  }
+
+  #initialLevel(): number {
+    const spec = this.#levelSpec;
+    if ('fixed' in spec) return spec.fixed;
+    // Before any record: the rate given, or one record per second until one is measured.
+    return this.#budgetLevel(spec.recordsPerHour ?? 3600);
+  }
+
+  #budgetLevel(recordsPerHour: number): number {
+    const spec = this.#levelSpec as Exclude<SketchLevel, { fixed: number }>;
+    const arl = targetArl(Math.max(1, recordsPerHour), this.fields.length, spec.falseAlarmsPerHour);
+    return alarmLevelFor(arl, this.#k, spec.correction);
+  }
+
+  #setLevel(h: number): void {
+    this.#h = h;
+    this.#cap = h * this.#capFactor;
+  }
+
+  /** Plain JSON-safe data: every key's and fallback key's cells, the rate measurement, the counters. */
+  snapshot(): Record<string, unknown> {
+    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning];
+    const base = (b: Baseline): unknown[] => [b.n, b.mean, b.variance, b.buffer];
+    return {
+      keys: [...this.#keys].map(([key, state]) => [key, state.cells.map(cell)]),
+      fallbacks: [...this.#fallbacks].map(([key, baselines]) => [key, baselines.map(base)]),
+      time: [nanToNull(this.#firstMs), nanToNull(this.#lastMs), nanToNull(this.#bucket), this.#h],
+      counts: { ...this.counts },
+    };
+  }
+
+  /** Replaces the state with a snapshot's (written by a table with the same fields). */
+  restore(snapshot: Readonly<Record<string, unknown>>): void {
+    const keys = snapshot['keys'];
+    const fallbacks = snapshot['fallbacks'];
+    const time = snapshot['time'];
+    const counts = snapshot['counts'] as Partial<SketchCounts> | undefined;
+    if (!Array.isArray(keys) || !Array.isArray(fallbacks) || !Array.isArray(time) || typeof counts !== 'object' || counts === null) {
+      throw new TypeError('changeSketch: restore() needs { keys, fallbacks, time, counts }');
+    }
+    const toBaseline = (target: Baseline, data: unknown[]): void => {
+      target.n = Number(data[0]);
+      target.mean = Number(data[1]);
+      target.variance = Number(data[2]);
+      target.buffer = Array.isArray(data[3]) ? (data[3] as number[]).map(Number) : null;
+    };
+    this.#keys.clear();
+    this.#fallbacks.clear();
+    for (const [key, cells] of keys as [string, unknown[][]][]) {
+      if (cells.length !== this.fields.length) throw new RangeError(`changeSketch: snapshot key ${key} has ${cells.length} fields, this sketch watches ${this.fields.length}`);
+      this.#keys.set(key, {
+        cells: cells.map((data) => {
+          const c = new Cell();
+          toBaseline(c, data);
+          c.up = Number(data[4]);
+          c.down = Number(data[5]);
+          c.upStartMs = nullToNan(data[6]);
+          c.downStartMs = nullToNan(data[7]);
+          c.cooldown = Number(data[8]);
+          c.offset = Number(data[9]);
+          c.offsetN = Number(data[10]);
+          c.relearning = data[11] === true;
+          return c;
+        }),
+      });
+    }
+    for (const [key, baselines] of fallbacks as [string, unknown[][]][]) {
+      this.#fallbacks.set(key, baselines.map((data) => {
+        const b = new Baseline();
+        toBaseline(b, data);
+        return b;
+      }));
+    }
+    this.#firstMs = nullToNan(time[0]);
+    this.#lastMs = nullToNan(time[1]);
+    this.#bucket = nullToNan(time[2]);
+    Object.assign(this.counts, counts, { keys: this.#keys.size });
+    if (!('fixed' in this.#levelSpec) && typeof time[3] === 'number') this.#setLevel(time[3]);
+  }
+}
+
+const nanToNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
+const nullToNan = (x: unknown): number => (x === null || x === undefined ? NaN : Number(x));
