@@ -9,7 +9,7 @@
  *    mean and variance learn exponentially (`learnRate`) from the deviation clipped at `learnClip`
  *    scales (Huber), the variance corrected for the clipping so that it is unbiased on Gaussian data.
  *    Learning freezes while the cell is alarmed, for `cooldownPoints` of its values after an alarm,
- *    and while either CUSUM half is above half the level (its points are evidence, not baseline).
+ *    and while either CUSUM half is above a quarter of the level (its points are evidence, not baseline).
  * 2. A cold key (fewer than `warmupPoints` values of its own) is scored against its fallback key's
  *    baseline (the model's, over all its segments) plus an offset of its own, learnt from its values
  *    in the fallback's units (running mean, then exponential at `offsetRate`, clipped at ±3).
@@ -62,7 +62,7 @@ export type SketchLevel =
       readonly falseAlarmsPerHour: number;
       /** The record rate; default measured over event time (records ÷ event-time span, ≥ 1 min). */
       readonly recordsPerHour?: number;
-      /** Shift added to Siegmund's level; default the simulated correction (alarm-level.ts). */
+      /** Shift added to the calibrated level (alarm-level.ts). Default 0. */
       readonly correction?: number;
     };
 
@@ -96,6 +96,8 @@ const RATE_BUCKET_MS = 60_000;
 /** A cell's own baseline and CUSUM. The baseline slots also serve the fallback keys. */
 class Baseline {
   n = 0;
+  /** Effective number of values behind the mean (the median of the warm-up, then the exponential average). */
+  neff = 0;
   mean = 0;
   variance = 0;
   buffer: number[] | null = [];
@@ -203,7 +205,7 @@ export class SketchTable {
     const fallback = fallbackKey === undefined ? undefined : this.#fallbackOf(fallbackKey);
     const h = this.#h;
     const cap = this.#cap;
-    const freezeAt = h / 2;
+    const freezeAt = h / 4;
     let alarms: SketchAlarm[] | undefined;
     let suspicion = 0;
     for (let i = 0; i < this.fields.length; i++) {
@@ -218,17 +220,25 @@ export class SketchTable {
       let z = NaN;
       let raw = NaN;
       let usingFallback = false;
+      // The baseline's mean is an estimate: its error is a persistent bias of every z, which a CUSUM
+      // would sum. A guard band of two standard errors widens k while the estimate is young (a new
+      // key, a cold key on its fallback's baseline and a few values of offset).
+      let guard = 0;
       if (cell.buffer === null) {
         z = (x - cell.mean) / this.#scaleOf(cell);
+        guard = 2 / Math.sqrt(cell.neff);
       } else if (!cell.relearning && base !== undefined && base.buffer === null) {
         raw = (x - base.mean) / this.#scaleOf(base);
         z = raw - cell.offset;
         usingFallback = true;
+        const offsetNeff = Math.min(cell.offsetN, (2 - this.#offsetRate) / this.#offsetRate);
+        guard = 2 * Math.sqrt(1 / base.neff + (offsetNeff > 0 ? 1 / offsetNeff : 1));
       }
       if (!Number.isNaN(z)) {
         const zc = z > this.#clipZ ? this.#clipZ : z < -this.#clipZ ? -this.#clipZ : z;
-        cell.up = Math.min(cap, Math.max(0, cell.up + zc - this.#k));
-        cell.down = Math.min(cap, Math.max(0, cell.down - zc - this.#k));
+        const k = this.#k + guard;
+        cell.up = Math.min(cap, Math.max(0, cell.up + zc - k));
+        cell.down = Math.min(cap, Math.max(0, cell.down - zc - k));
         const upAlarm = this.#step(cell, 'up', eventTimeMs, h);
         const downAlarm = this.#step(cell, 'down', eventTimeMs, h);
         if (upAlarm || downAlarm) {
@@ -286,6 +296,7 @@ export class SketchTable {
   #relearn(cell: Cell): void {
     this.counts.relearns++;
     cell.n = 0;
+    cell.neff = 0;
     cell.mean = 0;
     cell.variance = 0;
     cell.buffer = [];
@@ -308,8 +319,14 @@ export class SketchTable {
         const deviations = b.buffer.map((v) => Math.abs(v - center));
         let scale = 1.4826 * median(deviations);
         if (scale === 0) scale = (1.2533 * deviations.reduce((a, v) => a + v, 0)) / deviations.length;
+        // Start the variance where its learning would settle: the deviations winsorised at clipZ
+        // scales, not the MAD alone (which is blind to a heavy tail the CUSUM will sum).
+        const limit = this.#clipZ * scale;
+        let winsorised = 0;
+        for (const d of deviations) winsorised += Math.min(d * d, limit * limit);
         b.mean = center;
-        b.variance = scale * scale;
+        b.variance = Math.max(scale * scale, (winsorised / deviations.length) * this.#varianceCorrection);
+        b.neff = 0.637 * b.n; // the median's efficiency on Gaussian data
         b.buffer = null;
       }
       return;
@@ -323,6 +340,7 @@ export class SketchTable {
     const u = d > this.#learnClip ? this.#learnClip : d < -this.#learnClip ? -this.#learnClip : d;
     const v = d > this.#clipZ ? this.#clipZ : d < -this.#clipZ ? -this.#clipZ : d;
     b.mean += this.#learnRate * u * s;
+    b.neff = 1 / ((1 - this.#learnRate) ** 2 / b.neff + this.#learnRate ** 2);
     b.variance = (1 - this.#learnRate) * b.variance + this.#learnRate * v * v * s * s * this.#varianceCorrection;
   }
 
@@ -395,8 +413,8 @@ export class SketchTable {
 
   /** Plain JSON-safe data: every key's and fallback key's cells, the rate measurement, the counters. */
   snapshot(): Record<string, unknown> {
-    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning];
-    const base = (b: Baseline): unknown[] => [b.n, b.mean, b.variance, b.buffer];
+    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning];
+    const base = (b: Baseline): unknown[] => [b.n, b.mean, b.variance, b.buffer, b.neff];
     return {
       keys: [...this.#keys].map(([key, state]) => [key, state.cells.map(cell)]),
       fallbacks: [...this.#fallbacks].map(([key, baselines]) => [key, baselines.map(base)]),
@@ -428,14 +446,15 @@ export class SketchTable {
         cells: cells.map((data) => {
           const c = new Cell();
           toBaseline(c, data);
-          c.up = Number(data[4]);
-          c.down = Number(data[5]);
-          c.upStartMs = nullToNan(data[6]);
-          c.downStartMs = nullToNan(data[7]);
-          c.cooldown = Number(data[8]);
-          c.offset = Number(data[9]);
-          c.offsetN = Number(data[10]);
-          c.relearning = data[11] === true;
+          c.neff = Number(data[4]);
+          c.up = Number(data[5]);
+          c.down = Number(data[6]);
+          c.upStartMs = nullToNan(data[7]);
+          c.downStartMs = nullToNan(data[8]);
+          c.cooldown = Number(data[9]);
+          c.offset = Number(data[10]);
+          c.offsetN = Number(data[11]);
+          c.relearning = data[12] === true;
           return c;
         }),
       });
@@ -444,6 +463,7 @@ export class SketchTable {
       this.#fallbacks.set(key, baselines.map((data) => {
         const b = new Baseline();
         toBaseline(b, data);
+        b.neff = Number(data[4]);
         return b;
       }));
     }
