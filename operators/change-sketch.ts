@@ -12,7 +12,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { withValue, type Envelope } from '../runtime/envelope.js';
 import { SketchTable, type SketchAlarm, type SketchCounts, type SketchLevel } from './change-sketch/sketch-table.js';
-import { FIELD_TRANSFORMS, transformValue, type FieldTransform } from './change-sketch/transforms.js';
+import { FIELD_TRANSFORMS, type FieldTransform } from './change-sketch/transforms.js';
 import { checkFunction, checkInteger, checkNumber, checkOneOf } from './partitioning/option-checks.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
 
@@ -24,7 +24,7 @@ export interface SketchField<T> {
   readonly name: string;
   /** The raw value; undefined or non-finite: the field is skipped for this record. */
   readonly valueOf: (record: T) => number | undefined;
-  /** 'log' for positive quantities (latency, counts), 'logit' for probabilities, 'identity' otherwise. Default 'identity'. */
+  /** 'log' for positive quantities (latency, counts), 'logit' for probabilities, 'auto' for either a probability or not (chosen per key on its warm-up), 'identity' otherwise. Default 'identity'. */
   readonly transform?: FieldTransform;
 }
 
@@ -133,6 +133,7 @@ export function changeSketch<T>(options: ChangeSketchOptions<T>): OperatorFuncti
   }
   const tableOptions = {
     fields: options.fields.map((f) => f.name),
+    transforms: options.fields.map((f) => f.transform ?? 'identity'),
     level,
     referenceK: checkNumber(OP, 'referenceK', options.referenceK ?? 0.5, 0, 4, true),
     clipZ: checkNumber(OP, 'clipZ', options.clipZ ?? 4, 1, 100),
@@ -145,7 +146,7 @@ export function changeSketch<T>(options: ChangeSketchOptions<T>): OperatorFuncti
     maxKeys: checkInteger(OP, 'maxKeys', options.maxKeys ?? 100_000, 1, 10_000_000),
   };
   assertStateHandle(options.state, `${OP}: state`);
-  const fields = options.fields.map((f) => ({ valueOf: f.valueOf, transform: f.transform ?? 'identity' }));
+  const fields = options.fields.map((f) => ({ valueOf: f.valueOf }));
 
   return (source) =>
     new Observable<Envelope<Sketched<T>>>((subscriber) => {
@@ -172,7 +173,7 @@ export function changeSketch<T>(options: ChangeSketchOptions<T>): OperatorFuncti
             const record = envelope.value;
             for (let i = 0; i < fields.length; i++) {
               const raw = fields[i]!.valueOf(record);
-              values[i] = typeof raw === 'number' && Number.isFinite(raw) ? transformValue(fields[i]!.transform, raw) : NaN;
+              values[i] = typeof raw === 'number' && Number.isFinite(raw) ? raw : NaN;
             }
             const verdict = table.update(options.keyOf(record), options.fallbackKeyOf?.(record), envelope.eventTimeMs, values);
             seen++;

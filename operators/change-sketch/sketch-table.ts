@@ -17,15 +17,16 @@
  *    each capped at `capFactor` × h so that an alarm ends within a few values of the shift's end.
  *    A half alarms when it reaches h (an episode starts), and the episode ends when it falls back
  *    below h; the half then restarts from 0 (each episode is a renewal, as the ARL assumes).
- * 4. An episode longer than `relearnAfterMs` of event time is a new normal (a level shift, a drift):
- *    it ends, and the cell's baseline is learnt afresh from its next `warmupPoints` values (scored
- *    by nothing meanwhile).
+ * 4. A baseline frozen for longer than `relearnAfterMs` of event time (one long episode, or many
+ *    with short gaps) is stale: a level shift or a drift is the new normal. The episode ends, and the
+ *    cell's baseline is learnt afresh from its next `warmupPoints` values (scored by nothing meanwhile).
  *
  * The level h follows from a false-alarm budget (alarm-level.ts) and the record rate measured over
  * event time, or is fixed. State: bounded by `maxKeys` keys and `maxKeys` fallback keys, the least
  * recently seen evicted (counted).
  */
 import { alarmLevelFor, targetArl } from './alarm-level.js';
+import { transformValue, type FieldTransform } from './transforms.js';
 
 /** Which way an alarm points. */
 export type AlarmDirection = 'up' | 'down';
@@ -60,7 +61,7 @@ export type SketchLevel =
   | { readonly fixed: number }
   | {
       readonly falseAlarmsPerHour: number;
-      /** The record rate; default measured over event time (records ÷ event-time span, ≥ 1 min). */
+      /** The record rate; default measured over event time (records ÷ event-time span, ≥ 1 s). */
       readonly recordsPerHour?: number;
       /** Shift added to the calibrated level (alarm-level.ts). Default 0. */
       readonly correction?: number;
@@ -69,6 +70,8 @@ export type SketchLevel =
 export interface SketchTableOptions {
   /** Field names, in the order of the values passed to `update`. */
   readonly fields: readonly string[];
+  /** Each field's transform, applied to the raw values passed to `update`. Default identity. */
+  readonly transforms?: readonly FieldTransform[];
   readonly level: SketchLevel;
   readonly referenceK?: number;
   readonly clipZ?: number;
@@ -93,11 +96,17 @@ export interface SketchCounts {
 
 const MS_PER_HOUR = 3_600_000;
 const RATE_BUCKET_MS = 60_000;
+/** The rate is measured over at least this much event time (the first record alone says little). */
+const MIN_RATE_SPAN_MS = 1000;
 /** A cell's own baseline and CUSUM. The baseline slots also serve the fallback keys. */
 class Baseline {
   n = 0;
   /** Effective number of values behind the mean (the median of the warm-up, then the exponential average). */
   neff = 0;
+  /** Effective number of values behind the variance (the MAD of the warm-up, then the exponential average). */
+  nvar = 0;
+  /** An 'auto' field's transform, chosen on the warm-up values: 0 not yet, 1 identity, 2 logit. */
+  mode = 0;
   mean = 0;
   variance = 0;
   buffer: number[] | null = [];
@@ -114,6 +123,8 @@ class Cell extends Baseline {
   offsetN = 0;
   /** Re-learning its baseline after a long episode: not scored until warm. */
   relearning = false;
+  /** Event time since which the baseline has not learnt (alarmed, cooling down, suspicious); NaN: it learns. */
+  frozenSinceMs = NaN;
 }
 
 interface KeyState {
@@ -144,6 +155,7 @@ function median(values: number[]): number {
 
 export class SketchTable {
   readonly fields: readonly string[];
+  readonly #transforms: readonly FieldTransform[];
   readonly #k: number;
   readonly #clipZ: number;
   readonly #learnRate: number;
@@ -167,6 +179,7 @@ export class SketchTable {
 
   constructor(options: SketchTableOptions) {
     this.fields = [...options.fields];
+    this.#transforms = this.fields.map((_, i) => options.transforms?.[i] ?? 'identity');
     this.#k = options.referenceK ?? 0.5;
     this.#clipZ = options.clipZ ?? 4;
     this.#learnRate = options.learnRate ?? 0.01;
@@ -192,11 +205,11 @@ export class SketchTable {
     const spec = this.#levelSpec;
     if ('recordsPerHour' in spec && spec.recordsPerHour !== undefined) return spec.recordsPerHour;
     if (Number.isNaN(this.#firstMs)) return 0;
-    return (this.counts.records * MS_PER_HOUR) / Math.max(RATE_BUCKET_MS, this.#lastMs - this.#firstMs);
+    return (this.counts.records * MS_PER_HOUR) / Math.max(MIN_RATE_SPAN_MS, this.#lastMs - this.#firstMs);
   }
 
   /**
-   * Scores one record of `key` (values: transformed, in field order; NaN = absent) at `eventTimeMs`,
+   * Scores one record of `key` (values: raw, in field order; NaN = absent) at `eventTimeMs`,
    * then learns from it. `fallbackKey`: the coarser key whose baseline scores a cold key.
    */
   update(key: string, fallbackKey: string | undefined, eventTimeMs: number, values: ArrayLike<number>): SketchVerdict {
@@ -209,26 +222,33 @@ export class SketchTable {
     let alarms: SketchAlarm[] | undefined;
     let suspicion = 0;
     for (let i = 0; i < this.fields.length; i++) {
-      const x = values[i]!;
+      const value = values[i]!;
       const cell = state.cells[i]!;
-      if (Number.isNaN(x)) {
+      const base = fallback?.[i];
+      const transform = this.#transforms[i]!;
+      // The value as the cell's baseline reads it, and as the fallback's does ('auto' may differ).
+      const x = Number.isNaN(value) ? NaN : transformFor(cell, transform, value);
+      const xb = base === undefined || Number.isNaN(value) ? NaN : transformFor(base, transform, value);
+      if (Number.isNaN(x) && Number.isNaN(xb)) {
         suspicion = Math.max(suspicion, cell.up / h, cell.down / h);
         continue;
       }
       const frozen = !Number.isNaN(cell.upStartMs) || !Number.isNaN(cell.downStartMs) || cell.cooldown > 0 || cell.up >= freezeAt || cell.down >= freezeAt;
-      const base = fallback?.[i];
       let z = NaN;
       let raw = NaN;
       let usingFallback = false;
-      // The baseline's mean is an estimate: its error is a persistent bias of every z, which a CUSUM
-      // would sum. A guard band of two standard errors widens k while the estimate is young (a new
-      // key, a cold key on its fallback's baseline and a few values of offset).
+      // The baseline is an estimate, and its errors are persistent: a mean that is off biases every z,
+      // a scale that is short inflates every z, and a CUSUM sums them. So a young baseline is taken at
+      // two standard errors against the alarm: k widens by two standard errors of the mean, and the
+      // scale by two relative standard errors of the scale (a new key; a cold key on its fallback's
+      // baseline and a few values of offset).
       let guard = 0;
       if (cell.buffer === null) {
-        z = (x - cell.mean) / this.#scaleOf(cell);
+        if (Number.isNaN(x)) continue;
+        z = (x - cell.mean) / (this.#scaleOf(cell) * (1 + 2 / Math.sqrt(2 * cell.nvar)));
         guard = 2 / Math.sqrt(cell.neff);
-      } else if (!cell.relearning && base !== undefined && base.buffer === null) {
-        raw = (x - base.mean) / this.#scaleOf(base);
+      } else if (!cell.relearning && base !== undefined && base.buffer === null && !Number.isNaN(xb)) {
+        raw = (xb - base.mean) / (this.#scaleOf(base) * (1 + 2 / Math.sqrt(2 * base.nvar)));
         z = raw - cell.offset;
         usingFallback = true;
         const offsetNeff = Math.min(cell.offsetN, (2 - this.#offsetRate) / this.#offsetRate);
@@ -251,11 +271,16 @@ export class SketchTable {
       suspicion = Math.max(suspicion, cell.up / h, cell.down / h);
       if (frozen) {
         if (cell.cooldown > 0 && Number.isNaN(cell.upStartMs) && Number.isNaN(cell.downStartMs)) cell.cooldown--;
+        // A baseline that has not learnt for relearnAfterMs is stale, however its episodes came and
+        // went (a shift that fragments into many episodes locks the baseline in as surely as one).
+        if (Number.isNaN(cell.frozenSinceMs)) cell.frozenSinceMs = eventTimeMs;
+        else if (eventTimeMs - cell.frozenSinceMs > this.#relearnAfterMs) this.#relearn(cell);
         continue;
       }
-      this.#learn(cell, x);
+      cell.frozenSinceMs = NaN;
+      if (!Number.isNaN(x)) this.#learn(cell, x, transform);
       if (cell.relearning && cell.buffer === null) cell.relearning = false;
-      if (base !== undefined) this.#learn(base, x);
+      if (base !== undefined && !Number.isNaN(xb)) this.#learn(base, xb, transform);
       if (usingFallback) {
         cell.offsetN++;
         const rate = Math.max(1 / cell.offsetN, this.#offsetRate);
@@ -278,7 +303,7 @@ export class SketchTable {
       else cell.downStartMs = eventTimeMs;
       return true;
     }
-    if (value >= h && eventTimeMs - startMs <= this.#relearnAfterMs) return true;
+    if (value >= h) return true;
     // The episode ends: the half restarts from 0, the baseline waits out the cool-down.
     if (direction === 'up') {
       cell.up = 0;
@@ -288,7 +313,6 @@ export class SketchTable {
       cell.downStartMs = NaN;
     }
     cell.cooldown = this.#cooldown;
-    if (value >= h) this.#relearn(cell);
     return false;
   }
 
@@ -297,6 +321,8 @@ export class SketchTable {
     this.counts.relearns++;
     cell.n = 0;
     cell.neff = 0;
+    cell.nvar = 0;
+    cell.mode = 0;
     cell.mean = 0;
     cell.variance = 0;
     cell.buffer = [];
@@ -308,13 +334,19 @@ export class SketchTable {
     cell.offset = 0;
     cell.offsetN = 0;
     cell.relearning = true;
+    cell.frozenSinceMs = NaN;
   }
 
-  #learn(b: Baseline, x: number): void {
+  #learn(b: Baseline, x: number, transform: FieldTransform): void {
     if (b.buffer !== null) {
       b.buffer.push(x);
       b.n++;
       if (b.n >= this.#warmup) {
+        if (transform === 'auto') {
+          // Values that all lie in [0, 1] are probabilities: read on the logit scale from now on.
+          b.mode = b.buffer.every((v) => v >= 0 && v <= 1) ? 2 : 1;
+          if (b.mode === 2) b.buffer = b.buffer.map((v) => transformValue('logit', v));
+        }
         const center = median(b.buffer);
         const deviations = b.buffer.map((v) => Math.abs(v - center));
         let scale = 1.4826 * median(deviations);
@@ -327,6 +359,7 @@ export class SketchTable {
         b.mean = center;
         b.variance = Math.max(scale * scale, (winsorised / deviations.length) * this.#varianceCorrection);
         b.neff = 0.637 * b.n; // the median's efficiency on Gaussian data
+        b.nvar = 0.367 * b.n; // the MAD's
         b.buffer = null;
       }
       return;
@@ -341,6 +374,7 @@ export class SketchTable {
     const v = d > this.#clipZ ? this.#clipZ : d < -this.#clipZ ? -this.#clipZ : d;
     b.mean += this.#learnRate * u * s;
     b.neff = 1 / ((1 - this.#learnRate) ** 2 / b.neff + this.#learnRate ** 2);
+    b.nvar = 1 / ((1 - this.#learnRate) ** 2 / b.nvar + this.#learnRate ** 2);
     b.variance = (1 - this.#learnRate) * b.variance + this.#learnRate * v * v * s * s * this.#varianceCorrection;
   }
 
@@ -387,8 +421,13 @@ export class SketchTable {
     if (Number.isNaN(this.#firstMs)) this.#firstMs = eventTimeMs;
     if (!(eventTimeMs <= this.#lastMs)) this.#lastMs = eventTimeMs;
     const bucket = Math.floor(eventTimeMs / RATE_BUCKET_MS);
-    if (!(bucket <= this.#bucket)) {
-      this.#bucket = bucket;
+    // The level follows the measured rate: refreshed each minute of event time, and at every power of
+    // two of the records seen, so that the first minute (which a hot key fills with alarms if its
+    // level comes from a rate measured on a handful of records) has a level from a sound rate too.
+    const records = this.counts.records + 1;
+    const newBucket = !(bucket <= this.#bucket);
+    if (newBucket) this.#bucket = bucket;
+    if (newBucket || (records & (records - 1)) === 0) {
       if (!('fixed' in this.#levelSpec) && this.#levelSpec.recordsPerHour === undefined) this.#setLevel(this.#budgetLevel(this.recordsPerHour));
     }
   }
@@ -413,8 +452,8 @@ export class SketchTable {
 
   /** Plain JSON-safe data: every key's and fallback key's cells, the rate measurement, the counters. */
   snapshot(): Record<string, unknown> {
-    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning];
-    const base = (b: Baseline): unknown[] => [b.n, b.mean, b.variance, b.buffer, b.neff];
+    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.nvar, c.mode, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning, nanToNull(c.frozenSinceMs)];
+    const base = (b: Baseline): unknown[] => [b.n, b.mean, b.variance, b.buffer, b.neff, b.nvar, b.mode];
     return {
       keys: [...this.#keys].map(([key, state]) => [key, state.cells.map(cell)]),
       fallbacks: [...this.#fallbacks].map(([key, baselines]) => [key, baselines.map(base)]),
@@ -447,14 +486,17 @@ export class SketchTable {
           const c = new Cell();
           toBaseline(c, data);
           c.neff = Number(data[4]);
-          c.up = Number(data[5]);
-          c.down = Number(data[6]);
-          c.upStartMs = nullToNan(data[7]);
-          c.downStartMs = nullToNan(data[8]);
-          c.cooldown = Number(data[9]);
-          c.offset = Number(data[10]);
-          c.offsetN = Number(data[11]);
-          c.relearning = data[12] === true;
+          c.nvar = Number(data[5]);
+          c.mode = Number(data[6]);
+          c.up = Number(data[7]);
+          c.down = Number(data[8]);
+          c.upStartMs = nullToNan(data[9]);
+          c.downStartMs = nullToNan(data[10]);
+          c.cooldown = Number(data[11]);
+          c.offset = Number(data[12]);
+          c.offsetN = Number(data[13]);
+          c.relearning = data[14] === true;
+          c.frozenSinceMs = nullToNan(data[15]);
           return c;
         }),
       });
@@ -464,6 +506,8 @@ export class SketchTable {
         const b = new Baseline();
         toBaseline(b, data);
         b.neff = Number(data[4]);
+        b.nvar = Number(data[5]);
+        b.mode = Number(data[6]);
         return b;
       }));
     }
@@ -473,6 +517,12 @@ export class SketchTable {
     Object.assign(this.counts, counts, { keys: this.#keys.size });
     if (!('fixed' in this.#levelSpec) && typeof time[3] === 'number') this.#setLevel(time[3]);
   }
+}
+
+/** `value` as `baseline` reads it: the field's transform, or for 'auto' the one its warm-up chose (raw until then). */
+function transformFor(baseline: Baseline, transform: FieldTransform, value: number): number {
+  if (transform !== 'auto') return transformValue(transform, value);
+  return baseline.mode === 2 ? transformValue('logit', value) : value;
 }
 
 const nanToNull = (x: number): number | null => (Number.isNaN(x) ? null : x);

@@ -12,15 +12,35 @@
  */
 import type { FieldTransform, SketchAlarm } from '../../operators/change-sketch.js';
 import type { Finding } from '../../operators/detectors/index.js';
+import type { InferenceEvent } from '../../schemas/index.js';
 
 /** The detector name of the sketch's findings and mentions. */
 export const SKETCH_DETECTOR = 'sketch-cusum';
 
-/** The sketch's transform per InferenceEvent field: log for positive quantities, logit for probabilities. */
+/**
+ * The sketch's transform per InferenceEvent field: log for positive quantities, logit for
+ * confidence (a probability), auto for the prediction (a model's output value: a probability for a
+ * classifier, read on the logit scale where its values lie in [0, 1]; any number for a regressor),
+ * identity for features.
+ */
 export function sketchTransformOf(field: string): FieldTransform {
   if (field === 'latency_ms' || field === 'input_tokens' || field === 'output_tokens') return 'log';
   if (field === 'confidence') return 'logit';
+  if (field === 'prediction') return 'auto';
   return 'identity';
+}
+
+/** A fast reader of an InferenceEvent field (`features[i]` parsed once, not per record). */
+export function sketchFieldReader(field: string): (event: InferenceEvent) => number | undefined {
+  const feature = /^features\[(\d+)\]$/.exec(field);
+  if (feature !== null) {
+    const index = Number(feature[1]);
+    return (event) => event.features[index];
+  }
+  return (event) => {
+    const value = (event as unknown as Record<string, unknown>)[field];
+    return typeof value === 'number' ? value : undefined;
+  };
 }
 
 /** Findings of the alarms a record carries as evidence. */

@@ -23,7 +23,7 @@ import { map, mergeMap, Observable, Subject, tap, type OperatorFunction } from '
 import { adaptiveSample } from '../../operators/adaptive-sample.js';
 import { banditBudget, type ArmFeedback, type BanditArm, type BudgetAllocation } from '../../operators/bandit-budget.js';
 import { changeSketch, type SketchAlarm, type SketchCounts } from '../../operators/change-sketch.js';
-import { inferenceFieldValue, perKeyDetector, type Finding, type RecordDetector } from '../../operators/detectors/index.js';
+import { perKeyDetector, type Finding, type RecordDetector } from '../../operators/detectors/index.js';
 import { CIRCUIT_STATE_VALUE, enrich, EnrichCounters, type Enriched } from '../../operators/enrich.js';
 import { keyedPartition, PartitionProbe } from '../../operators/keyed-partition.js';
 import { DetectCounters, parallelDetect, type Detection } from '../../operators/parallel-detect.js';
@@ -43,7 +43,7 @@ import { EnrichDelayCounters, EnrichDelayTracker } from './enrich-delay.js';
 import { EventTimeHold } from './event-time-hold.js';
 import { PreliminaryScorer, samplingWeight } from './preliminary-score.js';
 import { reviewLane } from './review-lane.js';
-import { SketchEvidenceGate, SKETCH_DETECTOR, sketchFindings, sketchTransformOf } from './sketch-evidence.js';
+import { SketchEvidenceGate, SKETCH_DETECTOR, sketchFieldReader, sketchFindings, sketchTransformOf } from './sketch-evidence.js';
 import { thresholdFor } from './thresholds.js';
 
 /** A record with its preliminary score, as the samplers see it. */
@@ -226,7 +226,9 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
   };
   let feedbackSink: Subject<ArmFeedback> | undefined;
   // Alarmed records of the sketch pass the sampler outside its budget, a few per model × segment ×
-  // field × direction and dedup window (sketch-evidence.ts); every other record meets the budget.
+  // field × direction and dedup window (sketch-evidence.ts), at once; every other record meets the
+  // budget. Downstream, dedup's windows close by the held-back watermark, so evidence that runs ahead
+  // of the sampler's epochs waits there like any record.
   const sampleWithEvidence = (state?: OperatorStateHandle): OperatorFunction<Envelope<ScoredEvent>, Envelope<Sampled<ScoredEvent>>> =>
     (source) =>
       new Observable<Envelope<Sampled<ScoredEvent>>>((subscriber) => {
@@ -312,7 +314,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
                 changeSketch<InferenceEvent>({
                   keyOf: (event) => `${event.model_id}\u0000${event.segment}`,
                   fallbackKeyOf: (event) => event.model_id,
-                  fields: config.fields.map((field) => ({ name: field, valueOf: (event: InferenceEvent) => inferenceFieldValue(event, field), transform: sketchTransformOf(field) })),
+                  fields: config.fields.map((field) => ({ name: field, valueOf: sketchFieldReader(field), transform: sketchTransformOf(field) })),
                   level: { falseAlarmsPerHour: config.falseAlarmsPerHour },
                   maxKeys: config.sketchMaxKeys,
                   state: context.state,
