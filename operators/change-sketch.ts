@@ -65,7 +65,7 @@ export interface ChangeSketchOptions<T> {
   readonly capFactor?: number;
   /** An episode longer than this (event time) is a new normal: the baseline is learnt again. Default 7 200 000 (2 h), range [1, 1e12]. */
   readonly relearnAfterMs?: number;
-  /** Keys (and fallback keys) held; the least recently seen is evicted (counted). Default 100 000, range [1, 10 000 000]. */
+  /** Keys (and fallback keys) held; beyond them an idle key is evicted (second chance; counted). Default 100 000, range [1, 10 000 000]. */
   readonly maxKeys?: number;
   /** Counters (records, episodes, relearns, evictions, keys), updated as records pass. */
   readonly counts?: (counts: Readonly<SketchCounts>, level: number) => void;

@@ -22,8 +22,8 @@
  *    cell's baseline is learnt afresh from its next `warmupPoints` values (scored by nothing meanwhile).
  *
  * The level h follows from a false-alarm budget (alarm-level.ts) and the record rate measured over
- * event time, or is fixed. State: bounded by `maxKeys` keys and `maxKeys` fallback keys, the least
- * recently seen evicted (counted).
+ * event time, or is fixed. State: bounded by `maxKeys` keys and `maxKeys` fallback keys; beyond them
+ * an idle key is evicted (second chance: one not seen since the clock last passed it; counted).
  */
 import { alarmLevelFor, targetArl } from './alarm-level.js';
 import { transformValue, type FieldTransform } from './transforms.js';
@@ -107,6 +107,10 @@ class Baseline {
   nvar = 0;
   /** An 'auto' field's transform, chosen on the warm-up values: 0 not yet, 1 identity, 2 logit. */
   mode = 0;
+  /** Derived from the above after each learnt value (not in snapshots): the scale, the guarded scale z divides by, the guard band on k. */
+  scale = 0;
+  zScale = 0;
+  guard = 0;
   mean = 0;
   variance = 0;
   buffer: number[] | null = [];
@@ -129,6 +133,13 @@ class Cell extends Baseline {
 
 interface KeyState {
   readonly cells: Cell[];
+  /** Seen since the eviction clock last passed it (second-chance eviction). */
+  seen: boolean;
+}
+
+interface FallbackState {
+  readonly baselines: Baseline[];
+  seen: boolean;
 }
 
 const EMPTY: readonly SketchAlarm[] = Object.freeze([]);
@@ -159,6 +170,9 @@ export class SketchTable {
   readonly #k: number;
   readonly #clipZ: number;
   readonly #learnRate: number;
+  /** (1 − learnRate)² and learnRate²: the effective sample size's recursion. */
+  readonly #keep2: number;
+  readonly #rate2: number;
   readonly #learnClip: number;
   readonly #varianceCorrection: number;
   readonly #warmup: number;
@@ -169,7 +183,7 @@ export class SketchTable {
   readonly #maxKeys: number;
   readonly #levelSpec: SketchLevel;
   readonly #keys = new Map<string, KeyState>();
-  readonly #fallbacks = new Map<string, Baseline[]>();
+  readonly #fallbacks = new Map<string, FallbackState>();
   readonly counts: SketchCounts = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0 };
   #h = 0;
   #cap = 0;
@@ -183,6 +197,8 @@ export class SketchTable {
     this.#k = options.referenceK ?? 0.5;
     this.#clipZ = options.clipZ ?? 4;
     this.#learnRate = options.learnRate ?? 0.01;
+    this.#keep2 = (1 - this.#learnRate) ** 2;
+    this.#rate2 = this.#learnRate ** 2;
     this.#learnClip = options.learnClip ?? 2;
     this.#varianceCorrection = 1 / clippedSecondMoment(this.#clipZ);
     this.#warmup = options.warmupPoints ?? 50;
@@ -228,7 +244,7 @@ export class SketchTable {
       const transform = this.#transforms[i]!;
       // The value as the cell's baseline reads it, and as the fallback's does ('auto' may differ).
       const x = Number.isNaN(value) ? NaN : transformFor(cell, transform, value);
-      const xb = base === undefined || Number.isNaN(value) ? NaN : transformFor(base, transform, value);
+      const xb = base === undefined || Number.isNaN(value) ? NaN : transform === 'auto' ? transformFor(base, transform, value) : x;
       if (Number.isNaN(x) && Number.isNaN(xb)) {
         suspicion = Math.max(suspicion, cell.up / h, cell.down / h);
         continue;
@@ -245,10 +261,10 @@ export class SketchTable {
       let guard = 0;
       if (cell.buffer === null) {
         if (Number.isNaN(x)) continue;
-        z = (x - cell.mean) / (this.#scaleOf(cell) * (1 + 2 / Math.sqrt(2 * cell.nvar)));
-        guard = 2 / Math.sqrt(cell.neff);
+        z = (x - cell.mean) / cell.zScale;
+        guard = cell.guard;
       } else if (!cell.relearning && base !== undefined && base.buffer === null && !Number.isNaN(xb)) {
-        raw = (xb - base.mean) / (this.#scaleOf(base) * (1 + 2 / Math.sqrt(2 * base.nvar)));
+        raw = (xb - base.mean) / base.zScale;
         z = raw - cell.offset;
         usingFallback = true;
         const offsetNeff = Math.min(cell.offsetN, (2 - this.#offsetRate) / this.#offsetRate);
@@ -361,11 +377,12 @@ export class SketchTable {
         b.neff = 0.637 * b.n; // the median's efficiency on Gaussian data
         b.nvar = 0.367 * b.n; // the MAD's
         b.buffer = null;
+        derive(b);
       }
       return;
     }
     b.n++;
-    const s = this.#scaleOf(b);
+    const s = b.scale;
     const d = (x - b.mean) / s;
     // The mean learns Huber-clipped deviations (robust); the variance learns deviations clipped
     // where the CUSUM clips them, so the scale is that of the values the CUSUM sums: a key with heavy
@@ -373,48 +390,54 @@ export class SketchTable {
     const u = d > this.#learnClip ? this.#learnClip : d < -this.#learnClip ? -this.#learnClip : d;
     const v = d > this.#clipZ ? this.#clipZ : d < -this.#clipZ ? -this.#clipZ : d;
     b.mean += this.#learnRate * u * s;
-    b.neff = 1 / ((1 - this.#learnRate) ** 2 / b.neff + this.#learnRate ** 2);
-    b.nvar = 1 / ((1 - this.#learnRate) ** 2 / b.nvar + this.#learnRate ** 2);
+    b.neff = 1 / (this.#keep2 / b.neff + this.#rate2);
+    b.nvar = 1 / (this.#keep2 / b.nvar + this.#rate2);
     b.variance = (1 - this.#learnRate) * b.variance + this.#learnRate * v * v * s * s * this.#varianceCorrection;
-  }
-
-  #scaleOf(b: Baseline): number {
-    // A constant field has scale 0: any change from it is then as far as the clip allows.
-    return Math.sqrt(b.variance) + 1e-9 * (1 + Math.abs(b.mean));
+    derive(b);
   }
 
   #keyState(key: string): KeyState {
     let state = this.#keys.get(key);
     if (state !== undefined) {
-      // Map order is recency: move the key to the end (the least recently seen is first).
-      this.#keys.delete(key);
-      this.#keys.set(key, state);
+      state.seen = true;
       return state;
     }
-    if (this.#keys.size >= this.#maxKeys) {
-      this.#keys.delete(this.#keys.keys().next().value!);
-      this.counts.evictions++;
-    }
-    state = { cells: this.fields.map(() => new Cell()) };
+    if (this.#keys.size >= this.#maxKeys) this.#evictOne(this.#keys);
+    state = { cells: this.fields.map(() => new Cell()), seen: false };
     this.#keys.set(key, state);
     this.counts.keys = this.#keys.size;
     return state;
   }
 
   #fallbackOf(key: string): Baseline[] {
-    let baselines = this.#fallbacks.get(key);
-    if (baselines !== undefined) {
-      this.#fallbacks.delete(key);
-      this.#fallbacks.set(key, baselines);
-      return baselines;
+    let state = this.#fallbacks.get(key);
+    if (state !== undefined) {
+      state.seen = true;
+      return state.baselines;
     }
-    if (this.#fallbacks.size >= this.#maxKeys) {
-      this.#fallbacks.delete(this.#fallbacks.keys().next().value!);
+    if (this.#fallbacks.size >= this.#maxKeys) this.#evictOne(this.#fallbacks);
+    state = { baselines: this.fields.map(() => new Baseline()), seen: false };
+    this.#fallbacks.set(key, state);
+    return state.baselines;
+  }
+
+  /**
+   * Second-chance (clock) eviction: the Map's order is the clock; a key seen since the hand last
+   * passed goes to the back with its flag cleared, the first one not seen is evicted. Amortised O(1),
+   * and no Map churn on the hot path (moving every key to the back on every record cost more than
+   * the arithmetic).
+   */
+  #evictOne(map: Map<string, { seen: boolean }>): void {
+    for (const [key, state] of map) {
+      map.delete(key);
+      if (state.seen) {
+        state.seen = false;
+        map.set(key, state);
+        continue;
+      }
       this.counts.evictions++;
+      return;
     }
-    baselines = this.fields.map(() => new Baseline());
-    this.#fallbacks.set(key, baselines);
-    return baselines;
   }
 
   #noteTime(eventTimeMs: number): void {
@@ -455,8 +478,8 @@ export class SketchTable {
     const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.nvar, c.mode, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning, nanToNull(c.frozenSinceMs)];
     const base = (b: Baseline): unknown[] => [b.n, b.mean, b.variance, b.buffer, b.neff, b.nvar, b.mode];
     return {
-      keys: [...this.#keys].map(([key, state]) => [key, state.cells.map(cell)]),
-      fallbacks: [...this.#fallbacks].map(([key, baselines]) => [key, baselines.map(base)]),
+      keys: [...this.#keys].map(([key, state]) => [key, state.cells.map(cell), state.seen]),
+      fallbacks: [...this.#fallbacks].map(([key, state]) => [key, state.baselines.map(base), state.seen]),
       time: [nanToNull(this.#firstMs), nanToNull(this.#lastMs), nanToNull(this.#bucket), this.#h],
       counts: { ...this.counts },
     };
@@ -479,7 +502,7 @@ export class SketchTable {
     };
     this.#keys.clear();
     this.#fallbacks.clear();
-    for (const [key, cells] of keys as [string, unknown[][]][]) {
+    for (const [key, cells, seen] of keys as [string, unknown[][], unknown][]) {
       if (cells.length !== this.fields.length) throw new RangeError(`changeSketch: snapshot key ${key} has ${cells.length} fields, this sketch watches ${this.fields.length}`);
       this.#keys.set(key, {
         cells: cells.map((data) => {
@@ -497,19 +520,22 @@ export class SketchTable {
           c.offsetN = Number(data[13]);
           c.relearning = data[14] === true;
           c.frozenSinceMs = nullToNan(data[15]);
+          if (c.buffer === null) derive(c);
           return c;
         }),
+        seen: seen === true,
       });
     }
-    for (const [key, baselines] of fallbacks as [string, unknown[][]][]) {
-      this.#fallbacks.set(key, baselines.map((data) => {
+    for (const [key, baselines, seen] of fallbacks as [string, unknown[][], unknown][]) {
+      this.#fallbacks.set(key, { seen: seen === true, baselines: baselines.map((data) => {
         const b = new Baseline();
         toBaseline(b, data);
         b.neff = Number(data[4]);
         b.nvar = Number(data[5]);
         b.mode = Number(data[6]);
+        if (b.buffer === null) derive(b);
         return b;
-      }));
+      }) });
     }
     this.#firstMs = nullToNan(time[0]);
     this.#lastMs = nullToNan(time[1]);
@@ -517,6 +543,14 @@ export class SketchTable {
     Object.assign(this.counts, counts, { keys: this.#keys.size });
     if (!('fixed' in this.#levelSpec) && typeof time[3] === 'number') this.#setLevel(time[3]);
   }
+}
+
+/** A warm baseline's derived figures, from its mean, variance and effective sample sizes. */
+function derive(b: Baseline): void {
+  // A constant field has scale 0: any change from it is then as far as the clip allows.
+  b.scale = Math.sqrt(b.variance) + 1e-9 * (1 + Math.abs(b.mean));
+  b.zScale = b.scale * (1 + 2 / Math.sqrt(2 * b.nvar));
+  b.guard = 2 / Math.sqrt(b.neff);
 }
 
 /** `value` as `baseline` reads it: the field's transform, or for 'auto' the one its warm-up chose (raw until then). */
