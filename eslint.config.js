@@ -2,15 +2,65 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers (imports only point down): core → operators → runtime (with schemas) → topologies →
+ * lab → cli. Each rule forbids a relative import that climbs out of the file's folder into a layer
+ * above it (or beside it, where the layers say so). scripts/, bin/ and test/ may import anything.
+ */
+const layer = (files, forbidden, why) => ({
+  files,
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      { patterns: [{ regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`, message: why }] },
+    ],
+  },
+});
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.cache/', '.data/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: { console: 'readonly', process: 'readonly', Buffer: 'readonly' },
+      // Type-aware rules: a promise nobody awaits, or one handed where a void callback is expected,
+      // loses its error (this code is promise-heavy: Kafka clients, drains, commits).
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
     },
+  },
+  layer(['core/**/*.ts'], ['operators', 'runtime', 'schemas', 'topologies', 'lab', 'cli', 'scripts'], 'core imports nothing of ours.'),
+  layer(['operators/**/*.ts'], ['runtime', 'schemas', 'topologies', 'lab', 'cli', 'scripts'], 'operators import only core (and rxjs, and their own helpers).'),
+  layer(['runtime/**/*.ts'], ['operators', 'topologies', 'lab', 'cli', 'scripts'], 'runtime imports core and schemas, never operators, topologies, the lab or the CLI.'),
+  layer(['schemas/**/*.ts'], ['operators', 'runtime', 'topologies', 'lab', 'cli', 'scripts'], 'schemas import nothing above them (core at most).'),
+  layer(['topologies/**/*.ts'], ['lab', 'cli', 'scripts'], 'topologies import operators, runtime, core and schemas; what a topology ships imports nothing from the lab or the CLI.'),
+  layer(['lab/**/*.ts'], ['cli', 'scripts'], 'the lab imports anything but the CLI.'),
+  {
+    // Two operators still name a schema type (windowedDedup builds Mentions; the per-key detectors read
+    // InferenceEvent fields by default); a type-only import erases at run time. Until they take the
+    // functions that build and read those records (issue #15, item 3), only type imports are allowed.
+    files: ['operators/windowed-dedup.ts', 'operators/parallel-detect/per-key.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(\\.\\./)+(runtime|topologies|lab|cli|scripts)(/|$)', message: 'operators import only core (and rxjs, and their own helpers).' },
+            { regex: '^(\\.\\./)+schemas(/|$)', allowTypeImports: true, message: 'operators may name a schema type only (type import), never a schema value.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Plain JavaScript outside the TypeScript project: no type information.
+    files: ['**/*.cjs', '**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
   },
   {
     files: ['**/*.cjs'],

@@ -9,7 +9,7 @@
  * or `recordsPerWindow`, split among strata/shards, and emits them in arrival order.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { dropRecord, withValue, type Envelope } from '../runtime/envelope.js';
+import { dropRecord, withValue, type Envelope } from '../core/envelope.js';
 import {
   assertLateRecordPolicy,
   assertWindowSizeMs,
@@ -18,18 +18,21 @@ import {
   routeLateRecord,
   tumblingWindowFor,
   type LateRecordPolicy,
-} from './event-time/index.js';
-import { assertSeededRandom, SeededRandom } from './random.js';
-import { WindowSampler } from './sampling/window-sampler.js';
+} from '../core/event-time/index.js';
+import { assertSeededRandom, SeededRandom } from '../core/random.js';
+import { WindowSampler } from './adaptive-sample/window-sampler.js';
 import {
   capacityPerGroup,
   resolveStrategy,
   validateBudget,
   type SampleBudget,
   type SamplingStrategy,
-} from './sampling/strategy.js';
-import type { Sampled } from './sampling/sampled.js';
-import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
+} from './adaptive-sample/strategy.js';
+import type { Sampled } from './adaptive-sample/sampled.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
+import { checkInteger } from './options.js';
+
+const op = 'adaptiveSample';
 
 export type { Sampled, SampleBudget, SamplingStrategy };
 
@@ -107,12 +110,12 @@ export interface AdaptiveSampleOptions<T> {
  */
 export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFunction<Envelope<T>, Envelope<Sampled<T>>> {
   if (typeof options !== 'object' || options === null) throw new TypeError('adaptiveSample: options are required');
-  const strategy = resolveStrategy(options.strategy, 'adaptiveSample: strategy');
-  const budget = validateBudget(options.budget, 'adaptiveSample: budget');
+  const strategy = resolveStrategy(options.strategy, op, 'strategy');
+  const budget = validateBudget(options.budget, op, 'budget');
   const windowMs = options.windowMs ?? 60_000;
   assertWindowSizeMs(windowMs, 'adaptiveSample: windowMs');
-  const maxHeldRecords = checkIntegerOption(options.maxHeldRecords ?? 100_000, 'maxHeldRecords', 1, 10_000_000);
-  const maxOpenWindows = checkIntegerOption(options.maxOpenWindows ?? 4, 'maxOpenWindows', 1, 1000);
+  const maxHeldRecords = checkInteger(op, 'maxHeldRecords', options.maxHeldRecords ?? 100_000, 1, 10_000_000);
+  const maxOpenWindows = checkInteger(op, 'maxOpenWindows', options.maxOpenWindows ?? 4, 1, 1000);
   assertLateRecordPolicy(options.lateRecords, 'adaptiveSample: lateRecords');
   assertSeededRandom(options.random, 'adaptiveSample: random');
   assertStateHandle(options.state, 'adaptiveSample: state');
@@ -266,11 +269,4 @@ export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFu
       });
       return () => subscription.unsubscribe();
     });
-}
-
-function checkIntegerOption(value: unknown, name: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(`adaptiveSample: ${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
-  }
-  return value;
 }

@@ -9,7 +9,7 @@
  * to the first arm (in `arms` order) that chose it. The union never exceeds the epoch's budget.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { dropRecord, withValue, type Envelope } from '../runtime/envelope.js';
+import { dropRecord, withValue, type Envelope } from '../core/envelope.js';
 import {
   assertLateRecordPolicy,
   assertWindowSizeMs,
@@ -19,13 +19,16 @@ import {
   OperatorWatermark,
   routeLateRecord,
   type LateRecordPolicy,
-} from './event-time/index.js';
-import { assertSeededRandom, SeededRandom } from './random.js';
-import { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy, type BudgetBanditSnapshot } from './bandit/budget-bandit.js';
-import { WindowSampler } from './sampling/window-sampler.js';
-import { capacityPerGroup, resolveStrategy, type ResolvedStrategy, type SamplingStrategy } from './sampling/strategy.js';
-import type { Sampled } from './sampling/sampled.js';
-import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
+} from '../core/event-time/index.js';
+import { assertSeededRandom, SeededRandom } from '../core/random.js';
+import { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy, type BudgetBanditSnapshot } from './bandit-budget/budget-bandit.js';
+import { WindowSampler } from './adaptive-sample/window-sampler.js';
+import { capacityPerGroup, resolveStrategy, type ResolvedStrategy, type SamplingStrategy } from './adaptive-sample/strategy.js';
+import type { Sampled } from './adaptive-sample/sampled.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
+import { checkInteger, checkNumber } from './options.js';
+
+const op = 'banditBudget';
 
 export type { Sampled };
 
@@ -147,7 +150,7 @@ export function banditBudget<T>(options: BanditBudgetOptions<T>): OperatorFuncti
     return arm.name;
   });
   const strategies: ResolvedStrategy<T>[] = arms.map((arm, i) => {
-    const resolved = resolveStrategy(arm.strategy, `banditBudget: arms[${i}].strategy`);
+    const resolved = resolveStrategy(arm.strategy, op, `arms[${i}].strategy`);
     if (resolved.kind === 'uniform-rate') {
       throw new RangeError(`banditBudget: arms[${i}].strategy cannot be 'uniform-rate' (no per-epoch budget); use 'uniform-reservoir'`);
     }
@@ -159,23 +162,17 @@ export function banditBudget<T>(options: BanditBudgetOptions<T>): OperatorFuncti
   let recordsPerEpoch: number | undefined;
   let fraction: number | undefined;
   if (budget !== undefined && budget !== null && 'recordsPerEpoch' in budget) {
-    const r = budget.recordsPerEpoch;
-    if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 0) {
-      throw new RangeError(`banditBudget: budget.recordsPerEpoch must be an integer ≥ 0, got ${String(r)}`);
-    }
-    recordsPerEpoch = r;
+    recordsPerEpoch = checkInteger(op, 'budget.recordsPerEpoch', budget.recordsPerEpoch, 0, Number.MAX_SAFE_INTEGER);
   } else if (budget !== undefined && budget !== null && 'fraction' in budget) {
-    const f = budget.fraction;
-    if (typeof f !== 'number' || !(f > 0 && f <= 1)) throw new RangeError(`banditBudget: budget.fraction must be a number in (0, 1], got ${String(f)}`);
-    fraction = f;
+    fraction = checkNumber(op, 'budget.fraction', budget.fraction, 0, 1, true);
   } else {
     throw new TypeError('banditBudget: budget must be { recordsPerEpoch } or { fraction }');
   }
   const epochMs = options.epochMs ?? 60_000;
   assertWindowSizeMs(epochMs, 'banditBudget: epochMs');
   if (typeof options.feedback?.subscribe !== 'function') throw new TypeError('banditBudget: feedback must be an Observable<ArmFeedback>');
-  const maxHeldRecords = checkInteger(options.maxHeldRecords ?? 100_000, 'maxHeldRecords', 1, 10_000_000);
-  const maxOpenEpochs = checkInteger(options.maxOpenEpochs ?? 2, 'maxOpenEpochs', 1, 100);
+  const maxHeldRecords = checkInteger(op, 'maxHeldRecords', options.maxHeldRecords ?? 100_000, 1, 10_000_000);
+  const maxOpenEpochs = checkInteger(op, 'maxOpenEpochs', options.maxOpenEpochs ?? 2, 1, 100);
   if (options.onAllocation !== undefined && typeof options.onAllocation !== 'function') {
     throw new TypeError('banditBudget: onAllocation must be a function (allocation) => void');
   }
@@ -341,11 +338,4 @@ export function banditBudget<T>(options: BanditBudgetOptions<T>): OperatorFuncti
         feedbackSubscription.unsubscribe();
       };
     });
-}
-
-function checkInteger(value: unknown, name: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(`banditBudget: ${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
-  }
-  return value;
 }

@@ -10,11 +10,11 @@
  * docs/detection.md.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { withValue, type Envelope } from '../runtime/envelope.js';
+import { withValue, type Envelope } from '../core/envelope.js';
 import { SketchTable, type SketchAlarm, type SketchCounts, type SketchLevel } from './change-sketch/sketch-table.js';
 import { FIELD_TRANSFORMS, type FieldTransform } from './change-sketch/transforms.js';
-import { checkFunction, checkInteger, checkNumber, checkOneOf } from './partitioning/option-checks.js';
-import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
+import { checkFunction, checkInteger, checkNumber, checkOneOf } from './options.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
 
 export type { AlarmDirection, SketchAlarm, SketchCounts, SketchLevel } from './change-sketch/sketch-table.js';
 export type { FieldTransform } from './change-sketch/transforms.js';

@@ -53,21 +53,21 @@
  * );
  */
 import { asyncScheduler, forkJoin, from, isObservable, map, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { withValue, type Envelope } from '../runtime/envelope.js';
-import { EnrichCounters } from './enrichment/counters.js';
-import type { UsageMeter } from './usage-meter.js';
-import { EnrichmentCache, NOT_FOUND, type CacheEntrySnapshot } from './enrichment/enrichment-cache.js';
-import { runWithRetries, type AttemptOutcome, type AttemptPolicy } from './enrichment/attempts.js';
-import { ReorderBuffer } from './enrichment/reorder-buffer.js';
-import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions, type CircuitTicket } from './enrichment/circuit-breaker.js';
-import { isRetriableByDefault } from './enrichment/retry.js';
-import { checkFunction, checkInteger, checkOneOf } from './partitioning/option-checks.js';
-import { assertSeededRandom, SeededRandom } from './random.js';
-import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
+import { withValue, type Envelope } from '../core/envelope.js';
+import { EnrichCounters } from './enrich/counters.js';
+import type { UsageMeter } from '../core/usage-meter.js';
+import { EnrichmentCache, NOT_FOUND, type CacheEntrySnapshot } from './enrich/enrichment-cache.js';
+import { runWithRetries, type AttemptOutcome, type AttemptPolicy } from './enrich/attempts.js';
+import { ReorderBuffer } from './enrich/reorder-buffer.js';
+import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions, type CircuitTicket } from './enrich/circuit-breaker.js';
+import { isRetriableByDefault } from './enrich/retry.js';
+import { checkFunction, checkInteger, checkOneOf } from './options.js';
+import { assertSeededRandom, SeededRandom } from '../core/random.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
 
-export { EnrichCounters } from './enrichment/counters.js';
-export { LookupTimeoutError } from './enrichment/retry.js';
-export { CircuitOpenError, CIRCUIT_STATE_VALUE, type CircuitState, type CircuitBreakerOptions } from './enrichment/circuit-breaker.js';
+export { EnrichCounters } from './enrich/counters.js';
+export { LookupTimeoutError } from './enrich/retry.js';
+export { CircuitOpenError, CIRCUIT_STATE_VALUE, type CircuitState, type CircuitBreakerOptions } from './enrich/circuit-breaker.js';
 
 /** How a record's enrichment went. */
 export type EnrichStatus = 'hit' | 'stale' | 'fetched' | 'not-found' | 'failed';

@@ -22,7 +22,7 @@ export {
   type ArmFeedback,
   type BudgetAllocation,
 } from './bandit-budget.js';
-export { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy, type BudgetBanditSnapshot } from './bandit/index.js';
+export { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy, type BudgetBanditSnapshot } from './bandit-budget/index.js';
 
 // changeSketch
 export { changeSketch, type ChangeSketchOptions, type SketchField, type Sketched, type SketchAlarm, type SketchLevel, type AlarmDirection, type FieldTransform } from './change-sketch.js';
@@ -49,7 +49,7 @@ export {
   type KeyedPartitionOptions,
   type LaneWork,
 } from './keyed-partition.js';
-export type { LaneStats, HotKey } from './partitioning/index.js';
+export type { LaneStats, HotKey } from './keyed-partition/index.js';
 
 // parallelDetect and the detectors
 export {
@@ -62,6 +62,7 @@ export {
   type DetectFailure,
   type Finding,
   type RecordDetector,
+  type SyncRecordDetector,
 } from './parallel-detect.js';
 export {
   detectorFactories,
@@ -86,11 +87,11 @@ export {
   type FeatureForestDetectorOptions,
   type ThresholdTuning,
   type RecallAtPrecision,
-} from './detectors/index.js';
+} from './parallel-detect/index.js';
 
 // windowedDedup
 export { windowedDedup, DedupCounters, type WindowedDedupOptions, type DedupWindow } from './windowed-dedup.js';
-export type { MentionSourceEvent } from './dedup/index.js';
+export type { MentionSourceEvent } from './windowed-dedup/index.js';
 
 // Shared: event time and randomness
 export {
@@ -111,7 +112,7 @@ export {
   isLateForWindow,
   WatermarkTracker,
   OperatorWatermark,
-} from './event-time/index.js';
-export { SeededRandom } from './random.js';
-export { OperatorStateHandle, type OperatorSnapshot } from './state.js';
-export type { UsageItem, UsageMeter } from './usage-meter.js';
+} from '../core/event-time/index.js';
+export { SeededRandom } from '../core/random.js';
+export { OperatorStateHandle, type OperatorSnapshot } from '../core/state.js';
+export type { UsageItem, UsageMeter } from '../core/usage-meter.js';

@@ -49,11 +49,11 @@
 import { asyncScheduler, isObservable, Observable, take, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { withValue, type Envelope } from '../runtime/envelope.js';
-import { HotKeyTracker, type HotKey, type HotKeyTrackerSnapshot } from './partitioning/hot-keys.js';
-import { LaneTable, type LaneCounters, type LaneStats } from './partitioning/lane-table.js';
-import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
-import { checkFunction, checkInteger, checkNumber, checkOneOf } from './partitioning/option-checks.js';
+import { withValue, type Envelope } from '../core/envelope.js';
+import { HotKeyTracker, type HotKey, type HotKeyTrackerSnapshot } from './keyed-partition/hot-keys.js';
+import { LaneTable, type LaneCounters, type LaneStats } from './keyed-partition/lane-table.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
+import { checkFunction, checkInteger, checkNumber, checkOneOf } from './options.js';
 
 export type LaneWork<T, U> = (
   envelope: Envelope<T>,

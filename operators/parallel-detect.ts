@@ -33,13 +33,13 @@
  * );
  */
 import { asyncScheduler, defer, filter, from, map, mergeMap, Observable, of, race, timer, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { dropRecord, withValue, type Envelope } from '../runtime/envelope.js';
-import type { DetectorState, Finding, RecordDetector } from './detectors/types.js';
-import { checkFunction, checkInteger, checkOneOf } from './partitioning/option-checks.js';
-import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from './state.js';
-import type { UsageMeter } from './usage-meter.js';
+import { dropRecord, withValue, type Envelope } from '../core/envelope.js';
+import type { DetectorState, Finding, RecordDetector } from './parallel-detect/types.js';
+import { checkFunction, checkInteger, checkOneOf } from './options.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
+import type { UsageMeter } from '../core/usage-meter.js';
 
-export type { Finding, RecordDetector } from './detectors/types.js';
+export type { Finding, RecordDetector, SyncRecordDetector } from './parallel-detect/types.js';
 
 /** The value parallelDetect emits. */
 export interface Detection<T> {

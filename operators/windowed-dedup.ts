@@ -61,18 +61,18 @@
  * const mentions = detections.pipe(windowedDedup({ window: { kind: 'tumbling', sizeMs: 60_000 } }));
  */
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { dropRecord, fanOut, type Envelope } from '../runtime/envelope.js';
-import { mergeSettlements, type Settlement } from '../runtime/settlement.js';
+import { dropRecord, fanOut, type Envelope } from '../core/envelope.js';
+import { mergeSettlements, type Settlement } from '../core/settlement.js';
 import type { Mention } from '../schemas/types.generated.js';
-import { assertLateRecordPolicy, OperatorWatermark, routeLateRecord, type LateRecordPolicy } from './event-time/index.js';
-import { MentionTable, type DedupWindow, type MentionSourceEvent, type OpenMention } from './dedup/mention-table.js';
+import { assertLateRecordPolicy, OperatorWatermark, routeLateRecord, type LateRecordPolicy } from '../core/event-time/index.js';
+import { MentionTable, type DedupWindow, type MentionSourceEvent, type OpenMention } from './windowed-dedup/mention-table.js';
 import type { Detection } from './parallel-detect.js';
-import { checkInteger, checkNumber, checkOneOf } from './partitioning/option-checks.js';
-import { assertSnapshotVersion, assertStateHandle, type OperatorSnapshot, type OperatorStateHandle } from './state.js';
-import { EmittedPairs, parseEmittedPairs } from './dedup/emitted-pairs.js';
-import { createSettlement } from '../runtime/settlement.js';
+import { checkInteger, checkNumber, checkOneOf } from './options.js';
+import { assertSnapshotVersion, assertStateHandle, type OperatorSnapshot, type OperatorStateHandle } from '../core/state.js';
+import { EmittedPairs, parseEmittedPairs } from './windowed-dedup/emitted-pairs.js';
+import { createSettlement } from '../core/settlement.js';
 
-export type { DedupWindow } from './dedup/mention-table.js';
+export type { DedupWindow } from './windowed-dedup/mention-table.js';
 
 export interface WindowedDedupOptions<T extends MentionSourceEvent> {
   /** 'cluster-aware' (default) or 'strict' (one mention per model per window). */

@@ -4,6 +4,7 @@
  * connects, with a message that names the flag, the variable and what is accepted.
  */
 import { z } from 'zod';
+import type { TopicFormat } from './serde/formats.js';
 
 export interface RunConfig {
   readonly brokers: string;
@@ -24,6 +25,13 @@ export interface RunConfig {
   readonly startFrom: 'earliest' | 'latest';
   readonly partitions: number;
   readonly schemaRegistryUrl?: string;
+  /**
+   * `role → format` from `--format role=format` / SIGNALPATH_TOPIC_FORMATS. A role not named is
+   * `avro-confluent` when a schema registry is set, else `avro`.
+   */
+  readonly formats?: Readonly<Record<string, TopicFormat>>;
+  /** Writer version of plain-Avro input records without `sp-schema` headers. Default: the contract's newest. */
+  readonly inputWriterVersion?: number;
   readonly clientConfig?: Readonly<Record<string, string>>;
   /** A record value larger than this is dead-lettered before decoding. Default: no limit. */
   readonly maxRecordBytes?: number;
@@ -107,6 +115,13 @@ export const SETTINGS = {
   startFrom: { flag: '--start-from', env: 'SIGNALPATH_START_FROM', schema: z.enum(['earliest', 'latest'], { error: 'expected earliest or latest' }), default: 'earliest', help: 'where a group without committed offsets starts' },
   partitions: { flag: '--partitions', env: 'SIGNALPATH_PARTITIONS', schema: positiveInt(10_000), default: 4, help: 'partitions for topics the runner creates (unless the topology declares them)' },
   schemaRegistryUrl: { flag: '--schema-registry', env: 'SCHEMA_REGISTRY_URL', schema: z.url({ error: 'expected a URL, e.g. http://localhost:8081' }), help: 'Confluent-compatible schema registry (e.g. Redpanda\'s); unset: plain Avro with schema headers' },
+  topicFormats: {
+    flag: '--format',
+    env: 'SIGNALPATH_TOPIC_FORMATS',
+    schema: z.string().trim().regex(/^[a-z][a-z0-9._-]*=(avro|avro-confluent|json)(,[a-z][a-z0-9._-]*=(avro|avro-confluent|json))*$/, 'expected role=format[,role=format…] with format avro, avro-confluent or json, e.g. input=json'),
+    help: 'format of a topic\'s values by role (input, dlq, an output): avro (plain Avro; records without sp-schema headers are read as the declared contract), avro-confluent (Confluent wire format, needs SCHEMA_REGISTRY_URL) or json (checked against the contract); the flag repeats; default avro, or avro-confluent when SCHEMA_REGISTRY_URL is set',
+  },
+  inputWriterVersion: { flag: '--input-writer-version', env: 'SIGNALPATH_INPUT_WRITER_VERSION', schema: positiveInt(10_000), help: 'contract version that producers outside signalpath write plain Avro input records with (records without sp-schema headers); default: the newest version' },
   metricsPort: { flag: '--metrics-port', env: 'SIGNALPATH_METRICS_PORT', schema: nonNegativeInt(65_535), default: 9464, help: 'port of /metrics (Prometheus), /healthz and /readyz; 0 = off' },
   telemetry: { flag: '--telemetry', env: 'SIGNALPATH_TELEMETRY', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'per-step metrics, traceparent propagation and tail-latency traces (off: none on the hot path)' },
   traceContext: { flag: '--trace-context', env: 'SIGNALPATH_TRACE_CONTEXT', schema: z.enum(['on', 'off'], { error: 'expected on or off' }), default: 'on', help: 'write a W3C traceparent header on every output record (with --telemetry on)' },
@@ -179,6 +194,17 @@ export function parseTopicOverrides(values: readonly string[]): Record<string, s
     topics[match[1]!] = match[2]!;
   }
   return topics;
+}
+
+/** Parses the value of `--format role=format` (repeated flags joined by commas) or SIGNALPATH_TOPIC_FORMATS. */
+export function parseTopicFormats(value: string | undefined): Record<string, TopicFormat> {
+  const formats: Record<string, TopicFormat> = {};
+  if (value === undefined) return formats;
+  for (const pair of value.split(',')) {
+    const [role, format] = pair.split('=') as [string, TopicFormat];
+    formats[role] = format;
+  }
+  return formats;
 }
 
 /**

@@ -4,7 +4,7 @@
  * input offset settles only once the dead letter is acknowledged, so nothing is lost.
  */
 import type { DeadLetter } from '../schemas/index.js';
-import type { RecordOrigin } from './envelope.js';
+import type { RecordOrigin } from '../core/envelope.js';
 
 /** Longest error text kept; a stack of a deep failure should not make a huge record. */
 const MAX_ERROR_CHARS = 4_000;

@@ -11,15 +11,15 @@ import { Subject, type Subscription } from 'rxjs';
 import type { Contract } from '../schemas/index.js';
 import { DeadLetterContract } from '../schemas/index.js';
 import { deadLetterFor, describeError } from './dead-letter.js';
-import type { Envelope, RecordOrigin } from './envelope.js';
-import { createSettlement } from './settlement.js';
+import type { Envelope, RecordOrigin } from '../core/envelope.js';
+import { createSettlement } from '../core/settlement.js';
 import { hostname } from 'node:os';
-import { ensureTopics } from './kafka/admin.js';
+import { checkBrokerAccess, ensureTopics } from './kafka/admin.js';
 import { StepStates } from './state/step-states.js';
 import type { MessageHeader } from './kafka/client.js';
 import { KafkaSink } from './kafka/sink.js';
 import { KafkaSource, type SourceStats } from './kafka/source.js';
-import { createTopicSerde, UnknownWriterSchemaError, type TopicSerde } from './serde/index.js';
+import { createTopicSerde, UnknownWriterSchemaError, type TopicFormat, type TopicSerde } from './serde/index.js';
 import type { RoutedEnvelope, StepContext, Topology } from './topology.js';
 import { ConfigError, SETTINGS, type RunConfig } from './config.js';
 import { startHttpEndpoints, type HttpEndpoints } from './telemetry/http-endpoints.js';
@@ -82,6 +82,8 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   const startedAt = Date.now();
   const topics = resolveTopics(topology as Topology<unknown>, config.topics);
 
+  // Credentials or a certificate the broker refuses fail here, promptly and by setting name.
+  if (config.clientConfig !== undefined) await checkBrokerAccess(config.brokers, config.clientConfig);
   await ensureTopics(config.brokers, [
     { topic: topics.input!, partitions: topology.input.partitions ?? config.partitions },
     ...Object.entries(topology.outputs).map(([role, spec]) => ({ topic: topics[role]!, partitions: spec.partitions ?? config.partitions })),
@@ -89,8 +91,20 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
   ], undefined, config.clientConfig);
 
   const schemaRegistry = config.schemaRegistryUrl ? { url: config.schemaRegistryUrl } : undefined;
-  const inputSerde = await prepared(createTopicSerde({ contract: topology.input.contract, schemaRegistry, topic: topics.input! }));
-  const deadLetterSerde = await prepared(createTopicSerde({ contract: DeadLetterContract, schemaRegistry, topic: topics.dlq! }));
+  const formats = resolveFormats(topology as Topology<unknown>, config.formats ?? {}, config.schemaRegistryUrl, config.inputWriterVersion);
+  const serdeFor = <T>(role: string, contract: Contract<T>): Promise<TopicSerde<T>> =>
+    prepared(createTopicSerde({ contract, schemaRegistry, topic: topics[role]!, role, format: formats[role]! }));
+  const inputSerde = await prepared(
+    createTopicSerde({
+      contract: topology.input.contract,
+      schemaRegistry,
+      topic: topics.input!,
+      role: 'input',
+      format: formats.input!,
+      ...(config.inputWriterVersion === undefined ? {} : { headerlessWriterVersion: config.inputWriterVersion }),
+    }),
+  );
+  const deadLetterSerde = await serdeFor('dlq', DeadLetterContract);
   interface OutputRoute {
     readonly topic: string;
     readonly serde: TopicSerde<unknown>;
@@ -115,7 +129,7 @@ export async function runTopology<In>(topology: Topology<In>, config: RunConfig)
       : keyField
         ? (value: unknown) => String((value as Record<string, unknown>)[keyField])
         : (_: unknown, envelope: Envelope<unknown>) => envelope.key;
-    outputs.set(role, { topic: topics[role]!, serde: await prepared(createTopicSerde({ contract, schemaRegistry, topic: topics[role]! })), key });
+    outputs.set(role, { topic: topics[role]!, serde: await serdeFor(role, contract), key });
   }
 
   // The run's spend meter: the source counts ingested events, steps pass it to billable operators.
@@ -518,6 +532,45 @@ export function resolveTopics(topology: Topology<unknown>, overrides: Readonly<R
     topics[role] = name;
   }
   return topics;
+}
+
+/**
+ * The format of each role's topic: `formats` (from `--format role=format`) over the default —
+ * `avro-confluent` with a schema registry, `avro` without. Checks everything a run could only find
+ * out later: unknown roles, a registry format without a registry, JSON for the dead letters (whose
+ * record carries bytes), an input writer version the contract does not have.
+ */
+export function resolveFormats(
+  topology: Topology<unknown>,
+  formats: Readonly<Record<string, TopicFormat>>,
+  schemaRegistryUrl: string | undefined,
+  inputWriterVersion?: number,
+): Record<string, TopicFormat> {
+  const roles = ['input', ...Object.keys(topology.outputs), 'dlq'];
+  const resolved: Record<string, TopicFormat> = {};
+  for (const role of roles) resolved[role] = schemaRegistryUrl ? 'avro-confluent' : 'avro';
+  for (const [role, format] of Object.entries(formats)) {
+    if (!roles.includes(role)) {
+      throw new ConfigError(`--format ${role}=${format}: "${role}" is not a role of topology ${topology.name}; its roles are ${roles.join(', ')}`);
+    }
+    if (format === 'avro-confluent' && !schemaRegistryUrl) {
+      throw new ConfigError(`--format ${role}=avro-confluent needs a schema registry: set SCHEMA_REGISTRY_URL (or --schema-registry <url>)`);
+    }
+    if (format === 'json' && role === 'dlq') {
+      throw new ConfigError(`--format dlq=json: dead letters carry the original bytes, which JSON cannot; use avro or avro-confluent`);
+    }
+    resolved[role] = format;
+  }
+  if (inputWriterVersion !== undefined) {
+    const versions = topology.input.contract.versions.map((v) => v.version);
+    if (!versions.includes(inputWriterVersion)) {
+      throw new ConfigError(`--input-writer-version ${inputWriterVersion}: ${topology.input.contract.name} has versions ${versions.join(', ')}`);
+    }
+    if (resolved.input !== 'avro') {
+      throw new ConfigError(`--input-writer-version applies to plain Avro input (format avro); the input's format is ${resolved.input}`);
+    }
+  }
+  return resolved;
 }
 
 function toKafkaHeaders(headers: Readonly<Record<string, Buffer>>): MessageHeader[] | undefined {

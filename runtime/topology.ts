@@ -18,9 +18,9 @@
  */
 import { filter, map, mergeMap, type OperatorFunction } from 'rxjs';
 import type { Contract } from '../schemas/index.js';
-import type { UsageMeter } from '../operators/usage-meter.js';
-import { dropRecord, withValue, type Envelope } from './envelope.js';
-import type { OperatorStateHandle } from '../operators/state.js';
+import type { UsageMeter } from '../core/usage-meter.js';
+import { dropRecord, withValue, type Envelope } from '../core/envelope.js';
+import type { OperatorStateHandle } from '../core/state.js';
 import type { KpiSources } from './telemetry/kpis.js';
 
 /** An envelope the last step has routed to one of the topology's declared outputs. */

@@ -19,7 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SketchTable } from '../operators/change-sketch/sketch-table.js';
 import { siegmundArl, siegmundLevel } from '../operators/change-sketch/alarm-level.js';
-import { SeededRandom } from '../operators/random.js';
+import { SeededRandom } from '../core/random.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 /**
  * Where model-monitor loses incidents: runs the topology on a generated stream with the topology test
- * driver (no broker, deterministic; the model registry on loopback) and follows every incident through
- * the signal path, stage by stage:
+ * driver (no broker; the model registry on loopback; runs vary a little, see lab/evaluate/driver-run.ts)
+ * and follows every incident through the signal path, stage by stage:
  *
  *   affected events in the stream → affected events sampled → reached detection → a finding over
  *   threshold on the incident's field → a dedup mention that matches it → that mention survived the
@@ -12,17 +12,17 @@
  * per incident. Use a seed that is never evaluated (default 1001, the tuning seed's stream is larger).
  *
  *   npx tsx scripts/diagnose-recall.ts --events 200000 --fraction 0.01 [--seed 1001] [--incidents 60]
- *     [--models 50] [--sampling bandit|uniform|stratified|adaptive] [--tuning f-beta|precision] [--json out.json]
+ *     [--profile default|few-hot|many-flat|noisy] [--models 50] [--sampling bandit|uniform|stratified|adaptive] [--tuning f-beta|precision] [--json out.json]
  *
  * Any MODEL_MONITOR_* variable in the environment applies as in `signalpath run model-monitor`.
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { tap } from 'rxjs';
-import { generateStream } from '../lab/generator/index.js';
+import { generateStream, PROFILE_NAMES, type ProfileName } from '../lab/generator/index.js';
 import { scoreMentions } from '../lab/evaluate/score-mentions.js';
 import { startModelRegistry } from '../lab/model-registry/index.js';
-import type { Envelope } from '../runtime/envelope.js';
+import type { Envelope } from '../core/envelope.js';
 import { TopologyTestDriver } from '../runtime/testing/topology-test-driver.js';
 import type { NamedStep, Topology } from '../runtime/topology.js';
 import type { InferenceEvent, Mention } from '../schemas/index.js';
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     fraction: { type: 'string', default: '0.01' },
     seed: { type: 'string', default: '1001' },
     incidents: { type: 'string' },
+    profile: { type: 'string', default: 'default' },
     models: { type: 'string' },
     sampling: { type: 'string' },
     tuning: { type: 'string' },
@@ -47,10 +48,14 @@ const { values: args } = parseArgs({
 if (args.help) {
   // The options above, with what they default to; keep the two together.
   console.log(`usage: npx tsx scripts/diagnose-recall.ts [--events 200000] [--fraction 0.01] [--seed 1001] [--incidents N]
-  [--models N] [--sampling bandit|uniform|stratified|adaptive] [--tuning f-beta|precision] [--json out.json] [--quiet]
+  [--profile ${PROFILE_NAMES.join('|')}] [--models N] [--sampling bandit|uniform|stratified|adaptive] [--tuning f-beta|precision] [--json out.json] [--quiet]
 Follows every incident through model-monitor's signal path (affected → sampled → detected → over threshold →
 dedup mention → evidence → matched) on the topology test driver; MODEL_MONITOR_* variables apply.`);
   process.exit(0);
+}
+if (!(PROFILE_NAMES as readonly string[]).includes(args.profile)) {
+  console.error(`--profile ${args.profile}: expected one of ${PROFILE_NAMES.join(', ')}`);
+  process.exit(2);
 }
 
 /** The stages, in the order the topology passes them. */
@@ -100,13 +105,15 @@ async function diagnoseRecall(options: {
   sampleFraction: number;
   incidents?: number;
   models?: number;
+  profile: ProfileName;
   overrides?: Partial<ModelMonitorConfig>;
-}): Promise<{ funnels: IncidentFunnel[]; sampled: number; byArm: Record<string, number>; findingsByArm: Record<string, number>; mentions: number; precision: number; recall: number }> {
+}): Promise<{ funnels: IncidentFunnel[]; sampled: number; byArm: Record<string, number>; findingsByArm: Record<string, number>; mentions: number; precision: number; recall: number; observableRecall: number; episodePrecision: number; episodes: number; trueMentionsPer10k: number }> {
   const registry = await startModelRegistry({ errorRate: 0 });
   try {
     const stream = generateStream({
       count: options.events,
       seed: options.seed,
+      profile: options.profile,
       ...(options.incidents === undefined ? {} : { incidents: options.incidents }),
       ...(options.models === undefined ? {} : { models: options.models }),
     });
@@ -208,7 +215,19 @@ async function diagnoseRecall(options: {
         lostAt: STAGES.find((s) => c[s] === 0) ?? null,
       };
     });
-    return { funnels, sampled: probe.sampled, byArm: Object.fromEntries(probe.sampledByArm), findingsByArm: Object.fromEntries(probe.findingsByArm), mentions: mentions.length, precision: score.precision, recall: score.incident_recall };
+    return {
+      funnels,
+      sampled: probe.sampled,
+      byArm: Object.fromEntries(probe.sampledByArm),
+      findingsByArm: Object.fromEntries(probe.findingsByArm),
+      mentions: mentions.length,
+      precision: score.precision,
+      recall: score.incident_recall,
+      observableRecall: score.observable_recall,
+      episodePrecision: score.episode_precision,
+      episodes: score.episodes,
+      trueMentionsPer10k: score.true_mentions_per_10k,
+    };
   } finally {
     await registry.stop();
   }
@@ -230,6 +249,7 @@ function funnelTable(funnels: readonly IncidentFunnel[], groupOf: (f: IncidentFu
   const outcome = await diagnoseRecall({
     events: Number(args.events),
     seed: Number(args.seed),
+    profile: args.profile as ProfileName,
     sampleFraction: Number(args.fraction),
     ...(args.incidents === undefined ? {} : { incidents: Number(args.incidents) }),
     ...(args.models === undefined ? {} : { models: Number(args.models) }),
@@ -239,7 +259,7 @@ function funnelTable(funnels: readonly IncidentFunnel[], groupOf: (f: IncidentFu
     },
   });
   const { funnels } = outcome;
-  console.log(`events ${args.events}, seed ${args.seed}, budget ${args.fraction}, sampling ${args.sampling ?? 'env/default'}: sampled ${outcome.sampled}, mentions ${outcome.mentions}, incident recall ${(100 * outcome.recall).toFixed(1)} %, precision ${(100 * outcome.precision).toFixed(1)} % (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
+  console.log(`events ${args.events}, seed ${args.seed}, profile ${args.profile}, budget ${args.fraction}, sampling ${args.sampling ?? 'env/default'}: sampled ${outcome.sampled}, mentions ${outcome.mentions}, incident recall ${(100 * outcome.recall).toFixed(1)} % (observable ${(100 * outcome.observableRecall).toFixed(1)} %), precision ${(100 * outcome.precision).toFixed(1)} %, per episode ${(100 * outcome.episodePrecision).toFixed(1)} % of ${outcome.episodes}, true mentions ${outcome.trueMentionsPer10k.toFixed(2)} per 10k (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
   console.log(`sampled by arm ${JSON.stringify(outcome.byArm)}, records with a finding by arm ${JSON.stringify(outcome.findingsByArm)}`);
   const sum = (stage: Stage): number => funnels.reduce((n, f) => n + f.counts[stage], 0);
   const rareSum = (stage: Stage): number => funnels.filter((f) => f.rarity === 'rare').reduce((n, f) => n + f.counts[stage], 0);

@@ -80,7 +80,7 @@ if [[ ! -f node_modules/.package-lock.json || $(cat "$cache/setup/npm.sha" 2>/de
 fi
 
 # --- 4. Kafka jars -----------------------------------------------------------------------------
-pom=scripts/local-broker/pom.xml
+pom=runtime/local-broker/pom.xml
 pom_hash=$(sha256sum "$pom" | cut -d' ' -f1)
 if [[ $(cat "$cache/setup/kafka.sha" 2>/dev/null) != "$pom_hash" || ! -d $cache/kafka/libs ]]; then
   command -v mvn >/dev/null || { say "Maven (mvn) is needed to fetch Apache Kafka from Maven Central"; exit 1; }

@@ -1,11 +1,11 @@
 /**
- * Re-derives model-monitor's detector thresholds (topologies/model-monitor/thresholds.ts explains
+ * Re-derives model-monitor's detector thresholds (lab/tuning/model-monitor-thresholds.ts explains
  * how) and writes topologies/model-monitor/tuned-thresholds.json. Run it after a change to a detector
  * or to the score mapping: `npx tsx scripts/tune-model-monitor-thresholds.ts`.
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { F_BETA, MIN_RECALL, TARGET_PRECISION, TUNING_STREAM, deriveThresholds } from '../topologies/model-monitor/thresholds.js';
+import { F_BETA, MIN_RECALL, TARGET_PRECISION, TUNING_STREAM, deriveThresholds } from '../lab/tuning/model-monitor-thresholds.js';
 import { MODEL_MONITOR_SETTINGS } from '../topologies/model-monitor/config.js';
 
 const detectors = ['ewma-zscore', 'cusum', 'mad', 'page-hinkley'];

@@ -12,9 +12,13 @@
  * - event recall: affected events whose event time lies in the window of a matching mention / all
  *   affected events;
  * - precision: mentions that match some incident / mentions;
+ * - episodes (episodes.ts): runs of mentions of one model × segment × field × direction with at most
+ *   `episodeGapMs` of quiet between them; an episode is true when any of its mentions matches an
+ *   incident. Per-episode precision: true episodes / episodes; mentions per episode (mean, max);
  * - false-positive rate: unmatched mentions / negative cells, where a cell is model × segment × field ×
  *   window of `cell_window_ms` with traffic (from the ground truth), minus the cells an incident covers;
- * - mention rate per 10k input events;
+ * - mention rate per 10k input events, and the true-mention rate: matched mentions per 10k input events
+ *   (a topology that doubles its mentions with false alarms doubles the first, not the second);
  * - detection delay: incident start → event time of the first evidence of its first matching mention
  *   (`attributes.first_evidence_ts`, else the mention's window start), never below 0;
  * - time to mention: processing time from the first evidence record's arrival in the topology
@@ -22,13 +26,17 @@
  *   time and processing time are unrelated, so this is the latency that a live stream would add.
  */
 import type { Mention } from '../../schemas/index.js';
+import { mentionMatchesIncident } from './incident-match.js';
 import type { GroundTruth } from '../generator/index.js';
+import { DEFAULT_EPISODE_GAP_MS, splitEpisodes } from './episodes.js';
 
 export interface ScoreOptions {
   /** Slack around an incident, ms, ≥ 0. Default 60 000. */
   readonly slackMs?: number;
   /** Affected events for an incident to count as observable. Default 5. */
   readonly observableMinEvents?: number;
+  /** Largest quiet stretch inside one episode, ms, ≥ 0. Default 120 000 (one dedup window + the slack). */
+  readonly episodeGapMs?: number;
 }
 
 export interface IncidentScore {
@@ -61,6 +69,16 @@ export interface MentionScore {
   readonly false_positive_rate: number;
   readonly negative_cells: number;
   readonly mentions_per_10k: number;
+  /** Matched mentions per 10k input events. */
+  readonly true_mentions_per_10k: number;
+  readonly episodes: number;
+  readonly true_episodes: number;
+  /** True episodes / episodes (1 when there are none, like precision). */
+  readonly episode_precision: number;
+  /** Mentions per episode: mean (0 when there are none) and max. */
+  readonly mentions_per_episode: number;
+  readonly mentions_per_episode_max: number;
+  readonly episode_gap_ms: number;
   readonly detection_delay_p50_ms: number | null;
   readonly detection_delay_max_ms: number | null;
   readonly time_to_mention_p50_ms: number | null;
@@ -80,9 +98,11 @@ export function scoreMentions(allMentions: readonly Mention[], truth: GroundTrut
   const slackMs = options.slackMs ?? 60_000;
   if (!(slackMs >= 0)) throw new RangeError(`scoreMentions: slackMs must be ≥ 0, got ${slackMs}`);
   const observableMinEvents = options.observableMinEvents ?? 5;
+  const episodeGapMs = options.episodeGapMs ?? DEFAULT_EPISODE_GAP_MS;
+  if (!(episodeGapMs >= 0) || !Number.isFinite(episodeGapMs)) throw new RangeError(`scoreMentions: episodeGapMs must be a finite number ≥ 0, got ${episodeGapMs}`);
   const mentions = allMentions.filter((m) => !m.shadow);
-  const matches = (m: Mention, i: GroundTruth['incidents'][number]): boolean =>
-    m.model_id === i.model_id && m.segment === i.segment && m.field === i.field && m.window_start < i.end + slackMs && m.window_end > i.start - slackMs;
+  // The labelers decide with the same rule, so a label and a score never disagree.
+  const matches = (m: Mention, i: GroundTruth['incidents'][number]): boolean => mentionMatchesIncident(m, i, slackMs);
 
   const matched = new Set<Mention>();
   let affected = 0;
@@ -116,6 +136,8 @@ export function scoreMentions(allMentions: readonly Mention[], truth: GroundTrut
     return Number.isFinite(arrived) ? [Math.max(0, m.emitted_at - arrived)] : [];
   });
   const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
+  const episodes = splitEpisodes(mentions, episodeGapMs);
+  const trueEpisodes = episodes.filter((e) => e.mentions.some((m) => matched.has(m))).length;
   return {
     events: truth.run.events,
     mentions: mentions.length,
@@ -134,6 +156,13 @@ export function scoreMentions(allMentions: readonly Mention[], truth: GroundTrut
     false_positive_rate: ratio(falsePositives, negativeCells),
     negative_cells: negativeCells,
     mentions_per_10k: ratio(mentions.length * 10_000, truth.run.events),
+    true_mentions_per_10k: ratio(matched.size * 10_000, truth.run.events),
+    episodes: episodes.length,
+    true_episodes: trueEpisodes,
+    episode_precision: episodes.length === 0 ? 1 : trueEpisodes / episodes.length,
+    mentions_per_episode: ratio(mentions.length, episodes.length),
+    mentions_per_episode_max: episodes.reduce((n, e) => Math.max(n, e.mentions.length), 0),
+    episode_gap_ms: episodeGapMs,
     detection_delay_p50_ms: quantile(delays, 0.5),
     detection_delay_max_ms: delays.length === 0 ? null : Math.max(...delays),
     time_to_mention_p50_ms: quantile(latencies, 0.5),
@@ -152,7 +181,8 @@ export function formatScore(score: MentionScore): string[] {
     `  event recall           ${pct(score.event_recall)} (${score.affected_events_covered} of ${score.affected_events} affected events in a matching mention's window)`,
     `  precision              ${pct(score.precision)} (${score.matched_mentions} of ${score.mentions} mentions match an incident, slack ${score.slack_ms / 1000} s)`,
     `  false-positive rate    ${(100 * score.false_positive_rate).toFixed(3)} % (${score.false_positives} unmatched mentions / ${score.negative_cells.toLocaleString('en')} negative model×segment×field×window cells)`,
-    `  mention rate           ${score.mentions_per_10k.toFixed(2)} per 10k events (${score.mentions} mentions, ${score.events.toLocaleString('en')} events)`,
+    `  per episode            precision ${pct(score.episode_precision)} (${score.true_episodes} of ${score.episodes} episodes hold a matching mention; an episode: one model × segment × field × direction, gaps ≤ ${score.episode_gap_ms / 1000} s), ${score.mentions_per_episode.toFixed(1)} mentions per episode (max ${score.mentions_per_episode_max})`,
+    `  mention rate           ${score.mentions_per_10k.toFixed(2)} per 10k events (${score.mentions} mentions, ${score.events.toLocaleString('en')} events); true mentions ${score.true_mentions_per_10k.toFixed(2)} per 10k`,
     `  detection delay        p50 ${ms(score.detection_delay_p50_ms)}, max ${ms(score.detection_delay_max_ms)} (event time, incident start → first evidence of the first matching mention)`,
     `  time to mention        p50 ${ms(score.time_to_mention_p50_ms)}, p99 ${ms(score.time_to_mention_p99_ms)} (processing time, first evidence in → mention out)`,
   ];

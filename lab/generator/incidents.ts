@@ -4,7 +4,7 @@
  * `{model_id, segment, field, direction, start, end}` like the evaluator's matching rule does.
  */
 import type { InferenceEvent } from '../../schemas/index.js';
-import type { SeededRandom } from '../../operators/random.js';
+import type { SeededRandom } from '../../core/random.js';
 
 export type IncidentKind = 'latency-shift' | 'latency-spikes' | 'confidence-drop' | 'prediction-shift' | 'feature-drift' | 'token-blowup';
 export const INCIDENT_KINDS: readonly IncidentKind[] = ['latency-shift', 'latency-spikes', 'confidence-drop', 'prediction-shift', 'feature-drift', 'token-blowup'];
@@ -26,6 +26,8 @@ export interface GroundTruthIncident {
   readonly magnitude: number;
   /** Share of the incident's events it affects (1 but for spikes). */
   readonly affectedShare: number;
+  /** Size in σ of the field's normal noise, for incidents of a stream profile (profiles.ts); absent on the default stream. */
+  readonly severity_sigma?: number;
 }
 
 /** A mutable copy of the numeric fields an incident can change. */
@@ -58,6 +60,41 @@ export function drawEffect(kind: IncidentKind, random: SeededRandom, featureCoun
     }
     case 'token-blowup':
       return { field: 'output_tokens', direction: 'HIGH', magnitude: between(4, 8), affectedShare: 1 };
+  }
+}
+
+/**
+ * The noise of each field in normal traffic (stream.ts): log-latency, confidence, prediction logit, a
+ * feature, log output tokens. A profile's incident of severity s moves its field by s of these.
+ */
+export const FIELD_SIGMA = { logLatency: 0.25, confidence: 0.04, predictionLogit: 1, feature: 1, logOutputTokens: 0.4 } as const;
+
+/**
+ * Draws the field, direction and magnitude of an incident of `kind` whose size is `severity` σ of its
+ * field's normal noise ({@link FIELD_SIGMA}). Latency spikes hit 20–40 % of the records, each by
+ * 2 × severity σ of log-latency (a spike is rare, so it is larger).
+ */
+export function drawEffectInSigma(kind: IncidentKind, severity: number, random: SeededRandom, featureCount: number): Pick<GroundTruthIncident, 'field' | 'direction' | 'magnitude' | 'affectedShare' | 'severity_sigma'> {
+  const between = (low: number, high: number): number => low + (high - low) * random.nextFloat();
+  const sign = (): 1 | -1 => (random.nextFloat() < 0.5 ? 1 : -1);
+  switch (kind) {
+    case 'latency-shift':
+      return { field: 'latency_ms', direction: 'HIGH', magnitude: Math.exp(FIELD_SIGMA.logLatency * severity), affectedShare: 1, severity_sigma: severity };
+    case 'latency-spikes':
+      return { field: 'latency_ms', direction: 'HIGH', magnitude: Math.exp(2 * FIELD_SIGMA.logLatency * severity), affectedShare: between(0.2, 0.4), severity_sigma: severity };
+    case 'confidence-drop':
+      return { field: 'confidence', direction: 'LOW', magnitude: FIELD_SIGMA.confidence * severity, affectedShare: 1, severity_sigma: severity };
+    case 'prediction-shift': {
+      const s = sign();
+      return { field: 'prediction', direction: s > 0 ? 'HIGH' : 'LOW', magnitude: s * FIELD_SIGMA.predictionLogit * severity, affectedShare: 1, severity_sigma: severity };
+    }
+    case 'feature-drift': {
+      const i = Math.floor(random.nextFloat() * featureCount);
+      const s = sign();
+      return { field: `features[${i}]`, direction: s > 0 ? 'HIGH' : 'LOW', magnitude: s * FIELD_SIGMA.feature * severity, affectedShare: 1, severity_sigma: severity };
+    }
+    case 'token-blowup':
+      return { field: 'output_tokens', direction: 'HIGH', magnitude: Math.exp(FIELD_SIGMA.logOutputTokens * severity), affectedShare: 1, severity_sigma: severity };
   }
 }
 

@@ -17,8 +17,8 @@
  * each series is in event-time order. Same corpus and options → the same events, byte for byte.
  */
 import type { InferenceEvent } from '../../schemas/index.js';
-import { SeededRandom } from '../../operators/random.js';
-import type { NabCorpus, NabDataFile } from '../../evaluation/nab/types.js';
+import { SeededRandom } from '../../core/random.js';
+import type { NabCorpus, NabDataFile } from '../nab/types.js';
 import type { GroundTruthIncident } from './incidents.js';
 import { generateStream, type GeneratedStream, type GroundTruthIncidentResult, type GroundTruthRun, type StreamOptions } from './stream.js';
 

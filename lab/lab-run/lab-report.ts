@@ -13,6 +13,10 @@ export interface LabReport {
   readonly prices: UnitPricesUsd;
   readonly results: readonly VariantResult[];
   readonly failures: readonly { readonly name: string; readonly error: string }[];
+  /** Variants not run because model-monitor does not accept their settings yet, with the reason. */
+  readonly skipped: readonly { readonly name: string; readonly reason: string }[];
+  /** The generator's stream profile, when not the default. */
+  readonly profile?: string;
   /** Strict dedup (dedup-strict, else baseline): collapsed groups, and the share with more than one distinct sub-signal. */
   readonly collapsedGroups: number;
   readonly collapsedShare: number | null;
@@ -37,6 +41,7 @@ export function labJson(report: LabReport): Record<string, LabRow | Record<strin
     elapsed_ms: report.elapsedMs,
     events: report.events,
     seed: report.seed,
+    profile: report.profile ?? 'default',
     incidents: report.incidents,
     sample_fraction: report.sampleFraction,
     prices_usd: report.prices,
@@ -44,6 +49,7 @@ export function labJson(report: LabReport): Record<string, LabRow | Record<strin
     strict_collapsed_groups: report.collapsedGroups,
     strict_collapsed_share_with_several_sub_signals: report.collapsedShare,
     failures: report.failures,
+    skipped: report.skipped,
   };
   return json;
 }

@@ -1,5 +1,5 @@
 /**
- * reports/lab.md: the study's table (../shared/BRIEF.md) with our measured figures beside the study's,
+ * reports/lab.md: the study's table (the figures of the design study that motivated signalpath) with our measured figures beside the study's,
  * row by row, then one row per component from its ablation. Figures are what was measured; a goal
  * that was missed shows as missed.
  */
@@ -23,8 +23,8 @@ export function renderLabMarkdown(report: LabReport): string {
   const sp = get('signal-path');
   const lines: string[] = [];
   lines.push('# The signal-path lab', '');
-  lines.push(`${report.events.toLocaleString('en')} generated events (seed ${report.seed}, ${report.incidents} injected incidents), one broker, one consumer group per variant over the same input topic. Every variant samples ${pct(report.sampleFraction, 2)} of the input. Command: \`${report.command}\`. Started ${report.startedAt}, took ${(report.elapsedMs / 60_000).toFixed(1)} min.`, '');
-  lines.push('Figures are measured in this run; the study\'s are from ../shared/BRIEF.md. Recall is incident recall (an incident is found when a mention with its model, segment and field overlaps it, 60 s slack); latency is time to mention (first evidence record in → mention out, processing time); spend is counted by the runtime\'s meter at the unit prices below.', '');
+  lines.push(`${report.events.toLocaleString('en')} generated events (seed ${report.seed}, profile ${report.profile ?? 'default'}, ${report.incidents} injected incidents), one broker, one consumer group per variant over the same input topic. Every variant samples ${pct(report.sampleFraction, 2)} of the input (but \`ceiling\`, which samples all of it). Command: \`${report.command}\`. Started ${report.startedAt}, took ${(report.elapsedMs / 60_000).toFixed(1)} min.`, '');
+  lines.push('Figures are measured in this run; the study\'s are from the design study that motivated signalpath. Recall is incident recall (an incident is found when a mention with its model, segment and field overlaps it, 60 s slack); a true mention is one that matches an incident; an episode is a run of mentions of one model × segment × field × direction with at most 2 min of quiet between them, true when any of its mentions matches; latency is time to mention (first evidence record in → mention out, processing time); spend is counted by the runtime\'s meter at the unit prices below.', '');
   lines.push('## The study\'s table, side by side', '');
   lines.push('| metric | study: before (efficiency-tuned) | study: after (signal-path) | ours: baseline | ours: signal-path | ours: change |');
   lines.push('|---|---|---|---|---|---|');
@@ -32,8 +32,10 @@ export function renderLabMarkdown(report: LabReport): string {
     const b = base.row;
     const s = sp.row;
     lines.push(`| mention rate | 0.9 per 10k events | 1.4–1.8 per 10k (+40–60%) | ${num(b.mentions_per_10k)} per 10k | ${num(s.mentions_per_10k)} per 10k | ${change(b.mentions_per_10k, s.mentions_per_10k)} |`);
+    lines.push(`| true mention rate | — | — | ${num(b.true_mentions_per_10k)} per 10k | ${num(s.true_mentions_per_10k)} per 10k | ${change(b.true_mentions_per_10k, s.true_mentions_per_10k)} |`);
     lines.push(`| median latency | 120 ms | 130–134 ms (+5–12%) | ${ms(b.p50_ms)} | ${ms(s.p50_ms)} | ${change(b.p50_ms, s.p50_ms)} |`);
     lines.push(`| recall / precision | 46% / 99.2% | 68% / 97.6% | ${pct(b.recall)} / ${pct(b.precision)} | ${pct(s.recall)} / ${pct(s.precision)} | recall ${change(b.recall, s.recall)} |`);
+    lines.push(`| precision per episode | — | — | ${pct(b.episode_precision)} (${base.score.true_episodes} of ${base.score.episodes}) | ${pct(s.episode_precision)} (${sp.score.true_episodes} of ${sp.score.episodes}) | ${change(b.episode_precision, s.episode_precision)} |`);
     lines.push(`| false-positive rate | 0.8% | 1.3% | ${pct(base.score.false_positive_rate, 3)} | ${pct(sp.score.false_positive_rate, 3)} | ${change(base.score.false_positive_rate, sp.score.false_positive_rate)} |`);
     lines.push(`| resources | — | CPU +8%, memory +5%, cost +4% | CPU ${num(base.summary.cpu_s, 1)} s, RSS ${num(base.summary.peak_rss_mb, 0)} MB, $${num(b.spend_usd, 4)} | CPU ${num(sp.summary.cpu_s, 1)} s, RSS ${num(sp.summary.peak_rss_mb, 0)} MB, $${num(s.spend_usd, 4)} | CPU ${change(base.summary.cpu_s, sp.summary.cpu_s)}, memory ${change(base.summary.peak_rss_mb, sp.summary.peak_rss_mb)}, cost ${change(b.spend_usd, s.spend_usd)} |`);
     lines.push(`| mentions per $1k (KPI) | — | — | ${num(b.mentions_per_1k_usd, 0)} | ${num(s.mentions_per_1k_usd, 0)} | ${change(b.mentions_per_1k_usd, s.mentions_per_1k_usd)} |`);
@@ -49,7 +51,9 @@ export function renderLabMarkdown(report: LabReport): string {
   const strat = get('sampling-stratified');
   const adapt = get('sampling-adaptive');
   if (uni && strat && adapt) {
-    lines.push(`| sampling (equal budget) | stratified +18%, adaptive +42% mentions over uniform | stratified ${change(uni.score.mentions, strat.score.mentions)}, adaptive ${change(uni.score.mentions, adapt.score.mentions)}, bandit ${sp ? change(uni.score.mentions, sp.score.mentions) : 'n/a'} mentions over uniform | mentions ${uni.score.mentions} / ${strat.score.mentions} / ${adapt.score.mentions}${sp ? ` / bandit ${sp.score.mentions}` : ''}; recall ${pct(uni.row.recall)} / ${pct(strat.row.recall)} / ${pct(adapt.row.recall)}${sp ? ` / ${pct(sp.row.recall)}` : ''} |`);
+    // On true mentions (those that match an incident): more mentions bought with false alarms are no gain.
+    const t = (r: VariantResult): number => r.score.matched_mentions;
+    lines.push(`| sampling (equal budget) | stratified +18%, adaptive +42% mentions over uniform | true mentions: stratified ${change(t(uni), t(strat))}, adaptive ${change(t(uni), t(adapt))}, bandit ${sp ? change(t(uni), t(sp)) : 'n/a'} over uniform (all mentions: stratified ${change(uni.score.mentions, strat.score.mentions)}, adaptive ${change(uni.score.mentions, adapt.score.mentions)}, bandit ${sp ? change(uni.score.mentions, sp.score.mentions) : 'n/a'}) | true mentions ${t(uni)} / ${t(strat)} / ${t(adapt)}${sp ? ` / bandit ${t(sp)}` : ''} of mentions ${uni.score.mentions} / ${strat.score.mentions} / ${adapt.score.mentions}${sp ? ` / ${sp.score.mentions}` : ''}; recall ${pct(uni.row.recall)} / ${pct(strat.row.recall)} / ${pct(adapt.row.recall)}${sp ? ` / ${pct(sp.row.recall)}` : ''} |`);
   }
   const batched = get('enrich-batched');
   if (batched && sp) {
@@ -81,14 +85,26 @@ export function renderLabMarkdown(report: LabReport): string {
   }
   lines.push('');
 
+  lines.push('## Bounds: no sampling, and the sketch alone', '');
+  lines.push('| variant | what | recall | observable recall | precision | precision per episode | true mentions / 10k | mentions / episode | CPU |');
+  lines.push('|---|---|---|---|---|---|---|---|---|');
+  for (const name of ['signal-path', 'ceiling', 'sketch-only']) {
+    const r = get(name);
+    const skipped = report.skipped.find((s) => s.name === name);
+    if (r !== undefined) lines.push(`| ${name} | ${r.variant.label} | ${pct(r.row.recall)} | ${pct(r.score.observable_recall)} | ${pct(r.row.precision)} | ${pct(r.row.episode_precision)} | ${num(r.row.true_mentions_per_10k)} | ${num(r.row.mentions_per_episode, 1)} | ${num(r.summary.cpu_s, 1)} s |`);
+    else if (skipped !== undefined) lines.push(`| ${name} | skipped: ${skipped.reason.replace(/\|/g, '/')} ||||||||`);
+  }
+  lines.push('');
+
   lines.push('## Every variant', '');
-  lines.push('| variant | what | changes | recall | precision | mentions / 10k | mentions / $1k | spend | p50 | p99 | lane load CV | CPU | peak RSS |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| variant | what | changes | recall | precision | precision / episode | mentions / episode | mentions / 10k | true mentions / 10k | mentions / $1k | spend | p50 | p99 | lane load CV | CPU | peak RSS |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of report.results) {
     const changes = r.variant.from === undefined ? '—' : `${r.variant.component} of ${r.variant.from}`;
-    lines.push(`| ${r.variant.name} | ${r.variant.label} | ${changes} | ${pct(r.row.recall)} | ${pct(r.row.precision)} | ${num(r.row.mentions_per_10k)} | ${num(r.row.mentions_per_1k_usd, 0)} | $${num(r.row.spend_usd, 4)} | ${ms(r.row.p50_ms)} | ${ms(r.row.p99_ms)} | ${pct(r.row.lane_load_cv)} | ${num(r.summary.cpu_s, 1)} s | ${num(r.summary.peak_rss_mb, 0)} MB |`);
+    lines.push(`| ${r.variant.name} | ${r.variant.label} | ${changes} | ${pct(r.row.recall)} | ${pct(r.row.precision)} | ${pct(r.row.episode_precision)} | ${num(r.row.mentions_per_episode, 1)} | ${num(r.row.mentions_per_10k)} | ${num(r.row.true_mentions_per_10k)} | ${num(r.row.mentions_per_1k_usd, 0)} | $${num(r.row.spend_usd, 4)} | ${ms(r.row.p50_ms)} | ${ms(r.row.p99_ms)} | ${pct(r.row.lane_load_cv)} | ${num(r.summary.cpu_s, 1)} s | ${num(r.summary.peak_rss_mb, 0)} MB |`);
   }
-  for (const failure of report.failures) lines.push(`| ${failure.name} | failed | — | ${failure.error.replace(/\|/g, '/')} |||||||||`);
+  for (const failure of report.failures) lines.push(`| ${failure.name} | failed | — | ${failure.error.replace(/\|/g, '/')} ||||||||||||`);
+  for (const skipped of report.skipped) lines.push(`| ${skipped.name} | skipped | — | ${skipped.reason.replace(/\|/g, '/')} ||||||||||||`);
   lines.push('');
   lines.push(`Unit prices: $${report.prices.perEvent} per ingested event, $${report.prices.perEnrichmentCall} per enrichment call, $${report.prices.perDetectorCall} per detector call. Charts: lab.html; figures: lab.json (beside this file).`, '');
   return `${lines.join('\n')}\n`;

@@ -9,17 +9,16 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { startModelRegistry } from '../model-registry/index.js';
-import { readRunSummary } from '../evaluate/index.js';
-import { readGroundTruth, type StreamOptions } from '../generator/index.js';
+import { readMentions, readRunSummary } from '../evaluate/index.js';
+import { generateToTopic, readGroundTruth, type StreamOptions } from '../generator/index.js';
 import type { Mention } from '../../schemas/index.js';
-import { generateToTopic } from '../../runtime/cli/generate-command.js';
-import { readMentions } from '../../runtime/cli/evaluate-command.js';
 import type { UnitPricesUsd } from '../../runtime/cost/spend-meter.js';
 import type { ClientConfig } from '../../runtime/kafka/client.js';
 import { collapsedGroups, labJson, type LabReport } from './lab-report.js';
 import { renderLabHtml } from './report-html.js';
 import { renderLabMarkdown } from './report-markdown.js';
 import { runVariant } from './run-variant.js';
+import { unsupportedReason } from './variant-support.js';
 import { variantResult, type VariantResult } from './variant-result.js';
 import { labVariants, type LabVariant } from './variants.js';
 
@@ -27,8 +26,8 @@ export interface LabOptions {
   readonly brokers: string;
   readonly events: number;
   readonly seed: number;
-  /** Generator shape beyond count and seed (models, incidents, event rate); default the generator's. */
-  readonly stream?: Pick<StreamOptions, 'models' | 'incidents' | 'eventsPerSecond'>;
+  /** Generator shape beyond count and seed (profile, models, incidents, event rate); default the generator's. */
+  readonly stream?: Pick<StreamOptions, 'profile' | 'models' | 'incidents' | 'eventsPerSecond'>;
   /** Share of the input every variant samples (equal budgets). */
   readonly sampleFraction: number;
   /** Variant processes at once (the machine's cores bound it). */
@@ -74,7 +73,16 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
 
     const results: VariantResult[] = [];
     const failures: { name: string; error: string }[] = [];
-    const queue = [...variants];
+    const skipped: { name: string; reason: string }[] = [];
+    const queue: LabVariant[] = [];
+    for (const variant of variants) {
+      const reason = unsupportedReason(variant);
+      if (reason === undefined) queue.push(variant);
+      else if (variant.needs !== undefined) skipped.push({ name: variant.name, reason: `needs ${variant.needs}: ${reason}` });
+      else failures.push({ name: variant.name, error: reason });
+    }
+    for (const s of skipped) progress.evaluated(`${s.name} skipped: ${s.reason}`);
+    for (const f of failures) progress.evaluated(`${f.name} FAILED: ${f.error}`);
     const worker = async (): Promise<void> => {
       for (let variant = queue.shift(); variant !== undefined; variant = queue.shift()) {
         const topics = { input, mentions: `${prefix}.${variant.name}.mentions`, review: `${prefix}.${variant.name}.mentions.review`, dlq: `${prefix}.${variant.name}.dlq` };
@@ -119,6 +127,8 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
       prices: options.prices,
       variants: variants.map((v) => v.name),
       failures,
+      skipped,
+      ...(options.stream?.profile === undefined ? {} : { profile: options.stream.profile }),
     };
     await writeFile(path.join(workDir, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
     const ordered = variants.flatMap((v) => results.filter((r) => r.variant.name === v.name));
@@ -140,11 +150,15 @@ interface LabRunMeta {
   readonly prices: UnitPricesUsd;
   readonly variants: readonly string[];
   readonly failures: readonly { name: string; error: string }[];
+  /** Variants not run because model-monitor does not accept their settings yet (absent in older runs). */
+  readonly skipped?: readonly { name: string; reason: string }[];
+  /** The generator's stream profile, when not the default. */
+  readonly profile?: string;
 }
 
 async function writeLabReports(reportsDir: string, meta: LabRunMeta, incidents: number, results: readonly VariantResult[]): Promise<LabOutcome> {
   const collapsed = collapsedGroups(results);
-  const report: LabReport = { ...meta, incidents, results, collapsedGroups: collapsed.groups, collapsedShare: collapsed.share };
+  const report: LabReport = { ...meta, skipped: meta.skipped ?? [], incidents, results, collapsedGroups: collapsed.groups, collapsedShare: collapsed.share };
   const files = {
     markdown: path.join(reportsDir, 'lab.md'),
     html: path.join(reportsDir, 'lab.html'),
@@ -166,7 +180,8 @@ export async function renderLabFromRun(reportsDir: string): Promise<LabOutcome> 
   const meta = JSON.parse(await readFile(path.join(workDir, 'run.json'), 'utf8')) as LabRunMeta;
   const truth = await readGroundTruth(path.join(workDir, 'truth.jsonl'));
   const results: VariantResult[] = [];
-  for (const variant of labVariants(meta.sampleFraction).filter((v) => meta.variants.includes(v.name) && !meta.failures.some((f) => f.name === v.name))) {
+  const notRun = new Set([...meta.failures.map((f) => f.name), ...(meta.skipped ?? []).map((s) => s.name)]);
+  for (const variant of labVariants(meta.sampleFraction).filter((v) => meta.variants.includes(v.name) && !notRun.has(v.name))) {
     const summary = await readRunSummary(path.join(workDir, `${variant.name}.summary.json`));
     const mentions = JSON.parse(await readFile(path.join(workDir, `${variant.name}.mentions.json`), 'utf8')) as Mention[];
     results.push(variantResult(variant, mentions, truth, summary));

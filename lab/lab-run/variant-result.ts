@@ -13,7 +13,12 @@ import type { LabVariant } from './variants.js';
 export interface LabRow {
   readonly recall: number;
   readonly precision: number;
+  /** True episodes / episodes (lab/evaluate/episodes.ts), and mentions per episode. */
+  readonly episode_precision: number;
+  readonly mentions_per_episode: number;
   readonly mentions_per_10k: number;
+  /** Mentions that match an incident, per 10k input events. */
+  readonly true_mentions_per_10k: number;
   readonly mentions_per_1k_usd: number | null;
   readonly spend_usd: number;
   readonly p50_ms: number | null;
@@ -68,7 +73,10 @@ export function variantResult(variant: LabVariant, mentions: readonly Mention[],
     row: {
       recall: score.incident_recall,
       precision: score.precision,
+      episode_precision: score.episode_precision,
+      mentions_per_episode: score.mentions_per_episode,
       mentions_per_10k: score.mentions_per_10k,
+      true_mentions_per_10k: score.true_mentions_per_10k,
       mentions_per_1k_usd: cost.mentions_per_1k_usd,
       spend_usd: cost.spend_usd,
       p50_ms: score.time_to_mention_p50_ms,

@@ -2,10 +2,16 @@
  * The lab's variants: the efficiency-tuned baseline, the signal-path topology, and one ablation per
  * component. Each is model-monitor with its MODEL_MONITOR_* variables; an ablation changes exactly
  * one component of signal-path (`from`), so its difference to signal-path is that component's share.
- * Every variant samples the same fraction of the input: equal budgets.
+ * Every variant samples the same fraction of the input (equal budgets), but for the two bounds:
+ *
+ * - `ceiling`: signal-path without sampling (MODEL_MONITOR_SAMPLE_FRACTION=1): what its detection
+ *   design finds when the budget is not the limit — the upper bound of every sampled variant;
+ * - `sketch-only`: signal-path with the sampled detectors off (MODEL_MONITOR_DETECTORS=none) and the
+ *   full-coverage sketch stage on (MODEL_MONITOR_SKETCH=on): what the sketch finds alone. A
+ *   model-monitor that does not accept these settings yet makes the lab skip it, with the reason.
  */
 
-export type Component = 'all' | 'sampling' | 'enrichment' | 'partitioning' | 'detection' | 'dedup';
+export type Component = 'all' | 'budget' | 'sampling' | 'enrichment' | 'partitioning' | 'detection' | 'dedup';
 
 export interface LabVariant {
   readonly name: string;
@@ -15,11 +21,30 @@ export interface LabVariant {
   /** The variant it changes one thing of, or undefined for the two reference variants. */
   readonly from?: 'baseline' | 'signal-path';
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Set on a variant that needs settings model-monitor may not have yet: the lab then checks its
+   * variables against model-monitor's configuration first and skips it, with this note and the
+   * rejection, when they are not accepted (instead of failing the run or measuring something else).
+   */
+  readonly needs?: string;
+}
+
+import { MODEL_MONITOR_SETTINGS } from '../../topologies/model-monitor/config.js';
+
+/**
+ * The sketch stage's switch, once model-monitor has it: on for signal-path, off for the baseline (the
+ * study's efficiency-tuned baseline had no full-coverage stage). Empty while model-monitor has no such
+ * setting, so that the variants stay what they were.
+ */
+function sketch(on: boolean): Record<string, string> {
+  const known = Object.values(MODEL_MONITOR_SETTINGS).some((setting) => (setting.env as string) === 'MODEL_MONITOR_SKETCH');
+  return known ? { MODEL_MONITOR_SKETCH: on ? 'on' : 'off' } : {};
 }
 
 /** Settings of the signal-path topology; ablations override one component. */
 function signalPath(sampleFraction: number): Record<string, string> {
   return {
+    ...sketch(true),
     MODEL_MONITOR_SAMPLING: 'bandit',
     MODEL_MONITOR_SAMPLE_FRACTION: String(sampleFraction),
     MODEL_MONITOR_ENRICH_MODE: 'async',
@@ -36,10 +61,11 @@ function signalPath(sampleFraction: number): Record<string, string> {
 /**
  * The efficiency-tuned baseline: uniform sampling, batched enrichment without a local cache, static
  * hashing by model without stealing (as the study's baseline hashed: one lane owns each model),
- * precision-tuned threshold, strict dedup.
+ * precision-tuned threshold, strict dedup, no sketch stage (once model-monitor has one).
  */
 function baseline(sampleFraction: number): Record<string, string> {
   return {
+    ...sketch(false),
     MODEL_MONITOR_SAMPLING: 'uniform',
     MODEL_MONITOR_SAMPLE_FRACTION: String(sampleFraction),
     MODEL_MONITOR_ENRICH_MODE: 'batched',
@@ -68,5 +94,10 @@ export function labVariants(sampleFraction = 0.01): LabVariant[] {
     ablation('partition-static', 'static hashing, no stealing', 'partitioning', { MODEL_MONITOR_ROUTING: 'static', MODEL_MONITOR_BOUNDED_LOAD_EPSILON: '0', MODEL_MONITOR_STEALING: 'false' }),
     ablation('detector-precision', 'precision-tuned threshold', 'detection', { MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }),
     ablation('dedup-strict', 'strict dedup', 'dedup', { MODEL_MONITOR_DEDUP_MODE: 'strict' }),
+    { ...ablation('ceiling', 'no sampling (upper bound)', 'budget', { MODEL_MONITOR_SAMPLE_FRACTION: '1' }) },
+    {
+      ...ablation('sketch-only', 'full-coverage sketch alone, sampled detectors off', 'detection', { MODEL_MONITOR_DETECTORS: 'none', MODEL_MONITOR_SKETCH: 'on' }),
+      needs: 'the sketch stage in model-monitor (MODEL_MONITOR_DETECTORS=none, MODEL_MONITOR_SKETCH=on)',
+    },
   ];
 }

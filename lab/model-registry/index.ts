@@ -1,3 +1,2 @@
 export { startModelRegistry, type ModelRegistry, type ModelRegistryOptions } from './server.js';
 export { modelMetadata, type ModelMetadata, type MetadataOptions } from './metadata.js';
-export { registryLookup, RegistryHttpError } from './client.js';

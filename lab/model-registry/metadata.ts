@@ -1,22 +1,12 @@
 /**
  * What the model registry knows about a model: owner, expected latency, feature ranges and alert
  * thresholds. Derived deterministically from the model id (a hash), so the registry needs no data
- * file and every run of the lab sees the same metadata.
+ * file and every run of the lab sees the same metadata. The record's shape is the one model-monitor's
+ * registry client reads (topologies/model-monitor/registry-client.ts).
  */
+import type { ModelMetadata } from '../../topologies/model-monitor/registry-client.js';
 
-export interface ModelMetadata {
-  readonly model_id: string;
-  readonly owner: string;
-  /** The latency the owners expect at the median, ms. */
-  readonly expected_latency_ms: number;
-  /** Expected [min, max] of each `features[i]`. */
-  readonly feature_ranges: readonly (readonly [number, number])[];
-  /**
-   * Detector score thresholds (in [0, 1]) by field, where the owners want fewer, surer alerts than
-   * the detectors' own thresholds give (a registry threshold can only raise a detector's).
-   */
-  readonly thresholds: Readonly<Record<string, number>>;
-}
+export type { ModelMetadata };
 
 export interface MetadataOptions {
   /** Models the registry knows: `model-000` … `model-<n-1>`. Default 1000. */

@@ -14,7 +14,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SeededRandom } from '../../operators/random.js';
+import { SeededRandom } from '../../core/random.js';
 import { modelMetadata, type MetadataOptions, type ModelMetadata } from './metadata.js';
 
 export type { ModelMetadata } from './metadata.js';

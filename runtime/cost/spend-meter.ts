@@ -5,7 +5,7 @@
  *
  * It satisfies `{ spendUsd(): number }`, the interface the metrics exporter reads.
  */
-import type { UsageItem, UsageMeter } from '../../operators/usage-meter.js';
+import type { UsageItem, UsageMeter } from '../../core/usage-meter.js';
 
 /** Unit prices in US dollars. */
 export interface UnitPricesUsd {

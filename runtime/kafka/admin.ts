@@ -2,7 +2,7 @@
  * Broker administration the runner needs: create missing topics with their declared partition
  * counts, and read end and committed offsets (the tests and `--until-idle` check against them).
  */
-import { AdminClient, CODES, KafkaConsumer, type ClientConfig, type LibrdKafkaError } from './client.js';
+import { AdminClient, CODES, KafkaConsumer, Producer, type ClientConfig, type LibrdKafkaError } from './client.js';
 
 export interface TopicSpec {
   readonly topic: string;
@@ -109,6 +109,52 @@ async function connectedConsumer(brokers: string, group: string, timeoutMs: numb
 
 function disconnect(consumer: InstanceType<typeof KafkaConsumer>): Promise<void> {
   return new Promise((resolve) => consumer.disconnect(() => resolve()));
+}
+
+/**
+ * Connects once with the run's security settings and fails fast, naming the setting to fix, when the
+ * broker refuses the credentials or the TLS handshake fails. Without it librdkafka retries such
+ * errors until a request times out, and the run would end with "Local: Timed out". librdkafka's
+ * messages never contain the password; the CLI's redactor covers every line anyway.
+ */
+export async function checkBrokerAccess(brokers: string, clientConfig: ClientConfig | undefined, timeoutMs = 15_000): Promise<void> {
+  // librdkafka reports a refused login or handshake as a log line at error level; its error events
+  // are not delivered to JavaScript before a connect succeeds (measured with the client 1.10.1).
+  const producer = new Producer({ 'bootstrap.servers': brokers, 'client.id': 'signalpath-access-check', ...clientConfig, log_level: 3 });
+  let refused: Error | null = null;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onFailure = (message: string, code?: number): void => {
+        refused ??= accessError(brokers, { message, code });
+        if (refused !== null) reject(refused);
+      };
+      producer.on('event.log', (line: { message: string }) => onFailure(line.message));
+      producer.on('event.error', (err: LibrdKafkaError) => onFailure(err.message, err.code));
+      producer.connect({ timeout: timeoutMs }, (err) => (err ? reject(refused ?? brokerError(brokers, err)) : resolve()));
+    });
+  } finally {
+    // Never connected (refused): there is nothing to disconnect, and the client would throw saying so.
+    if (producer.isConnected()) await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+  }
+}
+
+/** An authentication or TLS failure, as an error naming the SIGNALPATH_KAFKA_* settings to fix; null for others. */
+function accessError(brokers: string, err: { readonly message: string; readonly code?: number }): Error | null {
+  const message = err.message ?? '';
+  if (err.code === CODES.ERRORS.ERR__AUTHENTICATION || /SASL authentication|authentication failed/i.test(message)) {
+    return new Error(
+      `Kafka at ${brokers} refused the credentials (SASL authentication failed): check SIGNALPATH_KAFKA_SASL_USERNAME and SIGNALPATH_KAFKA_SASL_PASSWORD, and SIGNALPATH_KAFKA_SASL_MECHANISMS (the broker's mechanism); librdkafka: ${message}`,
+    );
+  }
+  if (err.code === CODES.ERRORS.ERR__SSL || /SSL handshake failed|certificate verify failed/i.test(message)) {
+    const untrusted = /certificate verify failed|unable to get local issuer|self[- ]signed/i.test(message);
+    return new Error(
+      untrusted
+        ? `TLS handshake with Kafka at ${brokers} failed: the broker's certificate is not signed by a CA this client trusts (certificate verify failed); set SIGNALPATH_KAFKA_SSL_CA_LOCATION to the CA's PEM file; librdkafka: ${message}`
+        : `TLS handshake with Kafka at ${brokers} failed: check SIGNALPATH_KAFKA_SECURITY_PROTOCOL (the listener's protocol) and SIGNALPATH_KAFKA_SSL_*; librdkafka: ${message}`,
+    );
+  }
+  return null;
 }
 
 function brokerError(brokers: string, err: LibrdKafkaError): Error {

@@ -8,14 +8,14 @@
  * count passes `partitionHighWater` is paused until it falls to `partitionLowWater`, so one slow key
  * cannot starve the others. Flowing mode (consume without a count) has no backpressure at all.
  */
-import { createSettlement, type SettlementOutcome } from '../settlement.js';
-import type { Envelope, RecordHeaders, RecordOrigin } from '../envelope.js';
+import { createSettlement, type SettlementOutcome } from '../../core/settlement.js';
+import type { Envelope, RecordHeaders, RecordOrigin } from '../../core/envelope.js';
 import type { TracedOrigin } from '../telemetry/stage-clock.js';
 import { hasTraceparentShape, TRACEPARENT } from '../telemetry/trace-context.js';
 import { PartitionOffsetTracker } from '../offset-tracker.js';
 import { CompletedOffsets, decodeCompleted, encodeCompleted } from './completed-offsets.js';
 import { CODES, KafkaConsumer, type KafkaConsumerInstance, type LibrdKafkaError, type Message, type TopicPartition } from './client.js';
-import { WatermarkTracker } from '../../operators/event-time/watermark-tracker.js';
+import { WatermarkTracker } from '../../core/event-time/watermark-tracker.js';
 
 /** Bytes of an oversize value kept in its dead letter (enough to recognise it, never the whole). */
 export const OVERSIZE_KEPT_BYTES = 1024;
@@ -219,7 +219,7 @@ export class KafkaSource<T> {
         'client.id': `signalpath-${options.group}`,
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
-        // librdkafka's default (1000 ms) left the consume loop idle half the time (PERF-NOTES).
+        // librdkafka's default (1000 ms) left the consume loop idle half the time; 10 ms doubled throughput.
         'fetch.queue.backoff.ms': 10,
         // librdkafka's prefetch queue (default 64 MB) is most of a consumer's RSS; 16 MB keeps it fed.
         'queued.max.messages.kbytes': 16384,
@@ -534,7 +534,12 @@ export class KafkaSource<T> {
     );
   }
 
-  /** Returns a promise when the record must be handled again after it resolves (see resolveWriter). */
+  /**
+   * Returns a promise when the record must be handled again after it resolves (see resolveWriter);
+   * only when `mayResolve`, so the second attempt (mayResolve false) returns null.
+   */
+  #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: false, batchAtMs: number): null;
+  #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean, batchAtMs: number): Promise<void> | null;
   #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean, batchAtMs: number): Promise<void> | null {
     const assigned = this.#assigned.get(message.partition);
     // A record of a partition revoked while it was being fetched: leave it to the next owner. Or one

@@ -1,7 +1,8 @@
 /**
  * Bulk writes of contract values to a topic: `signalpath produce`, the demo's feed, test fixtures
  * and benchmarks. Delivery reports are error-only and durability is checked with flush barriers,
- * which PERF-NOTES measured at about twice the rate of a report per message.
+ * which measured at about twice the rate of a report per message (≈ 530k vs 275k records/s with the
+ * callback produce() on a 2-core machine).
  *
  * Every record starts a trace: it carries a W3C `traceparent` header (a new trace id per record,
  * sampled flag set) unless `headers` supplies one, so whatever a topology makes of it links back.
@@ -87,8 +88,13 @@ export async function writeTopic<T>(values: Iterable<T> | AsyncIterable<T>, opti
 }
 
 /** Writes raw bytes (for poison-record tests and replays), to `partition` when given: no encoding, no validation. */
-export async function writeRawRecords(brokers: string, topic: string, records: readonly { key: string | null; value: Buffer; headers?: Record<string, Buffer>; partition?: number }[]): Promise<void> {
-  const producer = new Producer({ 'bootstrap.servers': brokers, 'enable.idempotence': true, dr_cb: true, 'delivery.report.only.error': true, log_level: 3 });
+export async function writeRawRecords(
+  brokers: string,
+  topic: string,
+  records: readonly { key: string | null; value: Buffer; headers?: Record<string, Buffer>; partition?: number }[],
+  clientConfig?: ClientConfig,
+): Promise<void> {
+  const producer = new Producer({ 'bootstrap.servers': brokers, 'enable.idempotence': true, dr_cb: true, 'delivery.report.only.error': true, log_level: 3, ...clientConfig });
   let failure: LibrdKafkaError | null = null;
   producer.on('delivery-report', (err) => {
     if (err) failure ??= err;

@@ -71,7 +71,7 @@ export async function buildTopology(options: BuildOptions): Promise<BuildResult>
 
   const bin = path.join(outDir, 'bin', 'signalpath.js');
   mkdirSync(path.dirname(bin), { recursive: true });
-  writeFileSync(bin, `#!/usr/bin/env node\n// The container's \`signalpath\` command: the compiled CLI (run, produce, tail).\nimport '../runtime/cli/main.js';\n`);
+  writeFileSync(bin, `#!/usr/bin/env node\n// The container's \`signalpath\` command: the compiled CLI (run, produce, tail, hotspots).\nimport '../cli/container-main.js';\n`);
   chmodSync(bin, 0o755);
 
   writeFileSync(path.join(outDir, 'Dockerfile'), renderDockerfile({ topologyName: name, metricsPort }));

@@ -1,8 +1,9 @@
 /**
- * Compiles the CLI entry and one topology with the TypeScript compiler into a build folder. tsc follows
- * the imports, so only the runtime, operators, schemas and lab pieces that the topology and `run`
- * actually import are emitted; main.ts loads the development commands through a non-literal import,
- * so they stay out. The schemas' .avsc files, read at run time, are copied beside the compiled code.
+ * Compiles the container's CLI entry (cli/container-main.ts: run, produce, tail, hotspots) and one
+ * topology with the TypeScript compiler into a build folder. tsc follows the imports, so only the
+ * core, operators, runtime and schema pieces that the topology and those commands import are
+ * emitted; the development commands, the lab and the packaging tools are never imported from there
+ * and stay out. The schemas' .avsc files, read at run time, are copied beside the compiled code.
  */
 import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -14,6 +15,11 @@ export interface CompileResult {
   readonly files: readonly string[];
 }
 
+/** The CLI entry a topology's image runs (and the root `compileTopology` compiles beside the topology). */
+export function containerEntry(projectRoot: string): string {
+  return path.join(projectRoot, 'cli', 'container-main.ts');
+}
+
 export function compileTopology(projectRoot: string, topologyEntry: string, outDir: string): CompileResult {
   const configFile = path.join(projectRoot, 'tsconfig.json');
   const parsed = ts.getParsedCommandLineOfConfigFile(
@@ -23,7 +29,7 @@ export function compileTopology(projectRoot: string, topologyEntry: string, outD
     { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } },
   );
   if (parsed === undefined) throw new Error(`cannot read ${configFile}`);
-  const roots = [path.join(projectRoot, 'runtime', 'cli', 'main.ts'), topologyEntry];
+  const roots = [containerEntry(projectRoot), topologyEntry];
   const program = ts.createProgram({ rootNames: roots, options: parsed.options });
   const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => projectRoot, getNewLine: () => '\n' };
   // Type errors stop the build before any JavaScript is emitted.

@@ -3,8 +3,8 @@
  *
  * Why: avsc's `toBuffer` sizes and allocates a fresh buffer per record; writing into a reused buffer
  * with `type.encode(value, buf, pos)` and copying the slice measured about 2× faster (an InferenceEvent
- * of 148 bytes, Node 24: toBuffer ≈ 1.5 µs, encode into a reused buffer + copy ≈ 0.65 µs; PERF-NOTES.md
- * reports 2.3 vs 0.9 µs). avsc returns a negative number when the buffer is too small (minus the bytes
+ * of 148 bytes, Node 24: toBuffer ≈ 1.5 µs, encode into a reused buffer + copy ≈ 0.65 µs; an earlier
+ * measurement on the same kind of machine gave 2.3 vs 0.9 µs). avsc returns a negative number when the buffer is too small (minus the bytes
  * missing): we grow and write again.
  */
 import type avro from 'avsc';

@@ -1,7 +1,11 @@
 /**
- * Plain mode: the value is plain Avro binary; the contract's full name and version travel in the
- * record headers `sp-schema` and `sp-schema-version`. A reader resolves any older version it knows
- * into the newest (avsc `createResolver`), and rejects what it does not know.
+ * Plain mode (format `avro`): the value is plain Avro binary. signalpath's writers put the contract's
+ * full name and version in the record headers `sp-schema` and `sp-schema-version`; a reader resolves
+ * any older version it knows into the newest (avsc `createResolver`), and rejects what it does not
+ * know. A record without those headers comes from a producer outside signalpath: it is read as the
+ * topic's declared contract, written with the version the run was told (`--input-writer-version`,
+ * default the newest). Such a record that cannot be read is recognised when it is in another format
+ * (formats.ts), so its dead letter names the setting to change.
  */
 import avro from 'avsc';
 import type { Contract } from '../../schemas/index.js';
@@ -10,11 +14,17 @@ import { SchemaDecodeError } from './errors.js';
 import { decodeFully, encodeChecked } from './codec-shared.js';
 import { ReusableAvroWriter } from './avro-writer.js';
 import type { EncodedValue, TopicSerde } from './topic-serde.js';
+import { recogniseFormat, SCHEMA_HEADER, SCHEMA_VERSION_HEADER } from './formats.js';
 
-/** Record header holding the contract's full Avro name, e.g. `dev.signalpath.Mention`. */
-export const SCHEMA_HEADER = 'sp-schema';
-/** Record header holding the writer's contract version as a decimal string, e.g. `1`. */
-export const SCHEMA_VERSION_HEADER = 'sp-schema-version';
+export { SCHEMA_HEADER, SCHEMA_VERSION_HEADER } from './formats.js';
+
+export interface PlainCodecOptions {
+  readonly initialEncodeBufferBytes?: number;
+  /** Writer version of records without `sp-schema` headers. Default: the contract's newest. */
+  readonly headerlessWriterVersion?: number;
+  /** The topic's role in its topology (`input`, an output, `dlq`), for the settings dead letters name. */
+  readonly role?: string;
+}
 
 /** How to read one writer version: its resolver (none for the newest), or why it cannot be read. */
 type WriterReader = { readonly resolver: avro.Resolver | undefined } | { readonly error: string };
@@ -27,19 +37,27 @@ export class PlainCodec<T> implements TopicSerde<T> {
   private readonly versionBytes: Buffer;
   private readonly byVersion = new Map<string, WriterReader>();
   private readonly knownVersions: string;
+  private readonly headerlessVersion: string;
+  private readonly role: string;
 
   constructor(
     readonly contract: Contract<T>,
-    initialEncodeBufferBytes?: number,
+    options: PlainCodecOptions = {},
   ) {
     this.reader = parseGuardedType(contract.schema);
-    this.writer = new ReusableAvroWriter(this.reader, undefined, initialEncodeBufferBytes);
+    this.writer = new ReusableAvroWriter(this.reader, undefined, options.initialEncodeBufferBytes);
+    this.role = options.role ?? '<role>';
     this.nameBytes = Buffer.from(contract.name);
     this.versionBytes = Buffer.from(String(contract.version));
     for (const v of contract.versions) {
       this.byVersion.set(String(v.version), this.readerFor(v.version, v.schema));
     }
     this.knownVersions = contract.versions.map((v) => v.version).join(', ');
+    const headerless = options.headerlessWriterVersion ?? contract.version;
+    if (!this.byVersion.has(String(headerless))) {
+      throw new TypeError(`${contract.name}: the writer version of records without headers must be one of ${this.knownVersions}, got ${headerless}`);
+    }
+    this.headerlessVersion = String(headerless);
   }
 
   prepare(): Promise<void> {
@@ -60,9 +78,7 @@ export class PlainCodec<T> implements TopicSerde<T> {
 
   decode(bytes: Buffer, headers: Readonly<Record<string, Buffer>>): T {
     const name = headers[SCHEMA_HEADER];
-    if (name === undefined) {
-      throw new SchemaDecodeError(this.contract.name, `missing header ${SCHEMA_HEADER}; expected ${SCHEMA_HEADER}=${this.contract.name}`);
-    }
+    if (name === undefined) return this.decodeHeaderless(bytes, headers);
     if (!this.nameBytes.equals(name)) {
       throw new SchemaDecodeError(
         this.contract.name,
@@ -90,6 +106,19 @@ export class PlainCodec<T> implements TopicSerde<T> {
     }
     if ('error' in writer) throw new SchemaDecodeError(this.contract.name, writer.error);
     return decodeFully(this.reader, bytes, 0, writer.resolver, this.contract.name, `v${versionText}`) as T;
+  }
+
+  /** A record from a producer outside signalpath: the declared contract, at the configured writer version. */
+  private decodeHeaderless(bytes: Buffer, headers: Readonly<Record<string, Buffer>>): T {
+    const writer = this.byVersion.get(this.headerlessVersion)!;
+    try {
+      if ('error' in writer) throw new SchemaDecodeError(this.contract.name, writer.error);
+      return decodeFully(this.reader, bytes, 0, writer.resolver, this.contract.name, `v${this.headerlessVersion}, no ${SCHEMA_HEADER} header`) as T;
+    } catch (error) {
+      const recognised = recogniseFormat(bytes, headers, 'avro', this.role);
+      if (recognised === '' || !(error instanceof SchemaDecodeError)) throw error;
+      throw new SchemaDecodeError(this.contract.name, `not plain Avro: ${recognised} (plain Avro read as v${this.headerlessVersion}: ${error.reason})`, { cause: error });
+    }
   }
 
   private readerFor(version: number, schema: avro.Schema): WriterReader {

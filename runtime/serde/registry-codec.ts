@@ -15,6 +15,7 @@ import { parseGuardedType } from './bounded-blocks.js';
 import { decodeFully, encodeChecked } from './codec-shared.js';
 import { SchemaDecodeError, UnknownWriterSchemaError } from './errors.js';
 import type { EncodedValue, TopicSerde } from './topic-serde.js';
+import { recogniseFormat } from './formats.js';
 
 /** First byte of every Confluent wire-format record. */
 export const WIRE_FORMAT_MAGIC_BYTE = 0;
@@ -34,6 +35,8 @@ export interface RegistryCodecOptions {
   /** Register the writer schema when missing (true), or require it registered already (false). */
   readonly autoRegister: boolean;
   readonly initialEncodeBufferBytes?: number;
+  /** The topic's role in its topology, for the settings dead letters name. */
+  readonly role?: string;
 }
 
 export class RegistryCodec<T> implements TopicSerde<T> {
@@ -91,8 +94,8 @@ export class RegistryCodec<T> implements TopicSerde<T> {
     return { value: encodeChecked(this.writer, this.reader, value, this.contract.name), headers: {} };
   }
 
-  decode(bytes: Buffer, _headers: Readonly<Record<string, Buffer>>): T {
-    const id = this.writerIdOf(bytes);
+  decode(bytes: Buffer, headers: Readonly<Record<string, Buffer>>): T {
+    const id = this.writerIdOf(bytes, headers);
     const writer = this.byId.get(id);
     if (writer === undefined) throw new UnknownWriterSchemaError(this.contract.name, id);
     if ('error' in writer) throw new SchemaDecodeError(this.contract.name, writer.error);
@@ -148,17 +151,16 @@ export class RegistryCodec<T> implements TopicSerde<T> {
     this.byId.set(id, reader);
   }
 
-  private writerIdOf(bytes: Buffer): number {
-    if (bytes.length < WIRE_FORMAT_HEADER_BYTES) {
+  private writerIdOf(bytes: Buffer, headers: Readonly<Record<string, Buffer>> = {}): number {
+    if (bytes.length < WIRE_FORMAT_HEADER_BYTES || bytes[0] !== WIRE_FORMAT_MAGIC_BYTE) {
+      const found =
+        bytes.length < WIRE_FORMAT_HEADER_BYTES
+          ? `${bytes.length} bytes is too short for the Confluent wire format (magic byte 0, 4-byte schema id, Avro)`
+          : `first byte is 0x${bytes[0]!.toString(16).padStart(2, '0')}; expected the Confluent wire-format magic byte 0x00`;
+      const recognised = recogniseFormat(bytes, headers, 'avro-confluent', this.options.role ?? '<role>');
       throw new SchemaDecodeError(
         this.contract.name,
-        `${bytes.length} bytes is too short for the Confluent wire format (magic byte 0, 4-byte schema id, Avro)`,
-      );
-    }
-    if (bytes[0] !== WIRE_FORMAT_MAGIC_BYTE) {
-      throw new SchemaDecodeError(
-        this.contract.name,
-        `first byte is 0x${bytes[0]!.toString(16).padStart(2, '0')}; expected the Confluent wire-format magic byte 0x00 (is the producer using the registry?)`,
+        recognised === '' ? `${found} (does the producer write through the schema registry?)` : `${found}: ${recognised}`,
       );
     }
     return bytes.readUInt32BE(1);

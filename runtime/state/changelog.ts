@@ -12,7 +12,7 @@
  */
 import { CODES, KafkaConsumer, type Message } from '../kafka/client.js';
 import type { TopicSpec } from '../kafka/admin.js';
-import type { OperatorSnapshot } from '../../operators/state.js';
+import type { OperatorSnapshot } from '../../core/state.js';
 
 /** `<topology>.<step>.changelog` — the name is part of the contract (operators, dashboards). */
 export function changelogTopic(topology: string, step: string): string {

@@ -19,7 +19,7 @@
  * input is keyed, so the state of a key travels with the partition that carries it.
  */
 import { hostname } from 'node:os';
-import { OperatorStateHandle } from '../../operators/state.js';
+import { OperatorStateHandle } from '../../core/state.js';
 import type { TopicSpec } from '../kafka/admin.js';
 import { changelogKey, changelogTopic, changelogTopicSpec, readChangelog, type ChangelogEntry, type ReadChangelogResult } from './changelog.js';
 

@@ -8,13 +8,17 @@
  *
  * `signalpath_dedup_already_emitted_total` counts records settled without a second mention because a
  * previous owner of their partition had already emitted their (cluster, window) — the handover of
- * emitted pairs at work (operators/dedup/emitted-pairs.ts). The counters are part of the step's
+ * emitted pairs at work (operators/windowed-dedup/emitted-pairs.ts). The counters are part of the step's
  * snapshot, so after a restart the count continues from the restored one.
  */
-import type { DedupCounters } from '../../operators/windowed-dedup.js';
 import type { TopologyGauge } from '../topology.js';
 
-export function dedupMetrics(step: string, counters: Readonly<DedupCounters>): TopologyGauge[] {
+/** What the metrics read of a windowedDedup step's counters (its DedupCounters has this shape). */
+export interface DedupMetricsSource {
+  readonly alreadyEmitted: number;
+}
+
+export function dedupMetrics(step: string, counters: DedupMetricsSource): TopologyGauge[] {
   return [
     {
       name: 'signalpath_dedup_already_emitted_total',

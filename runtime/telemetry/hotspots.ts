@@ -7,7 +7,7 @@
  * among ordinary ones ("lift"). The runner keeps one live (the status page) and can append the lines
  * to a file (`--hotspots-file`) that `signalpath hotspots <file>` reads.
  */
-import type { SettlementOutcome } from '../settlement.js';
+import type { SettlementOutcome } from '../../core/settlement.js';
 import type { RecordNotes } from './stage-clock.js';
 
 /** One captured record, as written to the hotspots file (one JSON object per line). */

@@ -5,7 +5,7 @@
  * it has left the last one). A record held longer than the ring has slots (a long window) loses its
  * slot to a newer record: {@link StageClock.slotOf} then returns -1 and the record goes unmeasured.
  */
-import type { RecordOrigin } from '../envelope.js';
+import type { RecordOrigin } from '../../core/envelope.js';
 
 /** The origin the source stamps when telemetry is on: its sequence number and trace context. */
 export interface TracedOrigin extends RecordOrigin {

@@ -19,8 +19,8 @@
  */
 import { map, type OperatorFunction } from 'rxjs';
 import type { Registry } from 'prom-client';
-import type { Envelope } from '../envelope.js';
-import type { SettlementOutcome } from '../settlement.js';
+import type { Envelope } from '../../core/envelope.js';
+import type { SettlementOutcome } from '../../core/settlement.js';
 import { BucketHistogram, histogramSeries, type PromValue } from './bucket-histogram.js';
 import { registerCollected } from './prom-collector.js';
 import type { StageClock, TracedOrigin } from './stage-clock.js';

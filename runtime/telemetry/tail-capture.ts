@@ -19,7 +19,7 @@
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { isSpanContextValid, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
-import type { SettlementOutcome } from '../settlement.js';
+import type { SettlementOutcome } from '../../core/settlement.js';
 import { BucketHistogram } from './bucket-histogram.js';
 import type { CapturedSummary } from './hotspots.js';
 import type { RecordNotes } from './stage-clock.js';

@@ -8,7 +8,7 @@ import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { ConfigError } from '../config.js';
 import { Registry } from 'prom-client';
 import type { Tracer } from '@opentelemetry/api';
-import type { SettlementOutcome } from '../settlement.js';
+import type { SettlementOutcome } from '../../core/settlement.js';
 import { histogramSeries } from './bucket-histogram.js';
 import { registerCollected } from './prom-collector.js';
 import { StageClock, type RecordNotes, type TracedOrigin } from './stage-clock.js';

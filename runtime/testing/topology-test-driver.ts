@@ -14,8 +14,8 @@
  * `await driver.completeAsync()` instead of `complete()`.
  */
 import { Subject, type Observable } from 'rxjs';
-import { testEnvelope, type Envelope } from '../envelope.js';
-import type { SettlementOutcome } from '../settlement.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
+import type { SettlementOutcome } from '../../core/settlement.js';
 import type { RoutedEnvelope, StepContext, Topology } from '../topology.js';
 import { SETTINGS } from '../config.js';
 import { SpendMeter } from '../cost/spend-meter.js';

@@ -10,7 +10,7 @@ import { from } from 'rxjs';
 import { generateStream } from '../../lab/generator/index.js';
 import { changeSketch } from '../../operators/change-sketch.js';
 import { SketchTable } from '../../operators/change-sketch/sketch-table.js';
-import { testEnvelope } from '../../runtime/envelope.js';
+import { testEnvelope } from '../../core/envelope.js';
 import type { InferenceEvent } from '../../schemas/index.js';
 import { sketchFieldReader, sketchTransformOf } from '../../topologies/model-monitor/sketch-evidence.js';
 

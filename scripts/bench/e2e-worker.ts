@@ -8,10 +8,10 @@ import { createHistogram } from 'node:perf_hooks';
 import { KafkaConsumer, type Message } from '../../runtime/kafka/client.js';
 import { runTopology } from '../../runtime/runner.js';
 import { defineTopology, toOutput } from '../../runtime/topology.js';
-import { createSettlement } from '../../runtime/settlement.js';
+import { createSettlement } from '../../core/settlement.js';
 import { readSetting, SETTINGS } from '../../runtime/config.js';
 import passthrough from '../../topologies/passthrough/index.js';
-import type { Envelope } from '../../runtime/envelope.js';
+import type { Envelope } from '../../core/envelope.js';
 import type { InferenceEvent } from '../../schemas/index.js';
 import { map } from 'rxjs';
 

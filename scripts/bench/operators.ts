@@ -21,9 +21,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { map, NEVER, Observable, of } from 'rxjs';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
-import { withValue, type Envelope } from '../../runtime/envelope.js';
-import { createSettlement } from '../../runtime/settlement.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
+import { withValue, type Envelope } from '../../core/envelope.js';
+import { createSettlement } from '../../core/settlement.js';
 import type { InferenceEvent } from '../../schemas/index.js';
 import {
   adaptiveSample,
@@ -38,7 +38,7 @@ import {
   type Finding,
   type Sampled,
 } from '../../operators/index.js';
-import { hashKey } from '../../operators/partitioning/index.js';
+import { hashKey } from '../../operators/keyed-partition/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({

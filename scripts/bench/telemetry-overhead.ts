@@ -4,7 +4,7 @@
  * capture with spans built through a real SDK tracer and a batch processor whose exporter discards
  * them); and capture plus a traceparent header on every output (the Kafka client converts each
  * header in produce(), so that one costs on its own). Rounds interleave the two; a warm-up round is discarded (the broker's JIT is cold
- * at first, PERF-NOTES pitfall 8). Throughput = input records / time from the first record consumed
+ * at first: the first run after a broker starts is several times slower). Throughput = input records / time from the first record consumed
  * to the last one settled. Prints each round, the medians and the median of the per-round ratios.
  *
  * First, without Kafka, the main-thread cost the telemetry adds per record: the same three steps
@@ -16,21 +16,21 @@
  */
 import { parseArgs } from 'node:util';
 import { Subject, type Observable, type OperatorFunction } from 'rxjs';
-import { createSettlement } from '../../runtime/settlement.js';
-import type { Envelope } from '../../runtime/envelope.js';
+import { createSettlement } from '../../core/settlement.js';
+import type { Envelope } from '../../core/envelope.js';
 import type { StepContext } from '../../runtime/topology.js';
 import { TopologyTelemetry } from '../../runtime/telemetry/topology-telemetry.js';
 import type { TracedOrigin } from '../../runtime/telemetry/stage-clock.js';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { startLocalBroker } from '../local-broker/local-broker.js';
+import { startLocalBroker } from '../../runtime/local-broker/local-broker.js';
 import { ensureTopics } from '../../runtime/kafka/admin.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { runTopology } from '../../runtime/runner.js';
 import { defineTopology, filterRecords, mapRecords, toOutput } from '../../runtime/topology.js';
 import { SETTINGS, type RunConfig } from '../../runtime/config.js';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '500000' }, rounds: { type: 'string', default: '5' }, 'cpu-only': { type: 'boolean', default: false } } });
 const events = Number(values.events);
@@ -67,7 +67,7 @@ const median = (xs: number[]): number => {
 };
 
 /** ns per record through the chain, telemetry on or off, over `count` synthetic records. */
-function mainThreadCost(telemetryOn: boolean, sample: readonly InferenceEvent[], count: number): number {
+async function mainThreadCost(telemetryOn: boolean, sample: readonly InferenceEvent[], count: number): Promise<number> {
   const telemetry = telemetryOn ? new TopologyTelemetry({ topology: 'overhead', stepNames: topology.chain.map((s) => s.name), maxUnsettled: 20_000, tracer: provider.getTracer('cpu') }) : null;
   const input$ = new Subject<Envelope<InferenceEvent>>();
   let stream = input$.asObservable() as Observable<unknown>;
@@ -90,7 +90,7 @@ function mainThreadCost(telemetryOn: boolean, sample: readonly InferenceEvent[],
   }
   const ns = ((performance.now() - started) * 1e6) / count;
   subscription.unsubscribe();
-  telemetry?.close();
+  await telemetry?.close();
   return ns;
 }
 
@@ -101,8 +101,8 @@ const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcess
   const offNs: number[] = [];
   const onNs: number[] = [];
   for (let round = 0; round < 7; round++) {
-    offNs.push(mainThreadCost(false, sample, 1_000_000));
-    onNs.push(mainThreadCost(true, sample, 1_000_000));
+    offNs.push(await mainThreadCost(false, sample, 1_000_000));
+    onNs.push(await mainThreadCost(true, sample, 1_000_000));
   }
   const off = median(offNs.slice(2));
   const on = median(onNs.slice(2));

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import passthrough from '../../topologies/passthrough/index.js';
 import { runTopology } from '../../runtime/runner.js';
 import { committedOffsets, endOffsets } from '../../runtime/kafka/admin.js';
-import { startLocalBroker, type LocalBroker } from '../../scripts/local-broker/local-broker.js';
+import { startLocalBroker, type LocalBroker } from '../../runtime/local-broker/local-broker.js';
 import { uniqueName } from '../support/broker.js';
 import { sleep, testRunConfig } from '../support/kafka-fixtures.js';
 import { figures, pacedFeed, seconds, sized, tally, waitUntil } from './support/chaos.js';

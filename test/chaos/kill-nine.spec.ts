@@ -15,10 +15,10 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { committedOffsets, endOffsets } from '../../runtime/kafka/admin.js';
-import { SeededRandom } from '../../operators/random.js';
+import { SeededRandom } from '../../core/random.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { startModelRegistry } from '../../lab/model-registry/index.js';
-import { readMentions } from '../../runtime/cli/evaluate-command.js';
+import { readMentions } from '../../lab/evaluate/index.js';
 import { exactlyOnceTally } from '../support/exactly-once.js';
 import { CliProcesses, PROJECT_ROOT, sleep } from '../support/kafka-fixtures.js';
 import { figures, pacedFeed, seconds, sized, tally, waitUntil, type Feed } from './support/chaos.js';

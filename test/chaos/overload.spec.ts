@@ -10,7 +10,7 @@ import { runTopology } from '../../runtime/runner.js';
 import { committedOffsets, endOffsets, ensureTopics } from '../../runtime/kafka/admin.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { InferenceEventContract } from '../../schemas/index.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { sleep, testRunConfig } from '../support/kafka-fixtures.js';
 import { figures, megabytes, seconds, sized, waitUntil } from './support/chaos.js';

@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import passthrough from '../../topologies/passthrough/index.js';
 import { runTopology, type RunningTopology, type RunSummary } from '../../runtime/runner.js';
 import { committedOffsets, endOffsets } from '../../runtime/kafka/admin.js';
-import { readMentions } from '../../runtime/cli/evaluate-command.js';
+import { readMentions } from '../../lab/evaluate/index.js';
 import type { Topology } from '../../runtime/topology.js';
 import type { Mention } from '../../schemas/index.js';
 import type { DedupCounters } from '../../operators/windowed-dedup.js';

@@ -12,7 +12,7 @@ import { readAll } from '../../runtime/kafka/topic-reader.js';
 import { writeRawRecords } from '../../runtime/kafka/topic-writer.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 import { DeadLetterContract, InferenceEventContract, MentionContract, type DeadLetter } from '../../schemas/index.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { headersOf, readEvents, testRunConfig } from '../support/kafka-fixtures.js';
 

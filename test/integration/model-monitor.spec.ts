@@ -12,12 +12,12 @@ import { InferenceEventContract } from '../../schemas/index.js';
 import { runTopology } from '../../runtime/runner.js';
 import { committedOffsets, endOffsets, ensureTopics } from '../../runtime/kafka/admin.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
-import { readMentions } from '../../runtime/cli/evaluate-command.js';
+import { readMentions } from '../../lab/evaluate/index.js';
 import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
 import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { testRunConfig } from '../support/kafka-fixtures.js';
-import type { OperatorSnapshot } from '../../operators/state.js';
+import type { OperatorSnapshot } from '../../core/state.js';
 
 /** Points the per-key detectors have learnt, summed over detectors and keys (parallelDetect's snapshot). */
 function detectorPoints(snapshot: OperatorSnapshot): number {

@@ -13,7 +13,7 @@ import { writeRawRecords } from '../../runtime/kafka/topic-writer.js';
 import { OVERSIZE_KEPT_BYTES } from '../../runtime/kafka/source.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 import { DeadLetterContract, InferenceEventContract } from '../../schemas/index.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { headersOf, readEvents, runCli, testRunConfig } from '../support/kafka-fixtures.js';
 

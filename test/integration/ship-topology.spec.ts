@@ -95,11 +95,11 @@ describe('integration: ship a topology (new → test → build → run the built
   it('build demo writes a context with only what the topology needs, and its compose service', () => {
     const built = signalpath(copy, ['build', 'demo']);
     expect(built.status, built.stderr).to.equal(0);
-    for (const file of ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'bin/signalpath.js', 'runtime/cli/main.js', 'topologies/demo/index.js', 'schemas/mention/v1.avsc', 'k8s/deployment.yaml', 'k8s/keda.yaml', 'compose.service.yaml']) {
+    for (const file of ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'bin/signalpath.js', 'cli/container-main.js', 'cli/program.js', 'core/envelope.js', 'core/settlement.js', 'topologies/demo/index.js', 'schemas/mention/v1.avsc', 'k8s/deployment.yaml', 'k8s/keda.yaml', 'compose.service.yaml']) {
       expect(existsSync(path.join(context, file)), file).to.equal(true);
     }
-    // The development commands, the lab, the NAB scorer and the other topologies stay out.
-    for (const absent of ['runtime/cli/dev-commands.js', 'runtime/cli/demo-command.js', 'evaluation', 'lab', 'topologies/latency-watch', 'topologies/demo/demo.spec.js', 'runtime/packaging']) {
+    // The full command line, the development commands, the lab (NAB scorer included) and the other topologies stay out.
+    for (const absent of ['cli/main.js', 'cli/dev-commands.js', 'cli/demo-command.js', 'lab', 'evaluation', 'topologies/latency-watch', 'topologies/demo/demo.spec.js', 'runtime/packaging']) {
       expect(existsSync(path.join(context, absent)), absent).to.equal(false);
     }
     const pkg = JSON.parse(readFileSync(path.join(context, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies?: unknown };

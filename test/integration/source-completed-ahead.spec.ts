@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type { KafkaSource } from '../../runtime/kafka/source.js';
-import type { Envelope } from '../../runtime/envelope.js';
+import type { Envelope } from '../../core/envelope.js';
 import type { InferenceEvent } from '../../schemas/index.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { feedEvents } from '../support/kafka-fixtures.js';

@@ -6,7 +6,7 @@
  * fatal). Seen once in a 2M-record lab run, around pause/resume.
  */
 import { expect } from 'chai';
-import type { Envelope } from '../../runtime/envelope.js';
+import type { Envelope } from '../../core/envelope.js';
 import type { InferenceEvent } from '../../schemas/index.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { feedEvents } from '../support/kafka-fixtures.js';

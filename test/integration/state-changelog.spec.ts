@@ -13,9 +13,9 @@ import { createTopicSerde } from '../../runtime/serde/index.js';
 import { changelogTopic, decodeEntry, type ChangelogEntry } from '../../runtime/state/changelog.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { ensureTopics } from '../../runtime/kafka/admin.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
-import type { OperatorSnapshot } from '../../operators/state.js';
+import type { OperatorSnapshot } from '../../core/state.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { feedEvents, headersOf, readEvents, testRunConfig } from '../support/kafka-fixtures.js';
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { generateStream } from '../../lab/generator/index.js';
 import { startModelRegistry } from '../../lab/model-registry/index.js';
-import { readMentions } from '../../runtime/cli/evaluate-command.js';
+import { readMentions } from '../../lab/evaluate/index.js';
 import { ensureTopics } from '../../runtime/kafka/admin.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { runTopology } from '../../runtime/runner.js';

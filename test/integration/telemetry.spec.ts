@@ -15,7 +15,7 @@ import { readAll } from '../../runtime/kafka/topic-reader.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 import { parseTraceparent } from '../../runtime/telemetry/trace-context.js';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { feedEvents, freePort, headersOf, sleep, testRunConfig } from '../support/kafka-fixtures.js';
 

@@ -12,7 +12,7 @@ import { ensureTopics } from '../../runtime/kafka/admin.js';
 import { writeRawRecords } from '../../runtime/kafka/topic-writer.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { waitUntil } from '../chaos/support/chaos.js';
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateStream, readGroundTruth, SEGMENT_NAMES, writeGroundTruth } from '../../lab/generator/index.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { InferenceEventContract } from '../../schemas/index.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 

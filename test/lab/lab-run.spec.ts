@@ -9,6 +9,7 @@ import type { GroundTruth } from '../../lab/generator/index.js';
 import { coefficientOfVariation, costKpis, scoreMentions, type RunSummaryFile } from '../../lab/evaluate/index.js';
 import { labJson, labVariants, type LabReport } from '../../lab/lab-run/index.js';
 import { collapsedGroups } from '../../lab/lab-run/lab-report.js';
+import { unsupportedReason } from '../../lab/lab-run/variant-support.js';
 import { renderLabMarkdown } from '../../lab/lab-run/report-markdown.js';
 import { thresholdCurve, variantResult } from '../../lab/lab-run/variant-result.js';
 import type { Mention } from '../../schemas/index.js';
@@ -77,7 +78,7 @@ describe('lab: figures and reports', () => {
     expect(collapsedGroups([result])).to.deep.equal({ groups: 2, share: 0.5 });
   });
 
-  it('each ablation changes exactly one component of signal-path; every variant samples the same share', () => {
+  it('each ablation changes exactly one component of signal-path; every variant samples the same share but the ceiling', () => {
     const variants = labVariants(0.02);
     const signalPath = variants.find((v) => v.name === 'signal-path')!;
     const baseline = variants.find((v) => v.name === 'baseline')!;
@@ -86,7 +87,7 @@ describe('lab: figures and reports', () => {
     expect(baseline.env['MODEL_MONITOR_LANE_KEY']).to.equal('model');
     for (const variant of variants.filter((v) => v.from !== undefined)) expect(variant.env['MODEL_MONITOR_LANE_KEY'], variant.name).to.equal('model-segment');
     for (const variant of variants) {
-      expect(variant.env['MODEL_MONITOR_SAMPLE_FRACTION'], variant.name).to.equal('0.02');
+      expect(variant.env['MODEL_MONITOR_SAMPLE_FRACTION'], variant.name).to.equal(variant.name === 'ceiling' ? '1' : '0.02');
       if (variant.from === undefined) continue;
       const changed = Object.keys(variant.env).filter((k) => variant.env[k] !== signalPath.env[k]);
       const expected: Record<string, string[]> = {
@@ -94,8 +95,9 @@ describe('lab: figures and reports', () => {
         enrichment: ['MODEL_MONITOR_ENRICH_MODE', 'MODEL_MONITOR_ENRICH_CACHE_ENTRIES'],
         // Routing only: the lane key stays signal-path's, so the row compares routing, not keys.
         partitioning: ['MODEL_MONITOR_ROUTING', 'MODEL_MONITOR_BOUNDED_LOAD_EPSILON', 'MODEL_MONITOR_STEALING'],
-        detection: ['MODEL_MONITOR_THRESHOLD_TUNING'],
+        detection: variant.name === 'sketch-only' ? ['MODEL_MONITOR_DETECTORS', 'MODEL_MONITOR_SKETCH'] : ['MODEL_MONITOR_THRESHOLD_TUNING'],
         dedup: ['MODEL_MONITOR_DEDUP_MODE'],
+        budget: ['MODEL_MONITOR_SAMPLE_FRACTION'],
       };
       expect(changed, variant.name).to.have.members(expected[variant.component]!);
     }
@@ -111,10 +113,10 @@ describe('lab: figures and reports', () => {
     const results = variants.map((v, i) => variantResult(v, [mention({ emitted_at: 1000 + 100 * i })], truth, summary(1 + i / 100, [i + 1, 1], enrichDelay[v.name])));
     const report: LabReport = {
       command: 'test', startedAt: 'now', elapsedMs: 1, events: truth.run.events, seed: 1, incidents: 2, sampleFraction: 0.01,
-      prices: { perEvent: 1, perEnrichmentCall: 1, perDetectorCall: 1 }, results, failures: [], collapsedGroups: 0, collapsedShare: null,
+      prices: { perEvent: 1, perEnrichmentCall: 1, perDetectorCall: 1 }, results, failures: [], skipped: [], collapsedGroups: 0, collapsedShare: null,
     };
     const json = labJson(report);
-    for (const v of variants) expect(Object.keys(json[v.name]!)).to.have.members(['recall', 'precision', 'mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', 'enrich_delayed_records', 'enrich_failed_records', 'enrich_affected_mentions']);
+    for (const v of variants) expect(Object.keys(json[v.name]!)).to.have.members(['recall', 'precision', 'episode_precision', 'mentions_per_episode', 'mentions_per_10k', 'true_mentions_per_10k', 'mentions_per_1k_usd', 'spend_usd', 'p50_ms', 'p99_ms', 'lane_load_cv', 'enrich_delayed_records', 'enrich_failed_records', 'enrich_affected_mentions']);
     expect(json['enrich-batched']).to.deep.include({ enrich_delayed_records: 120, enrich_failed_records: 8, enrich_affected_mentions: 40 });
     expect(json['baseline']).to.deep.include({ enrich_delayed_records: null, enrich_affected_mentions: null });
     expect(json['signal-path']).to.deep.include({ recall: 0.5, precision: 1, spend_usd: 1.01, p50_ms: 100 });
@@ -127,5 +129,33 @@ describe('lab: figures and reports', () => {
     expect(markdown).to.include('records: batched 120 delayed past their window, 8 failed; async + LRU 9 delayed past their window, 1 failed.');
     expect(markdown).to.match(/^\| partitioning \|.*partition-static vs signal-path, both with lanes keyed by model-segment: static hashing without stealing vs consistent hashing with loads bounded/m);
     for (const v of variants) expect(markdown).to.match(new RegExp(`^\\| ${v.name} \\|`, 'm'));
+    // True mentions and episodes beside the raw figures; the sampling comparison on true mentions.
+    expect(markdown).to.match(/^\| true mention rate \| — \| — \| 0\.10 per 10k \| 0\.10 per 10k \|/m);
+    expect(markdown).to.match(/^\| precision per episode \| — \| — \| 100\.0% \(1 of 1\) \|/m);
+    expect(markdown).to.match(/^\| sampling \(equal budget\) \|.*\| true mentions: stratified \+0\.0%, adaptive \+0\.0%/m);
+    expect(markdown).to.match(/^## Bounds: no sampling, and the sketch alone/m);
+  });
+
+  it('a variant whose settings model-monitor does not accept is skipped with the reason, and says so in lab.json and lab.md', () => {
+    const signalPath = labVariants().find((v) => v.name === 'signal-path')!;
+    expect(unsupportedReason(signalPath)).to.equal(undefined);
+    expect(unsupportedReason(labVariants().find((v) => v.name === 'ceiling')!)).to.equal(undefined);
+    expect(unsupportedReason({ ...signalPath, env: { ...signalPath.env, MODEL_MONITOR_NO_SUCH_KNOB: 'on' } })).to.equal('model-monitor has no setting MODEL_MONITOR_NO_SUCH_KNOB');
+    expect(unsupportedReason({ ...signalPath, env: { ...signalPath.env, MODEL_MONITOR_SAMPLE_FRACTION: '7' } })).to.match(/^model-monitor rejects it: invalid MODEL_MONITOR_SAMPLE_FRACTION="7"/);
+    // sketch-only needs the sketch stage: either model-monitor has it, or the reason names what is missing.
+    const sketchOnly = labVariants().find((v) => v.name === 'sketch-only')!;
+    expect(sketchOnly.needs).to.be.a('string');
+    const reason = unsupportedReason(sketchOnly);
+    if (reason !== undefined) expect(reason).to.match(/MODEL_MONITOR_(SKETCH|DETECTORS)/);
+    const report: LabReport = {
+      command: 'test', startedAt: 'now', elapsedMs: 1, events: truth.run.events, seed: 1, incidents: 2, sampleFraction: 0.01,
+      prices: { perEvent: 1, perEnrichmentCall: 1, perDetectorCall: 1 }, results: [variantResult(signalPath, [mention({})], truth, summary(1, [1]))], failures: [],
+      skipped: [{ name: 'sketch-only', reason: 'needs the sketch stage: model-monitor has no setting MODEL_MONITOR_SKETCH' }], collapsedGroups: 0, collapsedShare: null, profile: 'noisy',
+    };
+    expect((labJson(report)['_run'] as Record<string, unknown>)['skipped']).to.deep.equal(report.skipped);
+    expect((labJson(report)['_run'] as Record<string, unknown>)['profile']).to.equal('noisy');
+    const markdown = renderLabMarkdown(report);
+    expect(markdown).to.include('| sketch-only | skipped: needs the sketch stage: model-monitor has no setting MODEL_MONITOR_SKETCH |');
+    expect(markdown).to.include('profile noisy');
   });
 });

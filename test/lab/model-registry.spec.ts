@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { registryLookup, startModelRegistry } from '../../lab/model-registry/index.js';
+import { startModelRegistry } from '../../lab/model-registry/index.js';
+import { registryLookup } from '../../topologies/model-monitor/registry-client.js';
 
 describe('lab: model registry', () => {
   it('serves metadata over HTTP on loopback, 404 for unknown models, and stops', async () => {

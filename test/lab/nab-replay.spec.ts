@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { parseNabDataFile } from '../../evaluation/nab/corpus.js';
-import { readNabCorpus } from '../../evaluation/nab/corpus.js';
-import { resolveNabDataDir } from '../../evaluation/nab/data-dir.js';
-import type { NabCorpus, NabDataFile } from '../../evaluation/nab/types.js';
+import { parseNabDataFile } from '../../lab/nab/corpus.js';
+import { readNabCorpus } from '../../lab/nab/corpus.js';
+import { resolveNabDataDir } from '../../lab/nab/data-dir.js';
+import type { NabCorpus, NabDataFile } from '../../lab/nab/types.js';
 import { nabModelId, replayNab } from '../../lab/generator/index.js';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';

@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { from, map, Subject, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { adaptiveSample, type AdaptiveSampleOptions, type Sampled, type SamplingStrategy } from '../../operators/adaptive-sample.js';
-import { SeededRandom } from '../../operators/random.js';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
-import type { SettlementOutcome } from '../../runtime/settlement.js';
+import { SeededRandom } from '../../core/random.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
+import type { SettlementOutcome } from '../../core/settlement.js';
 
 const newScheduler = () =>
   new TestScheduler((actual, expected) => {
@@ -209,15 +209,15 @@ describe('adaptiveSample', () => {
     it('rejects bad options at factory time, naming the option and range', () => {
       const bad = (options: object, pattern: RegExp) =>
         expect(() => adaptiveSample(options as AdaptiveSampleOptions<string>)).to.throw(pattern);
-      bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0 } }, /budget.fraction must be a number in \(0, 1\]/);
-      bad({ strategy: { kind: 'uniform-reservoir' }, budget: { recordsPerWindow: -1 } }, /recordsPerWindow must be an integer in \[0/);
-      bad({ strategy: { kind: 'nope' }, budget: { fraction: 0.1 } }, /strategy.kind must be one of/);
-      bad({ strategy: { kind: 'stratified' }, budget: { fraction: 0.1 } }, /strategy.stratumOf must be a function/);
+      bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0 } }, /option 'budget.fraction' must be a number in \(0, 1\]/);
+      bad({ strategy: { kind: 'uniform-reservoir' }, budget: { recordsPerWindow: -1 } }, /option 'budget.recordsPerWindow' must be an integer in \[0/);
+      bad({ strategy: { kind: 'nope' }, budget: { fraction: 0.1 } }, /option 'strategy.kind' must be one of/);
+      bad({ strategy: { kind: 'stratified' }, budget: { fraction: 0.1 } }, /option 'strategy.stratumOf' must be a function/);
       bad({ strategy: { kind: 'adaptive', scoreOf: () => 1, weightFloor: 0 }, budget: { fraction: 0.1 } }, /weightFloor/);
-      bad({ strategy: { kind: 'adaptive', scoreOf: () => 1, weightCap: 0.01 }, budget: { fraction: 0.1 } }, /weightCap must be/);
+      bad({ strategy: { kind: 'adaptive', scoreOf: () => 1, weightCap: 0.01 }, budget: { fraction: 0.1 } }, /option 'strategy.weightCap' must be/);
       bad({ strategy: { kind: 'uniform-rate' }, budget: { recordsPerWindow: 3 } }, /needs budget \{ fraction \}/);
       bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0.1 }, windowMs: 0 }, /windowMs must be an integer/);
-      bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0.1 }, maxOpenWindows: 0 }, /maxOpenWindows must be an integer in \[1, 1000\]/);
+      bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0.1 }, maxOpenWindows: 0 }, /option 'maxOpenWindows' must be an integer in \[1, 1000\]/);
       bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0.1 }, random: Math.random }, /random must be a SeededRandom/);
     });
   });

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { EMPTY, from, map, NEVER, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { banditBudget, type ArmFeedback, type BanditBudgetOptions, type BudgetAllocation, type Sampled } from '../../operators/bandit-budget.js';
-import { SeededRandom } from '../../operators/random.js';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
+import { SeededRandom } from '../../core/random.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
 
 const newScheduler = () =>
   new TestScheduler((actual, expected) => {
@@ -194,12 +194,12 @@ describe('banditBudget', () => {
     bad({ arms: [] }, /arms must be a non-empty array/);
     bad({ arms: [{ name: 'x', strategy: { kind: 'uniform-rate' } }] }, /cannot be 'uniform-rate'/);
     bad({ arms: [{ name: 'x', strategy: { kind: 'uniform-reservoir' } }, { name: 'x', strategy: { kind: 'uniform-reservoir' } }] }, /unique/);
-    bad({ budget: { recordsPerEpoch: 1.5 } }, /budget.recordsPerEpoch must be an integer ≥ 0/);
-    bad({ budget: { fraction: 2 } }, /budget.fraction must be a number in \(0, 1\]/);
+    bad({ budget: { recordsPerEpoch: 1.5 } }, /option 'budget.recordsPerEpoch' must be an integer in \[0, /);
+    bad({ budget: { fraction: 2 } }, /option 'budget.fraction' must be a number in \(0, 1\]/);
     bad({ epochMs: -1 }, /epochMs must be an integer/);
     bad({ feedback: undefined }, /feedback must be an Observable/);
-    bad({ discount: 1.5 }, /discount must be a number in \(0, 1\]/);
-    bad({ maxOpenEpochs: 0 }, /maxOpenEpochs must be an integer in \[1, 100\]/);
+    bad({ discount: 1.5 }, /option 'discount' must be a number in \(0, 1\]/);
+    bad({ maxOpenEpochs: 0 }, /option 'maxOpenEpochs' must be an integer in \[1, 100\]/);
   });
 
   it('runs the doc-comment example', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { BudgetBandit, gammaVariate, splitBudget } from '../../operators/bandit/index.js';
-import { SeededRandom } from '../../operators/random.js';
+import { BudgetBandit, gammaVariate, splitBudget } from '../../operators/bandit-budget/index.js';
+import { SeededRandom } from '../../core/random.js';
 
 /** Poisson variate for the simulations (Knuth below 30, normal approximation above). */
 function poisson(mean: number, random: SeededRandom): number {
@@ -137,8 +137,8 @@ describe('budget bandit (pure logic)', () => {
   it('validates its options, naming the option and range', () => {
     expect(() => new BudgetBandit({ arms: [] })).to.throw(RangeError, /arms must be 1 to 64 unique names/);
     expect(() => new BudgetBandit({ arms: ['a', 'a'] })).to.throw(RangeError, /unique/);
-    expect(() => new BudgetBandit({ arms: ['a', 'b'], discount: 0 })).to.throw(RangeError, /discount must be a number in \(0, 1\]/);
-    expect(() => new BudgetBandit({ arms: ['a', 'b'], floorShare: 0.6 })).to.throw(RangeError, /floorShare must be a number in \[0, 0.5\]/);
+    expect(() => new BudgetBandit({ arms: ['a', 'b'], discount: 0 })).to.throw(RangeError, /option 'discount' must be a number in \(0, 1\]/);
+    expect(() => new BudgetBandit({ arms: ['a', 'b'], floorShare: 0.6 })).to.throw(RangeError, /option 'floorShare' must be a number in \[0, 0.5\]/);
     expect(() => new BudgetBandit({ arms: ['a'], policy: 'greedy' as never })).to.throw(RangeError, /policy/);
   });
 });

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { from, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
 import { changeSketch, type ChangeSketchOptions, type Sketched } from '../../operators/change-sketch.js';
 import { alarmLevelFor, siegmundArl, siegmundLevel, SketchTable, targetArl, transformValue } from '../../operators/change-sketch/index.js';
-import { OperatorStateHandle } from '../../operators/state.js';
-import { SeededRandom } from '../../operators/random.js';
+import { OperatorStateHandle } from '../../core/state.js';
+import { SeededRandom } from '../../core/random.js';
 
 interface Rec {
   readonly key: string;

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { asyncScheduler, delay, from, map, NEVER, of, throwError, timer, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
 import { enrich, EnrichCounters, LookupTimeoutError, PendingOverflowError, type EnrichFailure, type Enriched } from '../../operators/enrich.js';
-import { EnrichmentCache, fullJitterDelayMs, NOT_FOUND, ReorderBuffer } from '../../operators/enrichment/index.js';
+import { EnrichmentCache, fullJitterDelayMs, NOT_FOUND, ReorderBuffer } from '../../operators/enrich/index.js';
 
 const newScheduler = () =>
   new TestScheduler((actual, expected) => {

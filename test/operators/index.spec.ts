@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { testEnvelope } from '../../runtime/envelope.js';
+import { testEnvelope } from '../../core/envelope.js';
 import * as operators from '../../operators/index.js';
 
 describe('operators/index', () => {

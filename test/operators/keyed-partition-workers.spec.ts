@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { from, lastValueFrom, Subject, toArray } from 'rxjs';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
 import { keyedPartition, PartitionProbe } from '../../operators/index.js';
 
 const worker = (name: string) => new URL(`../fixtures/workers/${name}`, import.meta.url).href;

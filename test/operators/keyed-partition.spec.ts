@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { asyncScheduler, delay, from, map, of, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { testEnvelope, withValue, type Envelope } from '../../runtime/envelope.js';
+import { testEnvelope, withValue, type Envelope } from '../../core/envelope.js';
 import { keyedPartition, LaneOverflowError, PartitionProbe } from '../../operators/keyed-partition.js';
-import { HashRing } from '../../operators/partitioning/index.js';
+import { HashRing } from '../../operators/keyed-partition/index.js';
 
 interface Item {
   readonly key: string;

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { from, map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
 import { DetectCounters, parallelDetect, type DetectFailure, type Detection, type RecordDetector } from '../../operators/parallel-detect.js';
-import { featureForestDetector, perKeyDetector, type Finding } from '../../operators/detectors/index.js';
+import { featureForestDetector, perKeyDetector, type Finding } from '../../operators/parallel-detect/index.js';
 
 const newScheduler = () =>
   new TestScheduler((actual, expected) => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { allocateBudget, TopKeyReservoir, WindowSampler, type KeyScheme, type StratumAllocation } from '../../operators/sampling/index.js';
-import { SeededRandom } from '../../operators/random.js';
+import { allocateBudget, TopKeyReservoir, WindowSampler, type KeyScheme, type StratumAllocation } from '../../operators/adaptive-sample/index.js';
+import { SeededRandom } from '../../core/random.js';
 
 function sampler(keyScheme: KeyScheme, capacity: number, random: SeededRandom, allocation: StratumAllocation = 'equal') {
   return new WindowSampler<number>({ keyScheme, capacityPerGroup: capacity, maxGroups: 8, allocation }, random);

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { of, Subject, VirtualTimeScheduler, type Observable, type OperatorFunction } from 'rxjs';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
 import {
   adaptiveSample,
   banditBudget,

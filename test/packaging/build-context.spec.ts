@@ -1,7 +1,7 @@
 /**
  * The pieces of `signalpath build` and `signalpath new` that need no broker: the Dockerfile's
  * structure, the Kubernetes manifests' fields, compose.yaml, deploy.yaml validation, name checks and
- * the import scan that decides the production dependencies.
+ * the import scan that decides the production dependencies, and what the compiled image holds.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,13 +9,15 @@ import path from 'node:path';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
 import { parse, parseAllDocuments } from 'yaml';
 import { renderDockerfile, BUILD_PACKAGES } from '../../runtime/packaging/dockerfile.js';
 import { buildManifests, GRACE_BEYOND_DRAIN_S, renderManifests } from '../../runtime/packaging/k8s-manifests.js';
 import { DeploySettingsSchema, readDeploySettings } from '../../runtime/packaging/deploy-settings.js';
 import { addComposeService, composeService } from '../../runtime/packaging/compose-service.js';
 import { scaffoldTopology, topologyNameProblem } from '../../runtime/packaging/scaffold.js';
-import { importedPackages } from '../../runtime/packaging/compile.js';
+import ts from 'typescript';
+import { containerEntry, importedPackages } from '../../runtime/packaging/compile.js';
 import { PROJECT_ROOT } from '../support/kafka-fixtures.js';
 import { execForm, readDockerfile, stageEnv } from './dockerfile-reader.js';
 
@@ -179,7 +181,9 @@ describe('packaging: build context pieces', () => {
     it('scaffolds code that passes the project\'s lint rules', async function () {
       this.timeout(60_000);
       scaffoldTopology('demo', tmp);
-      const eslint = new ESLint({ cwd: PROJECT_ROOT });
+      // The files are linted as text under their future path, which the TypeScript project does not
+      // hold yet: every rule but the type-aware ones (the layer rules included).
+      const eslint = new ESLint({ cwd: PROJECT_ROOT, overrideConfig: [{ files: ['topologies/demo/**'], ...tseslint.configs.disableTypeChecked }] });
       for (const file of ['index.ts', 'demo.spec.ts']) {
         const [result] = await eslint.lintText(readFileSync(path.join(tmp, 'demo', file), 'utf8'), { filePath: path.join(PROJECT_ROOT, 'topologies', 'demo', file) });
         expect(result!.messages.map((m) => `${file}:${m.line} ${m.message}`)).to.deep.equal([]);
@@ -204,6 +208,36 @@ describe('packaging: build context pieces', () => {
         "const message = 'read from \\'elsewhere\\'';",
       ].join('\n'));
       expect([...importedPackages([file])].sort()).to.deep.equal(['@confluentinc/kafka-javascript', '@opentelemetry/api', 'avsc', 'rxjs', 'zod']);
+    });
+  });
+
+  describe('what the image holds', () => {
+    /** Project files reachable by relative imports (static and dynamic, as tsc follows them) from `roots`, relative to the project. */
+    function importClosure(roots: readonly string[]): Set<string> {
+      const seen = new Set<string>();
+      const queue = [...roots];
+      while (queue.length > 0) {
+        const file = queue.pop()!;
+        const relative = path.relative(PROJECT_ROOT, file).split(path.sep).join('/');
+        if (seen.has(relative)) continue;
+        seen.add(relative);
+        for (const imported of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
+          if (!imported.fileName.startsWith('.')) continue;
+          const target = path.resolve(path.dirname(file), imported.fileName.replace(/\.js$/, '.ts'));
+          if (existsSync(target) && target.endsWith('.ts')) queue.push(target);
+        }
+      }
+      return seen;
+    }
+
+    it('compiles the container entry, which reaches core/ and the runtime but never the lab, the development commands or the packaging tools', () => {
+      expect(path.relative(PROJECT_ROOT, containerEntry(PROJECT_ROOT))).to.equal(path.join('cli', 'container-main.ts'));
+      for (const topology of ['model-monitor', 'passthrough', 'latency-watch']) {
+        const files = [...importClosure([containerEntry(PROJECT_ROOT), path.join(PROJECT_ROOT, 'topologies', topology, 'index.ts')])];
+        expect(files, topology).to.include.members(['cli/program.ts', 'core/envelope.ts', 'core/settlement.ts', 'runtime/runner.ts']);
+        const outOfImage = files.filter((f) => f.startsWith('lab/') || f.startsWith('scripts/') || f.startsWith('runtime/packaging/') || ['cli/main.ts', 'cli/dev-commands.ts'].includes(f));
+        expect(outOfImage, topology).to.deep.equal([]);
+      }
     });
   });
 });

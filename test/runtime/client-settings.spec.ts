@@ -1,11 +1,11 @@
 /**
- * connectKafka (runtime/cli/client-settings.ts), the one place every Kafka command takes its client
+ * connectKafka (cli/client-settings.ts), the one place every Kafka command takes its client
  * settings and brokers from — without a broker (`--brokers` given, nothing connects yet): the
  * settings from SIGNALPATH_KAFKA_* come back for the command's clients and are logged with the
  * credentials redacted; an invalid one fails before the brokers are touched.
  */
 import { expect } from 'chai';
-import { connectKafka } from '../../runtime/cli/client-settings.js';
+import { connectKafka } from '../../cli/client-settings.js';
 import { ConfigError } from '../../runtime/config.js';
 
 describe('connectKafka: client settings of a CLI command', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { PartitionOffsetTracker } from '../../runtime/offset-tracker.js';
-import { createSettlement, mergeSettlements, type Settlement } from '../../runtime/settlement.js';
+import { createSettlement, mergeSettlements, type Settlement } from '../../core/settlement.js';
 
 describe('PartitionOffsetTracker', () => {
   it('commits nothing before anything is tracked', () => {

@@ -11,11 +11,11 @@ import { Subject } from 'rxjs';
 import { StepStates } from '../../runtime/state/step-states.js';
 import { changelogKey, changelogTopic, changelogTopicSpec, decodeEntry, type ChangelogEntry } from '../../runtime/state/changelog.js';
 import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js';
-import type { EmittedPair } from '../../operators/dedup/emitted-pairs.js';
+import type { EmittedPair } from '../../operators/windowed-dedup/emitted-pairs.js';
 import { dedupSnapshot, type DedupTestEvent as Ev } from '../support/dedup-fixtures.js';
-import type { OperatorSnapshot } from '../../operators/state.js';
+import type { OperatorSnapshot } from '../../core/state.js';
 import type { Detection } from '../../operators/parallel-detect.js';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
 
 function statesWith(snapshot: () => Record<string, unknown>): { states: StepStates; written: { topic: string; key: string; value: Buffer }[] } {
   const written: { topic: string; key: string; value: Buffer }[] = [];

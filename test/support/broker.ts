@@ -1,5 +1,5 @@
 /** The real broker the integration tests run against, started once per test run. */
-import { startLocalBroker, type LocalBroker } from '../../scripts/local-broker/local-broker.js';
+import { startLocalBroker, type LocalBroker } from '../../runtime/local-broker/local-broker.js';
 
 let broker: Promise<LocalBroker> | null = null;
 

@@ -1,6 +1,6 @@
 /** What the windowedDedup tests feed it and restore into it, in one place. */
-import type { OperatorSnapshot } from '../../operators/state.js';
-import type { EmittedPair } from '../../operators/dedup/emitted-pairs.js';
+import type { OperatorSnapshot } from '../../core/state.js';
+import type { EmittedPair } from '../../operators/windowed-dedup/emitted-pairs.js';
 
 /** The fields of an inference event that windowedDedup groups by. */
 export interface DedupTestEvent {

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { ensureTopics } from '../../runtime/kafka/admin.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { readAll } from '../../runtime/kafka/topic-reader.js';

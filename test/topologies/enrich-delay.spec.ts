@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { map, tap, timer, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { enrich, type Enriched } from '../../operators/enrich.js';
-import { testEnvelope, type Envelope } from '../../runtime/envelope.js';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
 import { EnrichDelayCounters, EnrichDelayTracker } from '../../topologies/model-monitor/enrich-delay.js';
 
 interface Rec {

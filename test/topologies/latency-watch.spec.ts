@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import latencyWatch from '../../topologies/latency-watch/index.js';
 import { TopologyTestDriver } from '../../runtime/testing/topology-test-driver.js';
-import { generateInferenceEvents } from '../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import type { InferenceEvent, Mention } from '../../schemas/index.js';
 
 describe('topology latency-watch', () => {

@@ -4,15 +4,16 @@ import { generateStream } from '../../lab/generator/index.js';
 import { startModelRegistry, type ModelRegistry } from '../../lab/model-registry/index.js';
 import { coefficientOfVariation } from '../../lab/evaluate/run-cost.js';
 import { ConfigError } from '../../runtime/config.js';
-import { testEnvelope } from '../../runtime/envelope.js';
+import { testEnvelope } from '../../core/envelope.js';
 import { TopologyTestDriver } from '../../runtime/testing/topology-test-driver.js';
 import type { InferenceEvent, Mention } from '../../schemas/index.js';
 import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
 import { modelMonitorReport } from '../../topologies/model-monitor/run-report.js';
 import { EventTimeHold } from '../../topologies/model-monitor/event-time-hold.js';
 import { reviewLane } from '../../topologies/model-monitor/review-lane.js';
-import { deriveThresholds, thresholdFor } from '../../topologies/model-monitor/thresholds.js';
-import { createDetector } from '../../operators/detectors/index.js';
+import { thresholdFor } from '../../topologies/model-monitor/thresholds.js';
+import { deriveThresholds } from '../../lab/tuning/model-monitor-thresholds.js';
+import { createDetector } from '../../operators/parallel-detect/index.js';
 import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 
 describe('topology model-monitor', function () {

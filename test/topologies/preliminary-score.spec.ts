@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { SeededRandom } from '../../operators/random.js';
+import { SeededRandom } from '../../core/random.js';
 import type { InferenceEvent } from '../../schemas/index.js';
 import { PreliminaryScorer, samplingWeight } from '../../topologies/model-monitor/preliminary-score.js';
 

@@ -11,7 +11,7 @@
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
 import { defer, mergeMap, type OperatorFunction } from 'rxjs';
 import { defineTopology, mapRecords, toOutput } from '../../runtime/topology.js';
-import { dropRecord, withValue, type Envelope } from '../../runtime/envelope.js';
+import { dropRecord, withValue, type Envelope } from '../../core/envelope.js';
 
 /** How many deviations above the model's mean latency counts as anomalous. */
 const THRESHOLD_SIGMAS = 4;

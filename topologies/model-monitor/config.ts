@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../runtime/config.js';
-import { detectorNames } from '../../operators/detectors/index.js';
+import { detectorNames } from '../../operators/parallel-detect/index.js';
 
 // The sketch runs on every record before the sampler (MODEL_MONITOR_SKETCH); its point-detector form
 // is for series (NAB), not for the sampled records, where its name would be taken for the sketch's.

@@ -30,8 +30,8 @@
  * and at most `maxTrackedEvents` event ids.
  */
 import { LRUCache } from 'lru-cache';
-import type { Envelope } from '../../runtime/envelope.js';
-import { tumblingWindowFor } from '../../operators/event-time/windows.js';
+import type { Envelope } from '../../core/envelope.js';
+import { tumblingWindowFor } from '../../core/event-time/windows.js';
 
 /** Counters of one run; the run report carries them as `enrich_delay`. */
 export class EnrichDelayCounters {

@@ -12,8 +12,8 @@
  * State: a count per event time of the records between the points (bounded by the runtime's
  * max-unsettled) and a lazy min-heap over them.
  */
-import type { Envelope } from '../../runtime/envelope.js';
-import type { Settlement, SettlementOutcome } from '../../runtime/settlement.js';
+import type { Envelope } from '../../core/envelope.js';
+import type { Settlement, SettlementOutcome } from '../../core/settlement.js';
 
 interface Token {
   readonly original: Settlement;

@@ -15,7 +15,7 @@
  * State: per model × segment and per model (bounded: the least recently seen key is forgotten beyond
  * `maxKeys`).
  */
-import { inferenceFieldValue } from '../../operators/detectors/index.js';
+import { inferenceFieldValue } from '../../operators/parallel-detect/index.js';
 import type { InferenceEvent } from '../../schemas/index.js';
 
 interface Moments {

@@ -11,7 +11,7 @@
  * order within a batch is kept.
  */
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { fanOut, type Envelope } from '../../runtime/envelope.js';
+import { fanOut, type Envelope } from '../../core/envelope.js';
 import type { RoutedEnvelope } from '../../runtime/topology.js';
 import type { Mention } from '../../schemas/index.js';
 

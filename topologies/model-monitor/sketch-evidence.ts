@@ -11,7 +11,7 @@
  * Plain class, no RxJS. State: counts per open window (the latest `keepWindows`).
  */
 import type { FieldTransform, SketchAlarm } from '../../operators/change-sketch.js';
-import type { Finding } from '../../operators/detectors/index.js';
+import type { Finding } from '../../operators/parallel-detect/index.js';
 import type { InferenceEvent } from '../../schemas/index.js';
 
 /** The detector name of the sketch's findings and mentions. */

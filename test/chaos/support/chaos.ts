@@ -9,7 +9,7 @@
  * timings; times are printed as figures.
  */
 import { InferenceEventContract, type InferenceEvent } from '../../../schemas/index.js';
-import { generateInferenceEvents } from '../../../lab/inference-events.js';
+import { generateInferenceEvents } from '../../../lab/generator/simple-stream.js';
 import { ensureTopics } from '../../../runtime/kafka/admin.js';
 import { writeTopic } from '../../../runtime/kafka/topic-writer.js';
 import { readEvents, sleep } from '../../support/kafka-fixtures.js';

@@ -7,10 +7,9 @@
 import { map } from 'rxjs';
 import { InferenceEventContract, type InferenceEvent } from '../../../schemas/index.js';
 import { defineTopology, toOutput, withContext } from '../../../runtime/topology.js';
-import { withValue, type Envelope } from '../../../runtime/envelope.js';
+import { withValue, type Envelope } from '../../../core/envelope.js';
 import { CIRCUIT_STATE_VALUE, enrich, type CircuitState, type EnrichCounters, type Enriched } from '../../../operators/enrich.js';
-import { registryLookup } from '../../../lab/model-registry/client.js';
-import type { ModelMetadata } from '../../../lab/model-registry/index.js';
+import { registryLookup, type ModelMetadata } from '../../../topologies/model-monitor/registry-client.js';
 
 export interface EnrichingOptions {
   readonly registryUrl: string;

@@ -5,7 +5,7 @@
 import { delay, mergeMap, of } from 'rxjs';
 import { InferenceEventContract, type InferenceEvent } from '../../../schemas/index.js';
 import { defineTopology, toOutput } from '../../../runtime/topology.js';
-import type { Envelope } from '../../../runtime/envelope.js';
+import type { Envelope } from '../../../core/envelope.js';
 
 export function throttledTopology(recordsPerSecond: number) {
   const atOnce = Math.max(1, Math.round(recordsPerSecond / 100));

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { testEnvelope } from '../../../runtime/envelope.js';
+import { testEnvelope } from '../../../core/envelope.js';
 import { SpendMeter, type UnitPricesUsd } from '../../../runtime/cost/spend-meter.js';
 import { processUsage } from '../../../runtime/cost/process-usage.js';
 import { ConfigError, readPrices } from '../../../runtime/config.js';

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createSettlement } from '../../../runtime/settlement.js';
+import { createSettlement } from '../../../core/settlement.js';
 import { formatHotspots, HotspotSummary, type CapturedSummary } from '../../../runtime/telemetry/hotspots.js';
 import type { TracedOrigin } from '../../../runtime/telemetry/stage-clock.js';
 import { TailCapture } from '../../../runtime/telemetry/tail-capture.js';
 import { TopologyTelemetry } from '../../../runtime/telemetry/topology-telemetry.js';
-import { readHotspots } from '../../../runtime/cli/hotspots-command.js';
+import { readHotspots } from '../../../cli/hotspots-command.js';
 import { ConfigError } from '../../../runtime/config.js';
 
 /** A captured record: slow ones mostly wait in detect, on lane 2, after a cache miss. */

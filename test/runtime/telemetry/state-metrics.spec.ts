@@ -5,13 +5,13 @@
  */
 import { expect } from 'chai';
 import { Subject } from 'rxjs';
-import { testEnvelope, type Envelope } from '../../../runtime/envelope.js';
+import { testEnvelope, type Envelope } from '../../../core/envelope.js';
 import { TopologyTelemetry } from '../../../runtime/telemetry/topology-telemetry.js';
 import { dedupMetrics } from '../../../runtime/telemetry/dedup-metrics.js';
 import { StepStates } from '../../../runtime/state/step-states.js';
 import { changelogKey, type ChangelogEntry } from '../../../runtime/state/changelog.js';
 import { DedupCounters, windowedDedup } from '../../../operators/windowed-dedup.js';
-import { OperatorStateHandle } from '../../../operators/state.js';
+import { OperatorStateHandle } from '../../../core/state.js';
 import { dedupSnapshot, type DedupTestEvent as Ev } from '../../support/dedup-fixtures.js';
 import type { Detection } from '../../../operators/parallel-detect.js';
 import { defineTopology, toOutput } from '../../../runtime/topology.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { from, lastValueFrom, map, toArray, type OperatorFunction } from 'rxjs';
-import { testEnvelope, type Envelope } from '../../../runtime/envelope.js';
-import { createSettlement, type SettlementOutcome } from '../../../runtime/settlement.js';
+import { testEnvelope, type Envelope } from '../../../core/envelope.js';
+import { createSettlement, type SettlementOutcome } from '../../../core/settlement.js';
 import { defineTopology, filterRecords, mapRecords, toOutput, type RoutedEnvelope, type StepContext } from '../../../runtime/topology.js';
 import { TopologyTelemetry } from '../../../runtime/telemetry/topology-telemetry.js';
 import type { TracedOrigin } from '../../../runtime/telemetry/stage-clock.js';
