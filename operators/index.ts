@@ -2,10 +2,10 @@
  * The operator library in one import, for topology authors:
  *
  * ```ts
- * import { adaptiveSample, enrich, keyedPartition, parallelDetect, windowedDedup, perKeyDetector, SeededRandom } from '../../operators/index.js';
+ * import { adaptiveSample, changeSketch, enrich, keyedPartition, parallelDetect, windowedDedup, perKeyDetector, SeededRandom } from '../../operators/index.js';
  * ```
  *
- * The six operators with their option types, the values they emit (`Sampled`, `Enriched`,
+ * The seven operators with their option types, the values they emit (`Sampled`, `Enriched`,
  * `Detection`), event-time helpers, seeded randomness and the detector registry. The pure logic
  * behind each operator (reservoirs, lane table, mention table, …) stays in its folder; import it from
  * there when you need it.
@@ -23,6 +23,9 @@ export {
   type BudgetAllocation,
 } from './bandit-budget.js';
 export { BudgetBandit, splitBudget, type ArmShare, type BanditPolicy, type BudgetBanditSnapshot } from './bandit-budget/index.js';
+
+// changeSketch
+export { changeSketch, type ChangeSketchOptions, type SketchField, type Sketched, type SketchAlarm, type SketchLevel, type AlarmDirection, type FieldTransform } from './change-sketch.js';
 
 // enrich
 export {

@@ -38,7 +38,9 @@ import { MODEL_MONITOR_SETTINGS } from '../../topologies/model-monitor/config.js
  */
 function sketch(on: boolean): Record<string, string> {
   const known = Object.values(MODEL_MONITOR_SETTINGS).some((setting) => (setting.env as string) === 'MODEL_MONITOR_SKETCH');
-  return known ? { MODEL_MONITOR_SKETCH: on ? 'on' : 'off' } : {};
+  // With the sketch, model-monitor's default is the sketch alone (MODEL_MONITOR_DETECTORS=none); the
+  // baseline detects after sampling, with the detectors it always had.
+  return known ? { MODEL_MONITOR_SKETCH: on ? 'on' : 'off', MODEL_MONITOR_DETECTORS: on ? 'none' : 'ewma-zscore,cusum' } : {};
 }
 
 /** Settings of the signal-path topology; ablations override one component. */

@@ -14,6 +14,7 @@ import { mad } from './mad.js';
 import { multiscaleBreakout } from './multiscale-breakout.js';
 import { pageHinkley } from './page-hinkley.js';
 import { rangeBreakout } from './range-breakout.js';
+import { sketchCusum } from './sketch-cusum.js';
 import type { Detector, DetectorFactory } from './types.js';
 
 export const detectorFactories = {
@@ -25,6 +26,7 @@ export const detectorFactories = {
   'half-space-trees': halfSpaceTrees,
   'range-breakout': rangeBreakout,
   'multiscale-breakout': multiscaleBreakout,
+  'sketch-cusum': sketchCusum,
 } as const satisfies Readonly<Record<string, DetectorFactory>>;
 
 export type DetectorName = keyof typeof detectorFactories;

@@ -84,16 +84,19 @@ describe('integration: model-monitor', function () {
       const [first, second] = [events.slice(0, 12_000), events.slice(12_000)];
       await ensureTopics(brokers, [{ topic: input, partitions: 4 }]);
       const config = testRunConfig(brokers, { group, topics: { input, mentions: mentionsTopic, review: `${mentionsTopic}.review`, dlq: `${mentionsTopic}.dlq` }, maxUnsettled: 100_000, partitionHighWater: 50_000, partitionIdleTimeoutMs: 2_000, allowedLatenessMs: 5_000 });
-      const monitorConfig = readModelMonitorConfig({}, { registryUrl: registry.url });
+      // The sampled detectors are off by default (the sketch decides); this test restores them too.
+      const monitorConfig = readModelMonitorConfig({}, { registryUrl: registry.url, detectors: ['ewma-zscore', 'cusum'] });
 
       await writeTopic(first, { brokers, topic: input, contract: InferenceEventContract });
       const run1 = await runTopology(createModelMonitor(monitorConfig).topology, config);
       const summary1 = await run1.done;
       expect(summary1.reason, summary1.error).to.equal('idle');
       const steps = run1.state!.statefulSteps().sort();
-      expect(steps).to.deep.equal(['dedup', 'detect', 'enrich-model', 'partition-by-model', 'sample']);
+      expect(steps).to.deep.equal(['dedup', 'detect', 'enrich-model', 'partition-by-model', 'sample', 'sketch']);
       const learnt1 = detectorPoints(run1.state!.handleFor('detect').snapshot());
       expect(learnt1).to.be.greaterThan(0);
+      const sketched1 = sketchRecords(run1.state!.handleFor('sketch').snapshot());
+      expect(sketched1).to.equal(first.length);
 
       await writeTopic(second, { brokers, topic: input, contract: InferenceEventContract });
       const { topology, probe } = createModelMonitor(monitorConfig);
@@ -109,6 +112,9 @@ describe('integration: model-monitor', function () {
       // Run 2 saw a quarter of the traffic; its detectors hold run 1's points and its own on top.
       const learnt2 = detectorPoints(run2.state!.handleFor('detect').snapshot());
       expect(learnt2).to.be.greaterThan(learnt1);
+      // The sketch resumes from run 1's baselines too: its count goes on from run 1's.
+      expect(sketchRecords(restored.get('sketch')!.from!.snapshot)).to.equal(sketched1);
+      expect(sketchRecords(run2.state!.handleFor('sketch').snapshot())).to.equal(sketched1 + second.length);
       expect(probe.sampled).to.be.greaterThan(0);
       console.log(`      model-monitor restart: ${steps.length} stateful steps restored in ${run2.state!.stats.lastRestoreMs.toFixed(0)} ms; detectors resumed from ${learnt1} learnt points (now ${learnt2}); run 2 consumed ${summary2.consumed} (0 re-read)`);
     } finally {
@@ -116,3 +122,8 @@ describe('integration: model-monitor', function () {
     }
   });
 });
+
+/** Records the change sketch had scored, from its snapshot. */
+function sketchRecords(snapshot: unknown): number {
+  return ((snapshot as { table: { counts: { records: number } } }).table.counts.records);
+}

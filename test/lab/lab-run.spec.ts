@@ -95,7 +95,9 @@ describe('lab: figures and reports', () => {
         enrichment: ['MODEL_MONITOR_ENRICH_MODE', 'MODEL_MONITOR_ENRICH_CACHE_ENTRIES'],
         // Routing only: the lane key stays signal-path's, so the row compares routing, not keys.
         partitioning: ['MODEL_MONITOR_ROUTING', 'MODEL_MONITOR_BOUNDED_LOAD_EPSILON', 'MODEL_MONITOR_STEALING'],
-        detection: variant.name === 'sketch-only' ? ['MODEL_MONITOR_DETECTORS', 'MODEL_MONITOR_SKETCH'] : ['MODEL_MONITOR_THRESHOLD_TUNING'],
+        // Since the sketch became model-monitor's default detection (sketch on, sampled detectors
+        // none), signal-path is the sketch alone and sketch-only changes nothing.
+        detection: variant.name === 'sketch-only' ? [] : ['MODEL_MONITOR_THRESHOLD_TUNING'],
         dedup: ['MODEL_MONITOR_DEDUP_MODE'],
         budget: ['MODEL_MONITOR_SAMPLE_FRACTION'],
       };

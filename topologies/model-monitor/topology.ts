@@ -19,10 +19,11 @@
  * counters from it); `index.ts` builds it from the environment for `signalpath run model-monitor`.
  */
 import { LRUCache } from 'lru-cache';
-import { map, mergeMap, Subject, tap, type OperatorFunction } from 'rxjs';
+import { map, mergeMap, Observable, Subject, tap, type OperatorFunction } from 'rxjs';
 import { adaptiveSample } from '../../operators/adaptive-sample.js';
 import { banditBudget, type ArmFeedback, type BanditArm, type BudgetAllocation } from '../../operators/bandit-budget.js';
-import { perKeyDetector } from '../../operators/parallel-detect/index.js';
+import { changeSketch, type SketchAlarm, type SketchCounts } from '../../operators/change-sketch.js';
+import { perKeyDetector, type Finding, type RecordDetector } from '../../operators/parallel-detect/index.js';
 import { CIRCUIT_STATE_VALUE, enrich, EnrichCounters, type Enriched } from '../../operators/enrich.js';
 import { keyedPartition, PartitionProbe } from '../../operators/keyed-partition.js';
 import { DetectCounters, parallelDetect, type Detection } from '../../operators/parallel-detect.js';
@@ -42,12 +43,18 @@ import { EnrichDelayCounters, EnrichDelayTracker } from './enrich-delay.js';
 import { EventTimeHold } from './event-time-hold.js';
 import { PreliminaryScorer, samplingWeight } from './preliminary-score.js';
 import { reviewLane } from './review-lane.js';
+import { SketchEvidenceGate, SKETCH_DETECTOR, sketchFieldReader, sketchFindings, sketchTransformOf } from './sketch-evidence.js';
 import { thresholdFor } from './thresholds.js';
 
 /** A record with its preliminary score, as the samplers see it. */
 export interface ScoredEvent {
   readonly event: InferenceEvent;
+  /** |z|-like: the preliminary scorer's largest |z|, or 3 × the sketch's suspicion of the record's key. */
   readonly preliminaryScore: number;
+  /** The sketch's alarms on this record (none when the sketch is off). */
+  readonly alarms: readonly SketchAlarm[];
+  /** The alarms this record carries past the sampler as evidence (set by the sample step). */
+  readonly evidence?: readonly SketchAlarm[];
 }
 
 /** What the detectors see: the event and what the signal path learnt about it. */
@@ -58,6 +65,8 @@ export interface MonitoredEvent extends InferenceEvent {
     readonly owner: string | undefined;
     readonly thresholds: Readonly<Record<string, number>> | undefined;
     readonly enrichment: Enriched<unknown, unknown>['status'];
+    /** Sketch alarms this record is evidence of (arm 'sketch': it passed the sampler outside the budget). */
+    readonly sketchAlarms: readonly SketchAlarm[];
   };
 }
 
@@ -83,6 +92,10 @@ export class ModelMonitorProbe {
   lateAtSampler = 0;
   /** Records each bandit arm chose, summed over every closed epoch. */
   readonly chosenByArm = new Map<string, number>();
+  /** The change sketch: its counters, its current level h, and the alarmed records it let through as evidence or held back (over the cap per window). */
+  sketch: Readonly<SketchCounts> & { level: number } = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0, level: 0 };
+  sketchEvidence = 0;
+  sketchEvidenceCapped = 0;
 }
 
 /** How a record's enrichment status reads in telemetry: did it wait for the registry or not. */
@@ -162,8 +175,10 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
   // A finding has passed its detector's own threshold; the registry may raise it per model and field.
   // Tuned per MODEL_MONITOR_THRESHOLD_TUNING on labelled data that is not the evaluated stream (thresholds.ts).
   const ownThreshold = new Map(config.detectors.map((name) => [name, thresholdFor(name, config.thresholdTuning)]));
+  // A sketch alarm's score is statistic / cap, 1 / capFactor at its level: that is its threshold.
+  ownThreshold.set(SKETCH_DETECTOR, 0.8);
   const thresholdOf = (thresholds: Readonly<Record<string, number>> | undefined, field: string, detector: string): number =>
-    Math.max(ownThreshold.get(detector) ?? 0, thresholds?.[field] ?? 0);
+    detector === SKETCH_DETECTOR ? 0.8 : Math.max(ownThreshold.get(detector) ?? 0, thresholds?.[field] ?? 0);
   // Per model: the registry's thresholds and owner, for mentions (bounded).
   const metadataByModel = new LRUCache<string, { owner?: string; thresholds?: Readonly<Record<string, number>> }>({ max: 100_000 });
   // Per sampled event: when it entered this process and its event time, for time-to-mention (bounded).
@@ -210,6 +225,36 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
     });
   };
   let feedbackSink: Subject<ArmFeedback> | undefined;
+  // Alarmed records of the sketch pass the sampler outside its budget, a few per model × segment ×
+  // field × direction and dedup window (sketch-evidence.ts), at once; every other record meets the
+  // budget. Downstream, dedup's windows close by the held-back watermark, so evidence that runs ahead
+  // of the sampler's epochs waits there like any record.
+  const sampleWithEvidence = (state?: OperatorStateHandle): OperatorFunction<Envelope<ScoredEvent>, Envelope<Sampled<ScoredEvent>>> =>
+    (source) =>
+      new Observable<Envelope<Sampled<ScoredEvent>>>((subscriber) => {
+        const gate = new SketchEvidenceGate({ perWindow: config.sketchEvidencePerWindow, windowMs: config.dedupWindowMs });
+        const toSampler = new Subject<Envelope<ScoredEvent>>();
+        const sampled = toSampler.pipe(sample(state)).subscribe(subscriber);
+        const subscription = source.subscribe({
+          next: (envelope) => {
+            const { event, alarms } = envelope.value;
+            const evidence = alarms.length === 0 ? undefined : gate.admit(event.model_id, event.segment, event.ts, alarms);
+            probe.sketchEvidenceCapped = gate.capped;
+            if (evidence === undefined) {
+              toSampler.next(envelope);
+              return;
+            }
+            probe.sketchEvidence++;
+            subscriber.next(withValue(envelope, { record: { ...envelope.value, evidence }, inclusionWeight: 1, strategy: 'sketch' }));
+          },
+          error: (error) => toSampler.error(error),
+          complete: () => toSampler.complete(),
+        });
+        return () => {
+          subscription.unsubscribe();
+          sampled.unsubscribe();
+        };
+      });
   const background = new BackgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha, lookbackWindows: config.evidenceWindows });
   const lateRecords = (envelope: Envelope<ScoredEvent>): void => {
     probe.lateAtSampler++;
@@ -257,13 +302,29 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
           ),
         )
         .step(
-          'preliminary-score',
-          withContext(() => {
-            const scorer = new PreliminaryScorer(config.fields);
-            return map((envelope: Envelope<InferenceEvent>) => withValue(envelope, { event: envelope.value, preliminaryScore: scorer.score(envelope.value) }));
+          // With the sketch: its suspicion is the adaptive arm's score; without it, the preliminary |z|.
+          config.sketch ? 'sketch' : 'preliminary-score',
+          withContext((context): OperatorFunction<Envelope<InferenceEvent>, Envelope<ScoredEvent>> => {
+            if (!config.sketch) {
+              const scorer = new PreliminaryScorer(config.fields);
+              return map((envelope: Envelope<InferenceEvent>) => withValue(envelope, { event: envelope.value, preliminaryScore: scorer.score(envelope.value), alarms: [] }));
+            }
+            return (source) =>
+              source.pipe(
+                changeSketch<InferenceEvent>({
+                  keyOf: (event) => `${event.model_id}\u0000${event.segment}`,
+                  fallbackKeyOf: (event) => event.model_id,
+                  fields: config.fields.map((field) => ({ name: field, valueOf: sketchFieldReader(field), transform: sketchTransformOf(field) })),
+                  level: { falseAlarmsPerHour: config.falseAlarmsPerHour },
+                  maxKeys: config.sketchMaxKeys,
+                  state: context.state,
+                  counts: (counts, level) => (probe.sketch = { ...counts, level }),
+                }),
+                map((envelope) => withValue(envelope, { event: envelope.value.record, preliminaryScore: 3 * envelope.value.suspicion, alarms: envelope.value.alarms })),
+              );
           }),
         )
-        .step('sample', withContext((context) => sample(context.state)))
+        .step('sample', withContext((context) => sampleWithEvidence(context.state)))
         // Enrichment and lanes reorder records across keys: hold the watermark back for what is still
         // between here and dedup, so that no window closes before its records arrive.
         .step('hold-watermark', withContext(() => {
@@ -325,7 +386,14 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
               arrivals.set(event.event_id, { arrivedAtMs: Date.now(), ts: event.ts });
               const monitored: MonitoredEvent = {
                 ...event,
-                monitor: { arm: sampled.strategy, inclusionWeight: sampled.inclusionWeight, owner: enrichment?.owner, thresholds: enrichment?.thresholds, enrichment: status },
+                monitor: {
+                  arm: sampled.strategy,
+                  inclusionWeight: sampled.inclusionWeight,
+                  owner: enrichment?.owner,
+                  thresholds: enrichment?.thresholds,
+                  enrichment: status,
+                  sketchAlarms: sampled.record.evidence ?? [],
+                },
               };
               return withValue(envelope, monitored);
             },
@@ -335,14 +403,14 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
           'detect',
           withContext((context) =>
             parallelDetect<MonitoredEvent>({
-              detectors: config.detectors.map((name) => perKeyDetector<MonitoredEvent>({
+              detectors: sampledDetectors(config.detectors.map((name) => perKeyDetector<MonitoredEvent>({
                   detector: name,
                   fields: config.fields,
                   threshold: ownThreshold.get(name)!,
                   // A rare segment is scored against its model's baseline until it has its own.
                   fallbackKeyOf: (event) => event.model_id,
                   fallbackUntilPoints: config.segmentWarmupPoints,
-                })),
+                }))),
               concurrency: config.detectConcurrency,
               onFailure: 'dead-letter',
               deadLetter: (failure) => context.deadLetter(failure.envelope, failure.error),
@@ -357,8 +425,14 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
           'apply-thresholds',
           mapRecords((detection: Detection<MonitoredEvent>) => {
             const { monitor } = detection.event;
-            const findings = detection.findings.filter((finding) => finding.score >= thresholdOf(monitor.thresholds, finding.field, finding.detector));
+            const findings: Finding[] = detection.findings.filter((finding) => finding.score >= thresholdOf(monitor.thresholds, finding.field, finding.detector));
             const found = findings.some((finding) => !finding.shadow);
+            if (monitor.arm === 'sketch') {
+              // Evidence of a sketch alarm, outside the budget: neither the background rate of the
+              // sampled detectors nor the bandit's yields may learn from it (it is not a sample).
+              probe.findingsByArm.set(monitor.arm, (probe.findingsByArm.get(monitor.arm) ?? 0) + 1);
+              return { ...detection, findings: [...findings, ...sketchFindings(monitor.sketchAlarms)] };
+            }
             background.note(detection.event.model_id, detection.event.segment, detection.event.ts, findings.filter((finding) => !finding.shadow));
             if (found) probe.findingsByArm.set(monitor.arm, (probe.findingsByArm.get(monitor.arm) ?? 0) + 1);
             feedbackSink?.next({ arm: monitor.arm, mentions: found ? 1 : 0, cost: 1 });
@@ -376,6 +450,9 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
           'min-evidence',
           filterRecords(
             (mention: Mention) =>
+              // A sketch alarm is sequential evidence already (its level holds the false-alarm budget):
+              // the Poisson test against the sampled detectors' background is for their single points.
+              (mention.attributes['detectors'] ?? '').split(',').includes(SKETCH_DETECTOR) ||
               background.surprising(mention.model_id, mention.segment, mention.field, mention.direction, mention.window_start, mention.event_count, config.minEvents),
           ),
         )
@@ -408,4 +485,24 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
         ),
   });
   return { topology, probe };
+}
+
+/**
+ * The sampled detectors, made to skip the sketch's evidence records: those passed the sampler outside
+ * the budget because they are alarmed, so a baseline learnt from them would be biased (and the
+ * detectors would score the same alarm twice). With no detector (`MODEL_MONITOR_DETECTORS=none`) a
+ * detector that finds nothing keeps the step and its changelog in place.
+ */
+function sampledDetectors(detectors: readonly RecordDetector<MonitoredEvent>[]): RecordDetector<MonitoredEvent>[] {
+  if (detectors.length === 0) {
+    return [{ name: 'none', fields: [], shadow: false, update: () => [], snapshot: () => ({}), restore: () => undefined }];
+  }
+  return detectors.map((detector) => ({
+    name: detector.name,
+    fields: detector.fields,
+    shadow: detector.shadow,
+    update: (record, eventTimeMs) => (record.monitor.arm === 'sketch' ? [] : detector.update(record, eventTimeMs)),
+    snapshot: () => detector.snapshot(),
+    restore: (state) => detector.restore(state),
+  }));
 }

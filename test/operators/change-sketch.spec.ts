@@ -1,0 +1,235 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { from, map } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { testEnvelope, type Envelope } from '../../core/envelope.js';
+import { changeSketch, type ChangeSketchOptions, type Sketched } from '../../operators/change-sketch.js';
+import { alarmLevelFor, siegmundArl, siegmundLevel, SketchTable, targetArl, transformValue } from '../../operators/change-sketch/index.js';
+import { OperatorStateHandle } from '../../core/state.js';
+import { SeededRandom } from '../../core/random.js';
+
+interface Rec {
+  readonly key: string;
+  readonly model?: string;
+  readonly x: number;
+}
+
+const newScheduler = () =>
+  new TestScheduler((actual, expected) => {
+    expect(actual).to.deep.equal(expected);
+  });
+
+const at = (x: number, eventTimeMs: number, key = 'a', model?: string): Envelope<Rec> => testEnvelope(model === undefined ? { key, x } : { key, x, model }, { eventTimeMs });
+const fixed = (h: number, extra: Partial<ChangeSketchOptions<Rec>> = {}): ChangeSketchOptions<Rec> => ({
+  keyOf: (r) => r.key,
+  fields: [{ name: 'x', valueOf: (r) => r.x }],
+  level: { fixed: h },
+  warmupPoints: 5,
+  ...extra,
+});
+/** Five warm-up values with median 0 and MAD 1 (scale 1.4826). */
+const WARM = [-1, 1, 0, -1.5, 1.5];
+
+function run(envelopes: Envelope<Rec>[], options: ChangeSketchOptions<Rec>): Sketched<Rec>[] {
+  const out: Sketched<Rec>[] = [];
+  from(envelopes).pipe(changeSketch(options)).subscribe((e) => out.push(e.value));
+  return out;
+}
+const brief = (s: Sketched<Rec>): string => s.alarms.map((a) => `${a.field}:${a.direction}`).join(',') || '.';
+
+describe('changeSketch', () => {
+  describe('the rxjs checklist', () => {
+    it('completes on empty', () => {
+      newScheduler().run(({ cold, expectObservable }) => {
+        expectObservable(cold<Envelope<Rec>>('|').pipe(changeSketch(fixed(6)))).toBe('|');
+      });
+    });
+
+    it('stays silent on never', () => {
+      newScheduler().run(({ cold, expectObservable }) => {
+        expectObservable(cold<Envelope<Rec>>('-').pipe(changeSketch(fixed(6)))).toBe('-');
+      });
+    });
+
+    it('passes one value on at once, with no alarm while it warms up', () => {
+      newScheduler().run(({ cold, expectObservable }) => {
+        const source = cold('a|', { a: at(3, 1) });
+        expectObservable(source.pipe(changeSketch(fixed(6)), map((e) => `${e.value.record.x}:${brief(e.value)}:${e.value.suspicion}`))).toBe('a|', { a: '3:.:0' });
+      });
+    });
+
+    it('alarms on a shift and ends the episode soon after it (many values)', () => {
+      newScheduler().run(({ cold, expectObservable }) => {
+        const values = [...WARM, 0, 20, 20, 20, 20, 0, 0, 0];
+        const marbles = `${values.map((_, i) => String.fromCharCode(97 + i)).join('')}|`;
+        const source = cold(marbles, Object.fromEntries(values.map((x, i) => [String.fromCharCode(97 + i), at(x, i)])));
+        // z(20) > 4 even on the guarded scale (the MAD's ×(1 + 2/√(2 · 0.367 · 5))), clipped at 4; k is
+        // 0.5 plus a guard band of two standard errors of a 5-value median (≈ 1.1): S⁺ ≈ 2.4, 4.8,
+        // 7.1 (≥ h = 6: the episode starts), 7.5 (the cap, 1.25 h); the first 0 takes about 1.6 off,
+        // below h: the episode ends.
+        expectObservable(source.pipe(changeSketch(fixed(6)), map((e) => brief(e.value)))).toBe('nnnnnnnnuunnn|', { n: '.', u: 'x:up' });
+      });
+    });
+
+    it('passes an error on', () => {
+      newScheduler().run(({ cold, expectObservable }) => {
+        expectObservable(cold('a-#', { a: at(1, 1) }, new Error('boom')).pipe(changeSketch(fixed(6)), map(() => 'v'))).toBe('v-#', { v: 'v' }, new Error('boom'));
+      });
+    });
+
+    it('keeps passing values on a never-ending source', () => {
+      newScheduler().run(({ cold, expectObservable }) => {
+        expectObservable(cold('a-b-', { a: at(1, 1), b: at(2, 2) }).pipe(changeSketch(fixed(6)), map(() => 'v'))).toBe('v-v-', { v: 'v' });
+      });
+    });
+
+    it('unsubscribes from the source on early unsubscribe', () => {
+      newScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
+        const source = hot('-a-b-c-', { a: at(1, 1), b: at(2, 2), c: at(3, 3) });
+        expectObservable(source.pipe(changeSketch(fixed(6)), map(() => 'v')), '^--!').toBe('-v--', { v: 'v' });
+        expectSubscriptions(source.subscriptions).toBe('^--!');
+      });
+    });
+
+    it('errors when a callback throws', () => {
+      newScheduler().run(({ cold, expectObservable }) => {
+        const options = fixed(6, { keyOf: (r) => { if (r.x === 2) throw new Error('bad key'); return r.key; } });
+        expectObservable(cold('a-b|', { a: at(1, 1), b: at(2, 2) }).pipe(changeSketch(options), map(() => 'v'))).toBe('v-#', { v: 'v' }, new Error('bad key'));
+      });
+    });
+  });
+
+  describe('options', () => {
+    it('names the option and its range when one is out of range', () => {
+      expect(() => changeSketch(fixed(6, { referenceK: 0 }))).to.throw(RangeError, /referenceK.*\(0, 4\]/);
+      expect(() => changeSketch(fixed(6, { warmupPoints: 2 }))).to.throw(RangeError, /warmupPoints.*\[5, 10000\]/);
+      expect(() => changeSketch({ ...fixed(6), fields: [] })).to.throw(RangeError, /fields/);
+      expect(() => changeSketch({ ...fixed(6), fields: [{ name: 'x', valueOf: (r) => r.x, transform: 'sqrt' as never }] })).to.throw(RangeError, /transform/);
+      expect(() => changeSketch({ ...fixed(6), level: { falseAlarmsPerHour: 0 } })).to.throw(RangeError, /falseAlarmsPerHour/);
+      expect(() => changeSketch({ ...fixed(6), keyOf: undefined as never })).to.throw(TypeError, /keyOf/);
+    });
+  });
+
+  describe('detection', () => {
+    const noisy = (n: number, seed: number, shift: (i: number) => number = () => 0, key = 'a'): Envelope<Rec>[] => {
+      const random = SeededRandom.fromSeed(seed);
+      return Array.from({ length: n }, (_, i) => {
+        const u = random.nextOpenFloat();
+        const v = random.nextFloat();
+        return at(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) + shift(i), i * 1000, key, 'm');
+      });
+    };
+
+    it('finds a 3σ shift down within a few records and stays quiet after it', () => {
+      const out = run(noisy(600, 1, (i) => (i >= 300 && i < 340 ? -3 : 0)), fixed(10, { warmupPoints: 50 }));
+      const alarmed = out.map((s, i) => (s.alarms.length > 0 ? i : -1)).filter((i) => i >= 0);
+      expect(alarmed[0]).to.be.within(300, 310);
+      expect(out[alarmed[0]!]!.alarms[0]!.direction).to.equal('down');
+      expect(alarmed[alarmed.length - 1]).to.be.within(330, 350);
+      expect(alarmed.every((i) => i >= 300)).to.equal(true);
+    });
+
+    it('scores a cold key against its fallback baseline plus its offset', () => {
+      const warmModel = noisy(400, 2, () => 0, 'm|common');
+      const rare = noisy(45, 3, (i) => (i >= 30 ? 4 : 0.5), 'm|rare').map((e, i) => ({ ...e, eventTimeMs: 400_000 + i * 1000 }));
+      const out = run([...warmModel, ...rare], fixed(10, { warmupPoints: 50, fallbackKeyOf: (r) => r.model ?? r.key }));
+      const rareAlarms = out.slice(400).map((s) => s.alarms);
+      expect(rareAlarms.slice(0, 30).every((a) => a.length === 0)).to.equal(true);
+      expect(rareAlarms.some((a) => a.some((x) => x.baseline === 'fallback' && x.direction === 'up'))).to.equal(true);
+    });
+
+    it('re-learns the baseline after an episode longer than relearnAfterMs', () => {
+      const counts: { relearns: number }[] = [];
+      const out = run(noisy(2000, 4, (i) => (i >= 200 ? 5 : 0)), fixed(10, { warmupPoints: 50, relearnAfterMs: 300_000, counts: (c) => counts.push({ relearns: c.relearns }) }));
+      expect(counts[counts.length - 1]!.relearns).to.be.at.least(1);
+      // After the new normal is learnt, the level shift no longer alarms.
+      expect(out.slice(1000).every((s) => s.alarms.length === 0)).to.equal(true);
+    });
+
+    it("'auto' reads a probability on the logit scale and any other number as it is", () => {
+      // A shift of +1.5 logits near p = 0.05 is a move of a few hundredths: on the logit scale the
+      // CUSUM sees it whole; a field that leaves [0, 1] in its warm-up is read as it is.
+      const logistic = (z: number): number => 1 / (1 + Math.exp(-z));
+      const probabilities = noisy(400, 7, (i) => (i >= 300 ? 1.5 : 0)).map((e) => ({ ...e, value: { ...e.value, x: logistic(-3 + e.value.x * 0.5) } }));
+      const auto = run(probabilities, fixed(8, { warmupPoints: 50, fields: [{ name: 'x', valueOf: (r) => r.x, transform: 'auto' }] }));
+      expect(auto.slice(0, 300).every((s) => s.alarms.length === 0)).to.equal(true);
+      expect(auto.slice(300).some((s) => s.alarms.some((a) => a.direction === 'up'))).to.equal(true);
+      const values = noisy(400, 8, (i) => (i >= 300 ? 3 : 0));
+      const plain = run(values, fixed(8, { warmupPoints: 50, fields: [{ name: 'x', valueOf: (r) => r.x, transform: 'auto' }] }));
+      const identity = run(values, fixed(8, { warmupPoints: 50 }));
+      expect(plain.map(brief)).to.deep.equal(identity.map(brief));
+    });
+
+    it('keeps at most maxKeys keys and counts the evictions', () => {
+      let last = { keys: 0, evictions: 0 };
+      run(Array.from({ length: 50 }, (_, i) => at(i, i, `k${i}`)), fixed(6, { maxKeys: 8, counts: (c) => (last = { keys: c.keys, evictions: c.evictions }) }));
+      expect(last.keys).to.equal(8);
+      expect(last.evictions).to.equal(42);
+    });
+
+    it('continues exactly after a snapshot and restore (JSON round trip)', () => {
+      const stream = [...noisy(300, 5), ...noisy(300, 6, (i) => (i % 100 < 20 ? 3 : 0), 'b').map((e) => ({ ...e, eventTimeMs: e.eventTimeMs + 1 }))].sort((x, y) => x.eventTimeMs - y.eventTimeMs);
+      const options = fixed(8, { warmupPoints: 20, level: { falseAlarmsPerHour: 2 }, fallbackKeyOf: (r) => r.model ?? r.key });
+      const whole = run(stream, options);
+      const state = new OperatorStateHandle();
+      run(stream.slice(0, 317), { ...options, state });
+      const snapshot = JSON.parse(JSON.stringify(state.snapshot()));
+      const restored = new OperatorStateHandle();
+      restored.restore(snapshot);
+      const rest = run(stream.slice(317), { ...options, state: restored });
+      expect(rest.map((s) => [brief(s), s.suspicion])).to.deep.equal(whole.slice(317).map((s) => [brief(s), s.suspicion]));
+      expect(whole.some((s) => s.alarms.length > 0)).to.equal(true);
+    });
+  });
+
+  describe('properties', () => {
+    it('one output per input, in order, and scores never above 1', () => {
+      fc.assert(
+        fc.property(fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), x: fc.double({ min: -1e3, max: 1e3, noNaN: true }) }), { maxLength: 300 }), (records) => {
+          const out = run(records.map((r, i) => at(r.x, i, r.key)), fixed(4));
+          expect(out.map((s) => s.record)).to.deep.equal(records.map((r) => ({ key: r.key, x: r.x })));
+          for (const s of out) for (const a of s.alarms) expect(a.score).to.be.within(0, 1);
+        }),
+      );
+    });
+
+    it("a key's alarms do not depend on other keys' records (no fallback, no eviction)", () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 200 }),
+          fc.array(fc.tuple(fc.nat(200), fc.double({ min: -10, max: 10, noNaN: true })), { maxLength: 200 }),
+          (own, others) => {
+            const alone = run(own.map((x, i) => at(x, i * 10)), fixed(3)).map(brief);
+            const mixed = own.map((x, i) => at(x, i * 10));
+            for (const [position, x] of others) mixed.splice(Math.min(position, mixed.length), 0, at(x, 0, 'other'));
+            const together = run(mixed, fixed(3)).filter((s) => s.record.key === 'a').map(brief);
+            expect(together).to.deep.equal(alone);
+          },
+        ),
+      );
+    });
+  });
+
+  describe('alarm level', () => {
+    it("inverts Siegmund's approximation and grows with the target run length", () => {
+      for (const arl of [1e3, 1e5, 1e7]) expect(siegmundArl(siegmundLevel(arl, 0.5), 0.5)).to.be.closeTo(arl, arl * 1e-6);
+      expect(alarmLevelFor(1e6, 0.5)).to.be.greaterThan(alarmLevelFor(1e4, 0.5));
+      expect(targetArl(250_000, 8, 1)).to.equal(2_000_000);
+      expect(targetArl(10, 1, 1)).to.equal(100);
+    });
+
+    it('measures the record rate over event time and sets the level from the budget', () => {
+      const table = new SketchTable({ fields: ['x'], level: { falseAlarmsPerHour: 1 } });
+      for (let i = 0; i <= 3600; i++) table.update('a', undefined, i * 1000, [0]);
+      expect(table.recordsPerHour).to.be.closeTo(3601, 1);
+      expect(table.level).to.be.closeTo(alarmLevelFor(3601, 0.5), 0.05);
+    });
+
+    it('transforms: log of 1 + x, logit of a clamped probability', () => {
+      expect(transformValue('log', Math.E - 1)).to.be.closeTo(1, 1e-12);
+      expect(transformValue('logit', 0.5)).to.equal(0);
+      expect(Number.isFinite(transformValue('logit', 1))).to.equal(true);
+      expect(Number.isNaN(transformValue('logit', 1.5))).to.equal(true);
+    });
+  });
+});
