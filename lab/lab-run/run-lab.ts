@@ -104,8 +104,9 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
           flushAtEnd: true,
           signal: stopLabeler.signal,
           log: () => {},
-        }).catch((error: unknown) => {
+        }).catch(async (error: unknown) => {
           progress.evaluated(`${variant.name}: labelers failed: ${(error as Error).message}`);
+          await writeFile(path.join(workDir, `${variant.name}.labeler-error.txt`), `${(error as Error).stack ?? String(error)}\n`);
           return undefined;
         });
         try {

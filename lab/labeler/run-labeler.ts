@@ -10,7 +10,7 @@
  * by `mention_id` (a label is a verdict on a mention, not an increment).
  */
 import { LabelContract, MentionContract, type Label, type Mention } from '../../schemas/index.js';
-import { ensureTopics } from '../../runtime/kafka/admin.js';
+import { endOffsets, ensureTopics } from '../../runtime/kafka/admin.js';
 import type { ClientConfig, Message } from '../../runtime/kafka/client.js';
 import { readTopic } from '../../runtime/kafka/topic-reader.js';
 import { writeTopic } from '../../runtime/kafka/topic-writer.js';
@@ -108,6 +108,9 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
     },
   });
   await ensureTopics(options.brokers, [{ topic: topics.fast, partitions: 4 }, { topic: topics.slow, partitions: 4 }, { topic: topics.labels, partitions: 4 }], undefined, options.clientConfig);
+  // A topic just created (here or by the topology) may not have partition metadata or leaders yet:
+  // the readers assign the partitions they are told of at start, so wait until there are some.
+  for (const topic of [topics.fast, topics.slow]) await partitionsKnown(options.brokers, topic, options.clientConfig, options.signal);
   const queue = new LabelQueue();
   const written = writeTopic(queue, { brokers: options.brokers, topic: topics.labels, contract: LabelContract, clientConfig: options.clientConfig, flushEvery: 1_000 });
   let undecodable = 0;
@@ -189,4 +192,19 @@ export async function caughtUp(done: () => boolean, timeoutMs: number): Promise<
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return true;
+}
+
+/** Resolves once `topic` reports partitions with offsets (retrying every 500 ms for up to 60 s). */
+async function partitionsKnown(brokers: string, topic: string, clientConfig: ClientConfig | undefined, signal: AbortSignal | undefined): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let lastError = 'no partitions yet';
+  while (signal?.aborted !== true) {
+    try {
+      if ((await endOffsets(brokers, topic, undefined, clientConfig)).length > 0) return;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`labeler: topic ${topic} has no readable partitions after 60 s (${lastError})`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

@@ -25,7 +25,7 @@ describe('topology model-monitor', function () {
   after(() => registry.stop());
 
   it('reads its configuration from the environment and names a bad variable', () => {
-    expect(() => readModelMonitorConfig({})).to.throw(ConfigError, 'MODEL_REGISTRY_URL');
+    expect(readModelMonitorConfig({}).registryUrl, 'MODEL_REGISTRY_URL is optional: enrichment is off without it').to.equal(undefined);
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_LANES: '0' })).to.throw(ConfigError, 'MODEL_MONITOR_LANES');
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_DETECTORS: 'ewma-zscore,nope' })).to.throw(ConfigError, 'MODEL_MONITOR_DETECTORS');
     expect(() => readModelMonitorConfig({ MODEL_REGISTRY_URL: 'http://127.0.0.1:1', MODEL_MONITOR_THRESHOLD_TUNING: 'recall' })).to.throw(ConfigError, /MODEL_MONITOR_THRESHOLD_TUNING.*precision.*f-beta/);

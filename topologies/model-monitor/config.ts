@@ -17,7 +17,13 @@ const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** Variable → schema, default (as the variable's text) and help. */
 export const MODEL_MONITOR_SETTINGS = {
-  registryUrl: { env: 'MODEL_REGISTRY_URL', schema: z.url({ error: 'expected a URL, e.g. http://127.0.0.1:8080' }), default: undefined, help: "the model registry's base URL (required)" },
+  registryUrl: {
+    env: 'MODEL_REGISTRY_URL',
+    schema: z.url({ error: 'expected a URL, e.g. http://127.0.0.1:8080' }),
+    default: undefined,
+    optional: true,
+    help: "the model registry's base URL; unset: enrichment is off (owner unknown, the detectors' own levels), said once at start",
+  },
   sampling: { env: 'MODEL_MONITOR_SAMPLING', schema: z.enum(['bandit', 'uniform', 'stratified', 'adaptive']), default: 'bandit', help: 'sampling: a bandit over uniform, stratified and adaptive, or one strategy alone' },
   sampleFraction: { env: 'MODEL_MONITOR_SAMPLE_FRACTION', schema: number(1e-6, 1), default: '0.1', help: 'share of the input that goes down the signal path, (0, 1]' },
   epochMs: { env: 'MODEL_MONITOR_EPOCH_MS', schema: int(1000, 86_400_000), default: '10000', help: 'event-time epoch of the sampling budget (and of the bandit), ms' },
@@ -114,7 +120,11 @@ export const MODEL_MONITOR_SETTINGS = {
 } as const;
 
 type Settings = typeof MODEL_MONITOR_SETTINGS;
-export type ModelMonitorConfig = { -readonly [K in keyof Settings]: z.output<Settings[K]['schema']> };
+/** Settings that may stay unset (then undefined). */
+type OptionalSetting = { [K in keyof Settings]: Settings[K] extends { readonly optional: true } ? K : never }[keyof Settings];
+export type ModelMonitorConfig = { -readonly [K in Exclude<keyof Settings, OptionalSetting>]: z.output<Settings[K]['schema']> } & {
+  -readonly [K in OptionalSetting]: z.output<Settings[K]['schema']> | undefined;
+};
 
 /** Reads and checks every setting from `env`; `overrides` (tests, the lab) win over the environment. */
 export function readModelMonitorConfig(env: NodeJS.ProcessEnv, overrides: Partial<ModelMonitorConfig> = {}): ModelMonitorConfig {
@@ -125,7 +135,10 @@ export function readModelMonitorConfig(env: NodeJS.ProcessEnv, overrides: Partia
       continue;
     }
     const raw = env[setting.env] ?? setting.default;
-    if (raw === undefined) throw new ConfigError(`${setting.env} is not set: ${setting.help}`);
+    if (raw === undefined) {
+      if ('optional' in setting && setting.optional) continue;
+      throw new ConfigError(`${setting.env} is not set: ${setting.help}`);
+    }
     const parsed = (setting.schema as z.ZodType).safeParse(raw);
     if (!parsed.success) {
       const reason = parsed.error.issues.map((issue) => issue.message).join('; ');

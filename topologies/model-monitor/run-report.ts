@@ -24,7 +24,9 @@ export function modelMonitorReport(probe: ModelMonitorProbe): Record<string, unk
     lanes: lanes.map((lane) => ({ lane: lane.lane, records: lane.records, busy_ms: lane.busyMs, stolen_in: lane.stolenIn, stolen_out: lane.stolenOut })),
     allocations,
     enrich: {
+      enabled: probe.enrichmentEnabled,
       lookups: probe.enrich.lookups,
+      not_enriched: probe.notEnriched,
       hits: probe.enrich.hits,
       stale_hits: probe.enrich.staleHits,
       misses: probe.enrich.misses,

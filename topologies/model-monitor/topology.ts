@@ -90,6 +90,10 @@ export class ModelMonitorProbe {
   reviewed = 0;
   /** Records the sampler dropped because their epoch had already closed (should stay near 0). */
   lateAtSampler = 0;
+  /** False when no model registry is configured: enrichment is off, every record goes on without metadata. */
+  enrichmentEnabled = true;
+  /** Records that went on without metadata because enrichment is off. */
+  notEnriched = 0;
   /** Records each bandit arm chose, summed over every closed epoch. */
   readonly chosenByArm = new Map<string, number>();
   /** The change sketch: its counters, its current level h, and the alarmed records it let through as evidence or held back (over the cap per window). */
@@ -164,7 +168,16 @@ function kpiSources(config: ModelMonitorConfig, probe: ModelMonitorProbe, extras
 export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMonitorExtras = {}): { topology: Topology<InferenceEvent>; probe: ModelMonitorProbe } {
   const probe = new ModelMonitorProbe();
   const random = SeededRandom.fromSeed(config.seed);
-  const lookup = registryLookup(config.registryUrl);
+  // Without a registry, enrichment is off: every model is unknown (no owner, the detectors' own
+  // levels) and no lookup leaves the process. The records still pass the enrich step (one chain).
+  probe.enrichmentEnabled = config.registryUrl !== undefined;
+  const lookup =
+    config.registryUrl === undefined
+      ? (): Promise<ModelMetadata | undefined> => {
+          probe.notEnriched++;
+          return Promise.resolve(undefined);
+        }
+      : registryLookup(config.registryUrl);
   const stratumOf = (value: ScoredEvent): string => `${value.event.model_id}|${value.event.segment}`;
   const strategies: Record<'uniform' | 'stratified' | 'adaptive', SamplingStrategy<ScoredEvent>> = {
     uniform: { kind: 'uniform-reservoir' },
@@ -277,6 +290,11 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
         name: 'signalpath_enrich_circuit_state',
         help: "The enrich step's circuit breaker: 0 closed, 1 half-open (trial lookups), 2 open (lookups not attempted, records flagged).",
         read: () => [{ labels: { step: 'enrich-model' }, value: CIRCUIT_STATE_VALUE[probe.enrich.circuitState] }],
+      },
+      {
+        name: 'signalpath_enrich_enabled',
+        help: 'Whether the enrich step looks models up (1) or is off because no model registry is configured (0).',
+        read: () => [{ labels: { step: 'enrich-model' }, value: probe.enrichmentEnabled ? 1 : 0 }],
       },
       {
         name: 'signalpath_enrich_circuit_opens',
