@@ -12,7 +12,11 @@ import { readAll } from '../../runtime/kafka/topic-reader.js';
 import { writeRawRecords } from '../../runtime/kafka/topic-writer.js';
 import { createTopicSerde, decodeResolvingWriter } from '../../runtime/serde/index.js';
 import type { RunConfig } from '../../runtime/config.js';
-import { DeadLetterContract, InferenceEventContract, type InferenceEvent } from '../../schemas/index.js';
+import { DeadLetterContract, InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
+import { generateStream } from '../../lab/generator/index.js';
+import { scoreMentions } from '../../lab/evaluate/index.js';
+import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
+import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 import { generateInferenceEvents } from '../../lab/generator/simple-stream.js';
 import { sharedBroker, uniqueName } from '../support/broker.js';
 import { headersOf, testRunConfig } from '../support/kafka-fixtures.js';
@@ -102,4 +106,45 @@ describe('integration: topic formats (records from producers outside signalpath)
     expect(letters[0]!.error).to.include('--format input=avro');
     expect(registry.requests).to.include('GET /schemas/ids/{id}');
   });
+
+  // The reference topology read from each kind of outside producer: every record monitored, nothing
+  // dead-lettered, an injected incident mentioned (model-monitor without a model registry: enrichment off).
+  for (const format of ['avro', 'json', 'avro-confluent'] as const) {
+    it(`model-monitor end to end from a ${format} producer: every record monitored, incidents mentioned`, async () => {
+      const stream = generateStream({ count: 30_000, seed: 11, models: 8, incidents: 6, eventsPerSecond: 50 });
+      const generated = [...stream.events];
+      const wire = createTopicSerde({ contract: InferenceEventContract, topic: 'mm-external-events', schemaRegistry: { url: registry.url } });
+      await wire.prepare();
+      const encode = (e: InferenceEvent): Buffer =>
+        format === 'json' ? Buffer.from(JSON.stringify(e)) : format === 'avro' ? InferenceEventContract.type.toBuffer(e) : wire.encode(e).value;
+      const input = uniqueName(`mm-${format}-in`);
+      const mentionsTopic = uniqueName(`mm-${format}-mentions`);
+      const dlq = uniqueName(`mm-${format}-dlq`);
+      await ensureTopics(brokers, [{ topic: input, partitions: 4 }]);
+      await writeRawRecords(brokers, input, generated.map((e) => ({ key: e.model_id, value: encode(e) })));
+      const { topology, probe } = createModelMonitor(readModelMonitorConfig({}));
+      const running = await runTopology(
+        topology,
+        testRunConfig(brokers, {
+          group: uniqueName(`mm-${format}`),
+          topics: { input, mentions: mentionsTopic, review: `${mentionsTopic}.review`, dlq },
+          maxUnsettled: 100_000,
+          partitionHighWater: 50_000,
+          partitionIdleTimeoutMs: 2_000,
+          allowedLatenessMs: 5_000,
+          ...(format === 'avro-confluent' ? { schemaRegistryUrl: registry.url, formats: { dlq: 'avro' as const } } : { formats: { input: format } }),
+        }),
+      );
+      const summary = await running.done;
+      expect(summary.reason, summary.error).to.equal('idle');
+      expect(summary.consumed).to.equal(generated.length);
+      expect(summary.deadLettered, 'nothing dead-lettered').to.equal(0);
+      expect(probe.validated).to.equal(generated.length);
+      const reader = createTopicSerde({ contract: MentionContract, topic: mentionsTopic, ...(format === 'avro-confluent' ? { schemaRegistry: { url: registry.url } } : {}) });
+      const mentions: Mention[] = [];
+      for (const m of await readAll(brokers, mentionsTopic)) mentions.push(await decodeResolvingWriter(reader, m.value!, headersOf(m)));
+      const score = scoreMentions(mentions, stream.truth());
+      expect(score.incidents_detected, `${mentions.length} mentions`).to.be.at.least(1);
+    });
+  }
 });

@@ -13,8 +13,6 @@ import { fullProgram } from '../../scripts/cli-docs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-/** Documents other branches are writing; a link to them is allowed before they land. */
-const PENDING_DOCS = new Set(['docs/state.md', 'docs/detection.md', 'docs/lab.md']);
 
 /** The lines between `// #region <name>` and `// #endregion <name>`, with their common indentation removed. */
 function region(file: string, name: string): string {
@@ -120,7 +118,7 @@ describe('README.md', () => {
     const targets = [...README.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z]+:/.test(t));
     expect(targets.length).to.be.greaterThan(10);
     for (const target of targets) {
-      expect(existsSync(path.join(ROOT, target)) || PENDING_DOCS.has(target), target).to.equal(true);
+      expect(existsSync(path.join(ROOT, target)), target).to.equal(true);
     }
   });
 });
