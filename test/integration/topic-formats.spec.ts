@@ -110,7 +110,7 @@ describe('integration: topic formats (records from producers outside signalpath)
   // The reference topology read from each kind of outside producer: every record monitored, nothing
   // dead-lettered, an injected incident mentioned (model-monitor without a model registry: enrichment off).
   for (const format of ['avro', 'json', 'avro-confluent'] as const) {
-    it(`model-monitor end to end from a ${format} producer: every record monitored, incidents mentioned`, async () => {
+    it(`model-monitor end to end from a producer of ${format}: every record monitored, incidents mentioned`, async () => {
       const stream = generateStream({ count: 30_000, seed: 11, models: 8, incidents: 6, eventsPerSecond: 50 });
       const generated = [...stream.events];
       const wire = createTopicSerde({ contract: InferenceEventContract, topic: 'mm-external-events', schemaRegistry: { url: registry.url } });
