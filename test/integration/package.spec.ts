@@ -26,8 +26,18 @@ import { PROJECT_ROOT } from '../support/kafka-fixtures.js';
 
 const NODE_24_PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`;
 
+/**
+ * The environment of the commands this spec runs: Node 24 first on the PATH, and without the npm
+ * settings of the `npm test` that may have started this run (CI runs `npm test --ignore-scripts`,
+ * whose `npm_config_ignore_scripts` would make `npm pack` skip its prepack build).
+ */
+function commandEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.toLowerCase() !== 'npm_config_ignore_scripts'));
+  return { ...inherited, PATH: NODE_24_PATH, ...env };
+}
+
 function run(command: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): SpawnSyncReturns<string> {
-  const result = spawnSync(command, args, { cwd, env: { ...process.env, PATH: NODE_24_PATH, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+  const result = spawnSync(command, args, { cwd, env: commandEnv(env), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
   if (result.error) throw result.error;
   return result;
 }

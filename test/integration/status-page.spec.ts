@@ -60,16 +60,16 @@ function parsePrometheusText(text: string): Set<string> {
   return names;
 }
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 90_000, state?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${state === undefined ? '' : ` (${state()})`}`);
     await sleep(200);
   }
 }
 
 describe('integration: KPIs, dashboard metrics and the status page', function () {
-  this.timeout(240_000);
+  this.timeout(420_000);
 
   it('a running model-monitor exports the study KPIs, the dashboard finds all its metrics, the status page shows them', async function () {
     if (!existsSync(CHROMIUM)) {
@@ -113,7 +113,18 @@ describe('integration: KPIs, dashboard metrics and the status page', function ()
       // The last dedup windows stay open while the run goes on (the watermark waits for more input):
       // what has been emitted by the time every event is consumed is what is on the topic.
       await until('every event consumed', () => running.stats().consumed === count);
-      await until('mentions delivered', async () => running.telemetry!.kpis.mentions > 0 && (await readMentions(brokers, mentionsTopic)).length === running.telemetry!.kpis.mentions);
+      let onTopic = 0;
+      await until(
+        'mentions delivered',
+        async () => {
+          onTopic = (await readMentions(brokers, mentionsTopic)).length;
+          return running.telemetry!.kpis.mentions > 0 && onTopic === running.telemetry!.kpis.mentions;
+        },
+        // Generous: on a loaded CI machine this once did not settle within 90 s (cause not found; the
+        // state printed on a timeout is there to find it).
+        180_000,
+        () => `KPI mentions ${running.telemetry!.kpis.mentions}, on the topic ${onTopic}, model-monitor emitted ${probe.mentions}, sampled ${probe.sampled}, consumed ${running.stats().consumed}; log: ${logs.slice(-5).join(' | ')}`,
+      );
       const before = await (await fetch(`${base}/metrics`)).text();
       const mentions = await readMentions(brokers, mentionsTopic);
       const emitted = sample(before, 'signalpath_kpi_mentions_total{topology="model-monitor"}')!;
