@@ -42,7 +42,10 @@ describe('topology model-monitor: models the registry does not know', function (
       expect(probe.enrich.notFound).to.be.greaterThan(0);
       expect(probe.enrich.failures).to.equal(0);
       const mentions = result.outputs['mentions'] as Mention[];
-      expect(mentions.length).to.be.greaterThan(0);
+      // 40k records give few-hot's hot keys mentions on every run; many-flat's thousand cold keys get
+      // none on some runs (which records the bandit samples varies with timing), so there the unknown
+      // ids are checked through enrichment and settlement above, and on whatever mentions there are.
+      if (profile === 'few-hot') expect(mentions.length).to.be.greaterThan(0);
       for (const m of mentions) {
         expect(ids.has(m.model_id), m.model_id).to.equal(true);
         expect(m.attributes['owner']).to.equal(undefined);
