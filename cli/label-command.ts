@@ -6,6 +6,7 @@
 import { readGroundTruth } from '../lab/generator/index.js';
 import { runLabeler } from '../lab/labeler/run-labeler.js';
 import { ConfigError } from '../runtime/config.js';
+import { numberFlag } from './options.js';
 import { connectKafka } from './client-settings.js';
 
 export interface LabelFlags {
@@ -34,11 +35,6 @@ function rangeFlag(flag: string, text: string, unitMs: number): [number, number]
   return [min! * unitMs, max! * unitMs];
 }
 
-function numberFlag(flag: string, text: string, check: (x: number) => boolean, accepts: string): number {
-  const value = Number(text);
-  if (!check(value)) throw new ConfigError(`${flag} ${text}: expected ${accepts}`);
-  return value;
-}
 
 export async function labelCommand(flags: LabelFlags): Promise<void> {
   const log = (message: string): void => console.error(message);

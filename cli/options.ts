@@ -4,7 +4,7 @@
  * the collector of a repeatable flag.
  */
 import { Option } from 'commander';
-import { SETTINGS } from '../runtime/config.js';
+import { ConfigError, SETTINGS } from '../runtime/config.js';
 
 /** A flag for one of the run settings: the help text is the setting's, followed by its variable. */
 export function setting(name: keyof typeof SETTINGS, flags: string): Option {
@@ -22,4 +22,11 @@ export function brokersOption(): Option {
 /** Accumulates a repeatable flag's values (`--topic a=b --topic c=d`). */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** A numeric flag's value, or a ConfigError naming the flag and what it accepts (an empty value is never a number). */
+export function numberFlag(flag: string, text: string, check: (x: number) => boolean, accepts: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !check(value)) throw new ConfigError(`${flag} ${text}: expected ${accepts}`);
+  return value;
 }

@@ -5,7 +5,7 @@
  * failing lookup service on purpose.
  */
 import { startModelRegistry, type ModelRegistryOptions } from '../lab/model-registry/index.js';
-import { ConfigError } from '../runtime/config.js';
+import { numberFlag } from './options.js';
 
 export interface RegistryFlags {
   port: string;
@@ -16,11 +16,6 @@ export interface RegistryFlags {
   seed: string;
 }
 
-function numberFlag(flag: string, text: string, check: (x: number) => boolean, accepts: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !check(value)) throw new ConfigError(`${flag} ${text}: expected ${accepts}`);
-  return value;
-}
 
 /** The registry options a command line asks for; throws ConfigError naming the flag. */
 export function registryOptions(flags: RegistryFlags): ModelRegistryOptions {
