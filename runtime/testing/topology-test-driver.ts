@@ -16,6 +16,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { testEnvelope, type Envelope } from '../../core/envelope.js';
 import type { SettlementOutcome } from '../../core/settlement.js';
+import type { OperatorStateHandle } from '../../core/state.js';
 import type { RoutedEnvelope, StepContext, Topology } from '../topology.js';
 import { SETTINGS } from '../config.js';
 import { SpendMeter } from '../cost/spend-meter.js';
@@ -59,10 +60,15 @@ export class TopologyTestDriver<In> {
   #watermarkMs = -Infinity;
   readonly #read = new Map<string, number>();
 
-  /** `allowedLatenessMs`: the watermark trails the highest event time piped by this much. */
+  /**
+   * `allowedLatenessMs`: the watermark trails the highest event time piped by this much. `states`:
+   * a state handle per step name, passed to the step as the runner passes its changelog's (take a
+   * `snapshot()` of one, `restore()` it into a new driver's before its first record).
+   */
   constructor(
     readonly topology: Topology<In>,
     private readonly allowedLatenessMs = 0,
+    states?: ReadonlyMap<string, OperatorStateHandle>,
   ) {
     for (const role of Object.keys(topology.outputs)) this.#outputs[role] = [];
     let stream: Observable<unknown> = this.#input.asObservable();
@@ -76,6 +82,7 @@ export class TopologyTestDriver<In> {
         },
         log: () => {},
         meter: this.meter,
+        ...(states?.has(step.name) ? { state: states.get(step.name)! } : {}),
       };
       stream = stream.pipe(step.build(context));
     }

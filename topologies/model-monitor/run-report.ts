@@ -1,7 +1,8 @@
 /**
  * What model-monitor reports at the end of a run (the runner writes it into the run summary that
  * `signalpath evaluate --summary` and `signalpath lab` read): per-lane load, the sampler's arms and
- * the bandit's allocations over time, enrichment and dedup counters. Plain JSON.
+ * the bandit's allocations over time, enrichment and dedup counters, the sketch's levels and what
+ * labels did to them. Plain JSON.
  */
 import type { ModelMonitorProbe } from './topology.js';
 
@@ -37,6 +38,8 @@ export function modelMonitorReport(probe: ModelMonitorProbe): Record<string, unk
       lookup_latency_max_ms: probe.enrich.lookupLatencyMaxMs,
     },
     dedup: { ...probe.dedup },
+    // The sketch's levels as labels left them (recalibration.ts): per field, and per model × field (those in use first).
+    recalibration: recalibrationReport(probe),
     // What enrichment delayed past its dedup window (event time) or failed, and the mentions they reached (enrich-delay.ts).
     enrich_delay: {
       delayed_past_window: probe.enrichDelay.delayedPastWindow,
@@ -45,6 +48,44 @@ export function modelMonitorReport(probe: ModelMonitorProbe): Record<string, unk
       affected_mentions: probe.enrichDelay.affectedMentions,
       mentions_with_delayed_evidence: probe.enrichDelay.mentionsWithDelayedEvidence,
       mentions_with_failed_evidence: probe.enrichDelay.mentionsWithFailedEvidence,
+    },
+  };
+}
+
+function recalibrationReport(probe: ModelMonitorProbe): Record<string, unknown> {
+  const { fields, models } = probe.recalibration.report(50);
+  const level = probe.sketch.level;
+  const cell = (c: (typeof fields)[number]): Record<string, unknown> => ({
+    field: c.field,
+    ...(c.model === undefined ? {} : { model: c.model, in_use: c.inUse }),
+    scale: c.scale,
+    level: level * c.scale,
+    labels: c.labels,
+    true_positives: c.truePositives,
+    false_positives: c.falsePositives,
+    posterior_precision: c.posteriorPrecision,
+  });
+  const join = probe.labelJoin.counts;
+  return {
+    enabled: probe.recalibrate,
+    budget_level: level,
+    fields: fields.map(cell),
+    models: models.map(cell),
+    model_evictions: probe.recalibration.modelEvictions,
+    label_join: {
+      mentions: join.mentions,
+      awaiting: probe.labelJoin.awaiting,
+      awaiting_evicted: join.awaitingEvicted,
+      true_positives: join.truePositives,
+      false_positives: join.falsePositives,
+      unsure: join.unsure,
+      duplicates: join.duplicates,
+      relabels: join.relabels,
+      not_recalibrated: join.notRecalibrated,
+      early: join.early,
+      early_joined: join.earlyJoined,
+      early_evicted: join.earlyEvicted,
+      reemitted: join.reemitted,
     },
   };
 }
