@@ -34,6 +34,7 @@ function stream(startMs: number, count: number, seed: number, shift: (i: number)
     latency_ms: 100 * Math.exp(0.2 * gauss() + shift(i)),
     input_tokens: 100,
     output_tokens: Math.round(200 * Math.exp(0.1 * gauss())),
+    attributes: {},
   }));
 }
 
