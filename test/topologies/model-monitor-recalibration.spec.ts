@@ -139,8 +139,9 @@ describe('model-monitor: labels recalibrate the sketch', function () {
     expect(again.probe.recalibration.scaleOf('m1\u0000s1', 'm1', 'latency_ms')).to.be.at.least(1).and.at.most(seen.at(-1)!);
   });
 
-  it('MODEL_MONITOR_RECALIBRATE=off joins and counts labels, and the levels stay', async () => {
-    const built = monitor({ recalibrate: false });
+  it('MODEL_MONITOR_RECALIBRATE=off joins and counts labels, and the levels stay; KPIs per lane', async () => {
+    // Every mention to the fast lane, so that both lanes show in the KPIs.
+    const built = monitor({ recalibrate: false, reviewShare: 0.5 });
     const mentions = (await run(PHASE_ONE, built)).filter((m) => m.field === 'latency_ms');
     for (const m of mentions) built.topology.kpis!.onLabel!(m.mention_id, 'FALSE_POSITIVE', 0);
     expect(built.probe.labelJoin.counts.falsePositives).to.equal(mentions.length);
@@ -148,6 +149,12 @@ describe('model-monitor: labels recalibrate the sketch', function () {
     const report = modelMonitorReport(built.probe)['recalibration'] as { enabled: boolean; fields: { field: string; posterior_precision: number }[] };
     expect(report.enabled).to.equal(false);
     expect(report.fields.find((f) => f.field === 'latency_ms')!.posterior_precision).to.be.below(0.95);
+    const lanes = (report as unknown as { lanes: Record<'fast' | 'slow', { labels: number; precision: number | null }> }).lanes;
+    expect(lanes.fast.labels + lanes.slow.labels).to.equal(mentions.length);
+    expect(lanes.fast.labels).to.be.within(1, mentions.length - 1);
+    expect([lanes.fast.precision, lanes.slow.precision]).to.deep.equal([0, 0]);
+    const gauge = built.topology.gauges!.find((g) => g.name === 'signalpath_label_join_precision')!.read();
+    expect(gauge).to.deep.equal([{ labels: { lane: 'fast' }, value: 0 }, { labels: { lane: 'slow' }, value: 0 }]);
   });
 
   it('reads its settings and names a bad one', () => {
@@ -188,6 +195,33 @@ describe('model-monitor: the label join', () => {
     j.mention('d', M('latency_ms', false));
     expect(j.label('d', 'FALSE_POSITIVE')).to.equal('not-recalibrated');
     expect(applied).to.have.length(1);
+  });
+
+  it('per lane: feedback latency from emission to label, and labelled precision (every mention, sketch or not)', () => {
+    let nowMs = 1_000;
+    const j = new LabelJoin({ maxAwaiting: 10, maxApplied: 10, maxEarly: 10, apply: () => {}, now: () => nowMs });
+    j.mention('fast-1', M());
+    j.mention('slow-1', M('confidence', false));
+    j.mention('slow-2', M());
+    j.fastLane('fast-1');
+    nowMs = 121_000;
+    j.label('fast-1', 'TRUE_POSITIVE');
+    j.label('slow-1', 'FALSE_POSITIVE', 86_401_000);
+    j.label('slow-2', 'TRUE_POSITIVE', 3_601_000);
+    j.label('slow-2', 'TRUE_POSITIVE', 9_999_999_999);
+    expect(j.lanes.fast.latency.count).to.equal(1);
+    expect(j.lanes.fast.latency.sumMs).to.equal(120_000);
+    expect(j.lanes.fast.precision()).to.equal(1);
+    expect(j.lanes.slow.latency.count, 'the duplicate is not a second feedback').to.equal(2);
+    expect(j.lanes.slow.latency.sumMs).to.equal(86_400_000 + 3_600_000);
+    expect(j.lanes.slow.precision()).to.equal(0.5);
+    // The lane and the emission time of a waiting mention survive a snapshot.
+    j.mention('fast-2', M());
+    j.fastLane('fast-2');
+    const k = new LabelJoin({ maxAwaiting: 10, maxApplied: 10, maxEarly: 10, apply: () => {}, now: () => 0 });
+    k.restore(copy(j.snapshot()));
+    k.label('fast-2', 'FALSE_POSITIVE', 121_000 + 60_000);
+    expect(k.lanes.fast.latency.sumMs).to.equal(60_000);
   });
 
   it('keeps at most maxAwaiting mentions, the oldest dropped and counted', () => {

@@ -21,7 +21,29 @@
  *   it remembers) stays held until it is pushed out.
  * - Mentions that no sketch alarm made (a sampled detector's only) wait too; their labels are counted
  *   `notRecalibrated` (the sketch's levels are all the recalibration moves).
+ * - **Per lane** (the feedback loop's KPIs): a mention is on the fast lane once the review lane copied
+ *   it (`fastLane`), else on the slow one; its first decided label gives the lane's feedback latency
+ *   (emitted → label received, by the injected clock; a mention restored from a snapshot keeps its
+ *   emission time) and counts for the lane's labelled precision.
  */
+import { BucketHistogram } from '../../runtime/telemetry/bucket-histogram.js';
+import { FEEDBACK_BOUNDS_MS } from '../../runtime/telemetry/label-feedback.js';
+
+/** The review lane's copies (`mentions.review`) are the fast lane; every other mention the slow one. */
+export type FeedbackLane = 'fast' | 'slow';
+
+/** One lane's labels: feedback latency and labelled precision. */
+export class LaneFeedback {
+  readonly latency = new BucketHistogram(FEEDBACK_BOUNDS_MS);
+  truePositives = 0;
+  falsePositives = 0;
+
+  /** TP / (TP + FP); null before any. */
+  precision(): number | null {
+    const labelled = this.truePositives + this.falsePositives;
+    return labelled === 0 ? null : this.truePositives / labelled;
+  }
+}
 export type LabelVerdict = 'TRUE_POSITIVE' | 'FALSE_POSITIVE' | 'UNSURE';
 type Decided = Exclude<LabelVerdict, 'UNSURE'>;
 
@@ -41,6 +63,14 @@ export interface LabelJoinOptions {
   readonly maxEarly: number;
   /** Called once per mention with its first true- or false-positive label. */
   readonly apply: (mention: AwaitedMention, truePositive: boolean) => void;
+  /** Wall-clock time of a mention's emission, ms (as the label's receive time is). Default Date.now. */
+  readonly now?: () => number;
+}
+
+interface Waiting {
+  readonly mention: AwaitedMention;
+  readonly emittedAtMs: number;
+  fast: boolean;
 }
 
 export interface LabelJoinCounts {
@@ -68,14 +98,18 @@ export class LabelJoin {
   readonly counts: LabelJoinCounts = { mentions: 0, reemitted: 0, awaitingEvicted: 0, truePositives: 0, falsePositives: 0, unsure: 0, duplicates: 0, relabels: 0, notRecalibrated: 0, early: 0, earlyJoined: 0, earlyEvicted: 0 };
   readonly #options: LabelJoinOptions;
   /** mention id → what its label moves, oldest first. */
-  readonly #awaiting = new Map<string, AwaitedMention>();
+  readonly #awaiting = new Map<string, Waiting>();
   /** mention id → the verdict applied, oldest first. */
   readonly #applied = new Map<string, LabelVerdict>();
   /** mention id → a label that came first, oldest first (not in snapshots). */
-  readonly #early = new Map<string, Decided>();
+  readonly #early = new Map<string, { verdict: Decided; receivedAtMs: number }>();
+  readonly #now: () => number;
+  /** Feedback latency and labelled precision per lane (every mention, sketch or not). */
+  readonly lanes: Readonly<Record<FeedbackLane, LaneFeedback>> = { fast: new LaneFeedback(), slow: new LaneFeedback() };
 
   constructor(options: LabelJoinOptions) {
     this.#options = options;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Mentions waiting for a label now. */
@@ -95,22 +129,29 @@ export class LabelJoin {
       return;
     }
     this.counts.mentions++;
+    const waiting: Waiting = { mention, emittedAtMs: this.#now(), fast: false };
     const early = this.#early.get(id);
     if (early !== undefined) {
       this.#early.delete(id);
       this.counts.earlyJoined++;
-      this.#apply(id, mention, early);
+      this.#apply(id, waiting, early.verdict, early.receivedAtMs);
       return;
     }
     if (this.#awaiting.size >= this.#options.maxAwaiting) {
       this.#awaiting.delete(this.#awaiting.keys().next().value!);
       this.counts.awaitingEvicted++;
     }
-    this.#awaiting.set(id, mention);
+    this.#awaiting.set(id, waiting);
   }
 
-  /** A label arrived. */
-  label(id: string, verdict: LabelVerdict): LabelOutcome {
+  /** The review lane copied this mention to the fast lane. */
+  fastLane(id: string): void {
+    const waiting = this.#awaiting.get(id);
+    if (waiting !== undefined) waiting.fast = true;
+  }
+
+  /** A label arrived (`receivedAtMs`: when, by the clock of `now`). */
+  label(id: string, verdict: LabelVerdict, receivedAtMs = this.#now()): LabelOutcome {
     const applied = this.#applied.get(id);
     if (applied !== undefined) {
       if (verdict === applied) this.counts.duplicates++;
@@ -121,12 +162,12 @@ export class LabelJoin {
       this.counts.unsure++;
       return 'unsure';
     }
-    const mention = this.#awaiting.get(id);
-    if (mention === undefined) {
+    const waiting = this.#awaiting.get(id);
+    if (waiting === undefined) {
       if (this.#options.maxEarly === 0) return 'early';
       if (!this.#early.has(id)) this.counts.early++;
       this.#early.delete(id);
-      this.#early.set(id, verdict);
+      this.#early.set(id, { verdict, receivedAtMs });
       if (this.#early.size > this.#options.maxEarly) {
         this.#early.delete(this.#early.keys().next().value!);
         this.counts.earlyEvicted++;
@@ -134,12 +175,17 @@ export class LabelJoin {
       return 'early';
     }
     this.#awaiting.delete(id);
-    return this.#apply(id, mention, verdict);
+    return this.#apply(id, waiting, verdict, receivedAtMs);
   }
 
-  #apply(id: string, mention: AwaitedMention, verdict: Decided): LabelOutcome {
+  #apply(id: string, waiting: Waiting, verdict: Decided, receivedAtMs: number): LabelOutcome {
+    const { mention } = waiting;
     this.#applied.set(id, verdict);
     if (this.#applied.size > this.#options.maxApplied) this.#applied.delete(this.#applied.keys().next().value!);
+    const lane = this.lanes[waiting.fast ? 'fast' : 'slow'];
+    lane.latency.observe(Math.max(0, receivedAtMs - waiting.emittedAtMs));
+    if (verdict === 'TRUE_POSITIVE') lane.truePositives++;
+    else lane.falsePositives++;
     if (!mention.sketch) {
       this.counts.notRecalibrated++;
       return 'not-recalibrated';
@@ -153,15 +199,16 @@ export class LabelJoin {
   /** Plain JSON: the awaiting mentions, the applied ids and the counters (held labels are not in it). */
   snapshot(): Record<string, unknown> {
     return {
-      awaiting: [...this.#awaiting].map(([id, m]) => [id, m.model, m.field, m.sketch ? 1 : 0]),
+      awaiting: [...this.#awaiting].map(([id, w]) => [id, w.mention.model, w.mention.field, w.mention.sketch ? 1 : 0, w.emittedAtMs, w.fast ? 1 : 0]),
       applied: [...this.#applied].map(([id, verdict]) => [id, verdict === 'TRUE_POSITIVE' ? 1 : 0]),
       counts: { ...this.counts },
     };
   }
 
   /**
-   * Replaces the awaiting mentions, applied ids and counters with a snapshot's; labels held in this
-   * process (they came before the restore) are then joined against the restored mentions.
+   * Replaces the awaiting mentions, applied ids and counters with a snapshot's (plus the UNSURE labels
+   * counted before it); labels held in this process (they came before the restore) are then joined
+   * against the restored mentions.
    */
   restore(snapshot: Readonly<Record<string, unknown>>): void {
     const awaiting = snapshot['awaiting'];
@@ -172,13 +219,18 @@ export class LabelJoin {
     }
     this.#awaiting.clear();
     this.#applied.clear();
-    for (const [id, model, field, sketch] of awaiting as [string, string, string, number][]) this.#awaiting.set(id, { model, field, sketch: sketch === 1 });
+    for (const [id, model, field, sketch, emittedAtMs, fast] of awaiting as [string, string, string, number, number?, number?][]) {
+      this.#awaiting.set(id, { mention: { model, field, sketch: sketch === 1 }, emittedAtMs: emittedAtMs ?? this.#now(), fast: fast === 1 });
+    }
     for (const [id, tp] of applied as [string, number][]) this.#applied.set(id, tp === 1 ? 'TRUE_POSITIVE' : 'FALSE_POSITIVE');
+    // UNSURE labels that came before the restore were counted, not held: keep their count.
+    const unsureBefore = this.counts.unsure;
     Object.assign(this.counts, counts);
+    this.counts.unsure += unsureBefore;
     const held = [...this.#early];
     this.#early.clear();
-    for (const [id, verdict] of held) {
-      const outcome = this.label(id, verdict);
+    for (const [id, { verdict, receivedAtMs }] of held) {
+      const outcome = this.label(id, verdict, receivedAtMs);
       if (outcome === 'applied' || outcome === 'not-recalibrated') this.counts.earlyJoined++;
     }
   }

@@ -4,6 +4,7 @@
  * the bandit's allocations over time, enrichment and dedup counters, the sketch's levels and what
  * labels did to them. Plain JSON.
  */
+import { bucketPercentile } from '../../runtime/telemetry/tail-recovery.js';
 import type { ModelMonitorProbe } from './topology.js';
 
 /** Allocation points kept in the report: enough for a chart, bounded for a long run. */
@@ -72,6 +73,14 @@ function recalibrationReport(probe: ModelMonitorProbe): Record<string, unknown> 
     fields: fields.map(cell),
     models: models.map(cell),
     model_evictions: probe.recalibration.modelEvictions,
+    // Per lane (fast: copied to mentions.review): labels, labelled precision, feedback latency (emitted → label received, this process).
+    lanes: Object.fromEntries(
+      Object.entries(probe.labelJoin.lanes).map(([lane, feedback]) => {
+        const p50 = bucketPercentile(feedback.latency.boundsMs, feedback.latency.counts, 50);
+        const p90 = bucketPercentile(feedback.latency.boundsMs, feedback.latency.counts, 90);
+        return [lane, { labels: feedback.latency.count, true_positives: feedback.truePositives, false_positives: feedback.falsePositives, precision: feedback.precision(), feedback_latency_p50_s: p50 === null ? null : p50 / 1000, feedback_latency_p90_s: p90 === null ? null : p90 / 1000 }];
+      }),
+    ),
     label_join: {
       mentions: join.mentions,
       awaiting: probe.labelJoin.awaiting,

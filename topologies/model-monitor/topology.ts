@@ -43,7 +43,8 @@ import { EnrichDelayCounters, EnrichDelayTracker } from './enrich-delay.js';
 import { EventTimeHold } from './event-time-hold.js';
 import { PreliminaryScorer, samplingWeight } from './preliminary-score.js';
 import { reviewLane } from './review-lane.js';
-import { LabelJoin } from './label-join.js';
+import { LabelJoin, type LaneFeedback } from './label-join.js';
+import { bucketPercentile } from '../../runtime/telemetry/tail-recovery.js';
 import { LevelRecalibrator } from './recalibration.js';
 import { SketchEvidenceGate, SKETCH_DETECTOR, sketchFieldReader, sketchFindings, sketchTransformOf } from './sketch-evidence.js';
 import { thresholdFor } from './thresholds.js';
@@ -158,7 +159,7 @@ function kpiSources(config: ModelMonitorConfig, probe: ModelMonitorProbe, extras
     mentionOf: (value) => ({ id: (value as Mention).mention_id, score: (value as Mention).score }),
     ...(config.labelsTopic ? { labelsTopic: config.labelsTopic } : {}),
     // Every label also meets its mention in the label-join step's state and may move a level.
-    onLabel: (mentionId, verdict) => void probe.labelJoin.label(mentionId, verdict),
+    onLabel: (mentionId, verdict, receivedAtMs) => void probe.labelJoin.label(mentionId, verdict, receivedAtMs),
     ...(extras.spend === undefined ? {} : { spend: extras.spend }),
     cache: () => ({ hits: probe.enrich.hits + probe.enrich.staleHits, misses: probe.enrich.misses }),
     lanes: () => probe.partition.lanes().map((lane) => ({ lane: lane.lane, records: lane.records, busyMs: lane.busyMs, queued: lane.queued })),
@@ -534,6 +535,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
             mainOutput: 'mentions',
             reviewOutput: 'review',
             onBatch: (_, reviewed) => (probe.reviewed += reviewed),
+            onReview: (mention) => probe.labelJoin.fastLane(mention.mention_id),
           }),
         ),
   });
@@ -595,6 +597,7 @@ function labelJoinStep(join: LabelJoin, recalibration: LevelRecalibrator, state:
 /** The recalibration as metrics: level factors and levels per field (and model × field in use), the label join's counters. */
 function recalibrationGauges(probe: ModelMonitorProbe, level: () => number): TopologyGauge[] {
   const cells = (): ReturnType<LevelRecalibrator['report']> => probe.recalibration.report(100);
+  const lanes = (): [string, LaneFeedback][] => Object.entries(probe.labelJoin.lanes);
   return [
     {
       name: 'signalpath_sketch_level_scale',
@@ -623,6 +626,22 @@ function recalibrationGauges(probe: ModelMonitorProbe, level: () => number): Top
         const outcome = (name: string, value: number) => ({ labels: { outcome: name }, value });
         return [outcome('true-positive', c.truePositives), outcome('false-positive', c.falsePositives), outcome('unsure', c.unsure), outcome('duplicate', c.duplicates), outcome('relabel', c.relabels), outcome('not-recalibrated', c.notRecalibrated), outcome('early', c.early)];
       },
+    },
+    {
+      name: 'signalpath_label_join_feedback_latency_p50_seconds',
+      help: 'Feedback-loop latency per lane (fast: copied to mentions.review; slow: the rest): median of mention emitted → its first true/false-positive label received, this process.',
+      read: () => lanes().flatMap(([lane, feedback]) => {
+        const p50 = bucketPercentile(feedback.latency.boundsMs, feedback.latency.counts, 50);
+        return p50 === null ? [] : [{ labels: { lane }, value: p50 / 1000 }];
+      }),
+    },
+    {
+      name: 'signalpath_label_join_precision',
+      help: 'Labelled precision per lane: true / (true + false positive) labels of the mentions of that lane, this process.',
+      read: () => lanes().flatMap(([lane, feedback]) => {
+        const precision = feedback.precision();
+        return precision === null ? [] : [{ labels: { lane }, value: precision }];
+      }),
     },
     {
       name: 'signalpath_label_join_awaiting',
