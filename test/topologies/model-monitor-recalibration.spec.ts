@@ -244,9 +244,11 @@ describe('model-monitor: the label join', () => {
     // The follower starts before the restore: its labels are held, then joined against the restored state.
     expect(k.label('a', 'TRUE_POSITIVE')).to.equal('early');
     expect(k.label('b', 'FALSE_POSITIVE')).to.equal('early');
+    expect(k.label('b', 'FALSE_POSITIVE'), 'a second copy of a held label').to.equal('duplicate');
+    expect(k.label('b', 'UNSURE')).to.equal('unsure');
     k.restore(snapshot);
     expect(restoredApplied).to.deep.equal([[M('confidence'), false]]);
-    expect(k.counts).to.include({ duplicates: 1, truePositives: 1, falsePositives: 1, earlyJoined: 1 });
+    expect(k.counts).to.include({ duplicates: 2, unsure: 1, truePositives: 1, falsePositives: 1, earlyJoined: 1, early: 0 });
     expect(k.awaiting).to.equal(0);
   });
 });

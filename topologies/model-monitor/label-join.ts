@@ -15,7 +15,8 @@
  * - **UNSURE** labels are counted and ignored; the mention keeps waiting for a verdict.
  * - **A label before its mention** (the follower and the stream run independently, and after a
  *   restart the follower starts before the source re-reads) is held, bounded by `maxEarly` (oldest
- *   dropped, counted `earlyEvicted`), and applied when the mention arrives (`earlyJoined`). Held labels
+ *   dropped, counted `earlyEvicted`), and applied when the mention arrives (`earlyJoined`); another
+ *   label of a held mention is a duplicate or relabel, as for an applied one. Held labels
  *   are not in the snapshot: the follower reads the labels topic again from its beginning after a
  *   restart. A label whose mention this process never emits (another instance's, or one older than what
  *   it remembers) stays held until it is pushed out.
@@ -164,9 +165,15 @@ export class LabelJoin {
     }
     const waiting = this.#awaiting.get(id);
     if (waiting === undefined) {
+      // Held already: the first verdict stays, as for an applied one.
+      const held = this.#early.get(id);
+      if (held !== undefined) {
+        if (held.verdict === verdict) this.counts.duplicates++;
+        else this.counts.relabels++;
+        return held.verdict === verdict ? 'duplicate' : 'relabel';
+      }
       if (this.#options.maxEarly === 0) return 'early';
-      if (!this.#early.has(id)) this.counts.early++;
-      this.#early.delete(id);
+      this.counts.early++;
       this.#early.set(id, { verdict, receivedAtMs });
       if (this.#early.size > this.#options.maxEarly) {
         this.#early.delete(this.#early.keys().next().value!);
@@ -206,8 +213,8 @@ export class LabelJoin {
   }
 
   /**
-   * Replaces the awaiting mentions, applied ids and counters with a snapshot's (plus the UNSURE labels
-   * counted before it); labels held in this process (they came before the restore) are then joined
+   * Replaces the awaiting mentions, applied ids and counters with a snapshot's (plus the labels it
+   * counted before without holding them: UNSURE, copies of a held label); labels held in this process (they came before the restore) are then joined
    * against the restored mentions.
    */
   restore(snapshot: Readonly<Record<string, unknown>>): void {
@@ -223,10 +230,12 @@ export class LabelJoin {
       this.#awaiting.set(id, { mention: { model, field, sketch: sketch === 1 }, emittedAtMs: emittedAtMs ?? this.#now(), fast: fast === 1 });
     }
     for (const [id, tp] of applied as [string, number][]) this.#applied.set(id, tp === 1 ? 'TRUE_POSITIVE' : 'FALSE_POSITIVE');
-    // UNSURE labels that came before the restore were counted, not held: keep their count.
-    const unsureBefore = this.counts.unsure;
+    // Labels decided before the restore (UNSURE, copies of a held label) were counted, not held: keep their counts.
+    const before = { unsure: this.counts.unsure, duplicates: this.counts.duplicates, relabels: this.counts.relabels };
     Object.assign(this.counts, counts);
-    this.counts.unsure += unsureBefore;
+    this.counts.unsure += before.unsure;
+    this.counts.duplicates += before.duplicates;
+    this.counts.relabels += before.relabels;
     const held = [...this.#early];
     this.#early.clear();
     for (const [id, { verdict, receivedAtMs }] of held) {
