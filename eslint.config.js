@@ -7,15 +7,26 @@ import tseslint from 'typescript-eslint';
  * lab → cli. Each rule forbids a relative import that climbs out of the file's folder into a layer
  * above it (or beside it, where the layers say so). scripts/, bin/ and test/ may import anything.
  */
-const layer = (files, forbidden, why) => ({
-  files,
-  rules: {
-    '@typescript-eslint/no-restricted-imports': [
-      'error',
-      { patterns: [{ regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`, message: why }] },
-    ],
-  },
-});
+const layer = (files, forbidden, why) => {
+  const regex = `^(\\.\\./)+(${forbidden.join('|')})(/|$)`;
+  // no-restricted-imports sees static imports and re-exports only; a dynamic import() with a literal
+  // path (or a template without expressions), and a type written import('…').T, cross the same
+  // boundary, so they are matched by syntax.
+  const inSelector = regex.replaceAll('/', '\\/');
+  const message = `${why} (a dynamic import() is an import too)`;
+  return {
+    files,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex, message: why }] }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: `ImportExpression > Literal.source[value=/${inSelector}/]`, message },
+        { selector: `ImportExpression > TemplateLiteral.source[expressions.length=0] > TemplateElement[value.cooked=/${inSelector}/]`, message },
+        { selector: `TSImportType Literal[value=/${inSelector}/]`, message: `${why} (a type written import('…') is an import too)` },
+      ],
+    },
+  };
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.cache/', '.data/', 'reports/'] },

@@ -20,7 +20,7 @@ const RULE: RecalibrationRule = { targetPrecision: 0.95, priorLabels: 10, memory
 /** `count` records of model m1, segment s1, every 100 ms from `startMs`; latency × e^shift(i) (its σ is 0.2 in log). */
 function stream(startMs: number, count: number, seed: number, shift: (i: number) => number = () => 0): InferenceEvent[] {
   const random = SeededRandom.fromSeed(seed);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(random.nextOpenFloat())) * Math.cos(2 * Math.PI * random.nextFloat());
+  const gauss = (): number => random.nextGaussian();
   return Array.from({ length: count }, (_, i) => ({
     event_id: `e${seed}-${i}`,
     ts: startMs + i * 100,
@@ -48,15 +48,21 @@ function monitor(overrides: Partial<ModelMonitorConfig> = {}) {
   return createModelMonitor(readModelMonitorConfig({}, { sampleFraction: 0.05, ...overrides }));
 }
 
-async function run(events: readonly InferenceEvent[], built: ReturnType<typeof monitor>, states?: Map<string, OperatorStateHandle>): Promise<Mention[]> {
-  const driver = new TopologyTestDriver(built.topology, 5_000, states);
+/**
+ * Runs `events` through a new driver: `restore` puts snapshots back into its steps' state handles
+ * first (as the runner does from the changelog), `keep` receives the handles of sketch and label-join.
+ */
+async function run(events: readonly InferenceEvent[], built: ReturnType<typeof monitor>, options: { restore?: Readonly<Record<string, unknown>>; keep?: Map<string, OperatorStateHandle> } = {}): Promise<Mention[]> {
+  const driver = new TopologyTestDriver(built.topology, 5_000);
+  for (const [step, snapshot] of Object.entries(options.restore ?? {})) driver.stateOf(step).restore(snapshot);
+  for (const step of ['sketch', 'label-join']) options.keep?.set(step, driver.stateOf(step));
   for (const event of events) driver.pipeInput(event.model_id, event, event.ts);
   const result = await driver.completeAsync();
   expect(result.settlements.size).to.equal(events.length);
   return result.outputs['mentions'] as Mention[];
 }
 
-const handles = (): Map<string, OperatorStateHandle> => new Map([['sketch', new OperatorStateHandle()], ['label-join', new OperatorStateHandle()]]);
+const handles = (): Map<string, OperatorStateHandle> => new Map();
 const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 describe('model-monitor: labels recalibrate the sketch', function () {
@@ -65,7 +71,7 @@ describe('model-monitor: labels recalibrate the sketch', function () {
   it('false positives raise their field’s level, and the sketch alarms at the raised level; a replayed label moves nothing', async () => {
     const first = monitor();
     const states = handles();
-    const mentions = await run(PHASE_ONE, first, states);
+    const mentions = await run(PHASE_ONE, first, { keep: states });
     const latency = mentions.filter((m) => m.field === 'latency_ms' && m.detector === 'sketch-cusum');
     expect(latency.length, 'the shift makes a few latency mentions').to.be.within(2, 6);
     expect(first.probe.labelJoin.awaiting).to.equal(new Set(mentions.map((m) => m.mention_id)).size);
@@ -90,12 +96,7 @@ describe('model-monitor: labels recalibrate the sketch', function () {
 
     // Both continue from phase one's state: one with the labels, one from before them.
     const after = { sketch: copy(states.get('sketch')!.snapshot()), join: copy(states.get('label-join')!.snapshot()) };
-    const restore = (snapshots: typeof before): Map<string, OperatorStateHandle> => {
-      const restored = handles();
-      restored.get('sketch')!.restore(snapshots.sketch);
-      restored.get('label-join')!.restore(snapshots.join);
-      return restored;
-    };
+    const restore = (snapshots: typeof before) => ({ restore: { sketch: snapshots.sketch, 'label-join': snapshots.join } });
     const control = monitor();
     const controlMentions = await run(PHASE_TWO, control, restore(before));
     const labelled = monitor();
@@ -114,7 +115,7 @@ describe('model-monitor: labels recalibrate the sketch', function () {
     // Started miscalibrated at twice the budget's level, with big steps so that a few labels show the way.
     const built = monitor({ levelScale: 2, recalibrationLower: 1.5 });
     const states = handles();
-    const mentions = (await run(PHASE_ONE, built, states)).filter((m) => m.detector === 'sketch-cusum' && m.field === 'latency_ms');
+    const mentions = (await run(PHASE_ONE, built, { keep: states })).filter((m) => m.detector === 'sketch-cusum' && m.field === 'latency_ms');
     // At twice the level the shift still alarms (8σ); the mentions wait for their labels.
     expect(mentions.length).to.be.at.least(2);
     const scale = (): number => built.probe.recalibration.scaleOf('m1\u0000s1', 'm1', 'latency_ms');
@@ -129,8 +130,7 @@ describe('model-monitor: labels recalibrate the sketch', function () {
     expect(seen.slice(0, 3)).to.deep.equal([2, 2 / 1.5, 1].slice(0, Math.min(3, seen.length)));
     expect(seen.every((s, i) => s >= 1 && (i === 0 || s <= seen[i - 1]!))).to.equal(true);
     // The last mention is still awaiting: a restart keeps it, and its label then applies.
-    const restored = handles();
-    restored.get('label-join')!.restore(copy(states.get('label-join')!.snapshot()));
+    const restored = { restore: { 'label-join': copy(states.get('label-join')!.snapshot()) } };
     const again = monitor({ levelScale: 2, recalibrationLower: 1.5 });
     await run([], again, restored);
     expect(again.probe.labelJoin.awaiting).to.equal(built.probe.labelJoin.awaiting);
