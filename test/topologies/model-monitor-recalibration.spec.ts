@@ -253,6 +253,47 @@ describe('model-monitor: the label join', () => {
   });
 });
 
+describe('model-monitor: a crash with labels in flight', () => {
+  // The topology's wiring: the join applies each mention's first verdict to the recalibration.
+  const build = () => {
+    const recalibration = new LevelRecalibrator({ ...RULE, fields: ['a', 'b'], enabled: true, modelLabels: 5, maxModels: 100 });
+    const join = new LabelJoin({ maxAwaiting: 1000, maxApplied: 1000, maxEarly: 1000, apply: (m, tp) => recalibration.label(m.model, m.field, tp), now: () => 0 });
+    return { recalibration, join };
+  };
+  const verdicts = fc.constantFrom('TRUE_POSITIVE' as const, 'FALSE_POSITIVE' as const, 'UNSURE' as const);
+
+  it('property: restored from any earlier snapshot and fed every label again (the follower re-reads the topic), the levels end as if each label had been applied once', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(19), verdicts), { minLength: 1, maxLength: 60 }), fc.nat(), fc.nat(), (labels, snapAt, crashAt) => {
+        const mentions = Array.from({ length: 20 }, (_, i) => ({ id: `m${i}`, mention: { model: `model${i % 3}`, field: i % 2 === 0 ? 'a' : 'b', sketch: true } }));
+        const once = build();
+        for (const { id, mention } of mentions) once.join.mention(id, mention);
+        for (const [i, verdict] of labels) once.join.label(`m${i}`, verdict);
+
+        const crashed = build();
+        for (const { id, mention } of mentions) crashed.join.mention(id, mention);
+        const k = crashAt % (labels.length + 1);
+        const s = snapAt % (k + 1);
+        let snapshot: unknown;
+        labels.slice(0, k).forEach(([i, verdict], n) => {
+          if (n === s) snapshot = copy({ join: crashed.join.snapshot(), levels: crashed.recalibration.snapshot() });
+          crashed.join.label(`m${i}`, verdict);
+        });
+        snapshot ??= copy({ join: crashed.join.snapshot(), levels: crashed.recalibration.snapshot() });
+        // kill -9: whatever came after the snapshot is gone; the restarted instance restores it and
+        // the follower hands on every label from the topic's beginning.
+        const restarted = build();
+        const { join, levels } = snapshot as { join: Record<string, unknown>; levels: Record<string, unknown> };
+        restarted.recalibration.restore(levels);
+        restarted.join.restore(join);
+        for (const [i, verdict] of labels) restarted.join.label(`m${i}`, verdict);
+        expect(restarted.recalibration.report()).to.deep.equal(once.recalibration.report());
+        expect(restarted.join.awaiting).to.equal(once.join.awaiting);
+      }),
+    );
+  });
+});
+
 describe('model-monitor: the recalibration rule', () => {
   const labels = fc.array(fc.boolean(), { maxLength: 200 });
   const rules = fc.record({
