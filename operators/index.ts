@@ -83,6 +83,7 @@ export {
   type Direction,
   type PointScore,
   type ScalarField,
+  type ModelRecord,
   type PerKeyDetectorOptions,
   type FeatureForestDetectorOptions,
   type ThresholdTuning,
