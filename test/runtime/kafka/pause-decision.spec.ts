@@ -17,12 +17,13 @@ const noDrift = { partitionHighWater: 10, partitionLowWater: 5, maxEventTimeDrif
 
 describe('kafka source: pause decision', () => {
   it('pauses at the high-water mark and resumes only at the low-water mark (hysteresis)', () => {
-    const p = partition(0, 10);
+    const load = { unsettled: 10 };
+    const p = { ...partition(0, 0), tracker: load };
     expect(decidePauses([p], noDrift, progress({}))).to.deep.include({ toPause: [0], toResume: [] });
-    p.tracker = { unsettled: 7 };
+    load.unsettled = 7;
     expect(decidePauses([p], noDrift, progress({}))).to.deep.include({ toPause: [], toResume: [] });
     expect(p.paused).to.equal(true);
-    p.tracker = { unsettled: 5 };
+    load.unsettled = 5;
     expect(decidePauses([p], noDrift, progress({}))).to.deep.include({ toPause: [], toResume: [0] });
   });
 
