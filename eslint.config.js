@@ -52,23 +52,6 @@ export default tseslint.config(
   layer(['topologies/**/*.ts'], ['lab', 'cli', 'scripts'], 'topologies import operators, runtime, core and schemas; what a topology ships imports nothing from the lab or the CLI.'),
   layer(['lab/**/*.ts'], ['cli', 'scripts'], 'the lab imports anything but the CLI.'),
   {
-    // Two operators still name a schema type (windowedDedup builds Mentions; the per-key detectors read
-    // InferenceEvent fields by default); a type-only import erases at run time. Until they take the
-    // functions that build and read those records (issue #15, item 3), only type imports are allowed.
-    files: ['operators/windowed-dedup.ts', 'operators/parallel-detect/per-key.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { regex: '^(\\.\\./)+(runtime|topologies|lab|cli|scripts)(/|$)', message: 'operators import only core (and rxjs, and their own helpers).' },
-            { regex: '^(\\.\\./)+schemas(/|$)', allowTypeImports: true, message: 'operators may name a schema type only (type import), never a schema value.' },
-          ],
-        },
-      ],
-    },
-  },
-  {
     // Plain JavaScript outside the TypeScript project: no type information.
     files: ['**/*.cjs', '**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

@@ -439,16 +439,7 @@ export class KafkaSource<T> {
     const headers = fromKafkaHeaders(message.headers);
     const decoded = this.#decoder.decode(message, headers, mayResolve);
     if (decoded instanceof DecodeDeferred) return decoded.cure;
-    const { origin, settlement } = this.#track(message, assigned, headers, batchAtMs);
-    if (decoded instanceof DecodeFailure) {
-      this.stats.deadLettered++;
-      this.options.onDeadLetter(origin, 'decode', decoded.error, () => settlement.settle('dead-lettered'));
-      return null;
-    }
-    const eventTimeMs = this.options.eventTime ? this.options.eventTime(decoded) : (message.timestamp ?? Date.now());
-    const observed = this.#watermarks.observe(message.partition, eventTimeMs);
-    if (observed.late) this.stats.late++;
-    emit({ key: origin.key === null ? null : origin.key.toString('utf8'), value: decoded, eventTimeMs, watermarkMs: observed.watermarkMs, headers, origin, settlement });
+    this.#deliver(message, assigned, headers, batchAtMs, decoded, emit);
     return null;
   }
 
@@ -476,8 +467,11 @@ export class KafkaSource<T> {
     return false;
   }
 
-  /** Tracks a record about to be emitted or dead-lettered: its origin and its settlement. */
-  #track(message: Message, assigned: AssignedPartition, headers: RecordHeaders, batchAtMs: number): { origin: SourceOrigin; settlement: ReturnType<typeof createSettlement> } {
+  /**
+   * Tracks a decoded record (or one that failed to decode) and hands it on: emitted with its origin
+   * and settlement, or dead-lettered. Per-record hot path: one origin and one settlement, nothing else.
+   */
+  #deliver(message: Message, assigned: AssignedPartition, headers: RecordHeaders, batchAtMs: number, decoded: T | DecodeFailure, emit: Emit<T>): void {
     const tracker = assigned.tracker;
     const seq = tracker.track(message.offset);
     const stats = this.stats;
@@ -509,7 +503,15 @@ export class KafkaSource<T> {
           },
       `${message.topic}[${message.partition}]@${message.offset}`,
     );
-    return { origin, settlement };
+    if (decoded instanceof DecodeFailure) {
+      stats.deadLettered++;
+      this.options.onDeadLetter(origin, 'decode', decoded.error, () => settlement.settle('dead-lettered'));
+      return;
+    }
+    const eventTimeMs = this.options.eventTime ? this.options.eventTime(decoded) : (message.timestamp ?? Date.now());
+    const observed = this.#watermarks.observe(message.partition, eventTimeMs);
+    if (observed.late) stats.late++;
+    emit({ key: origin.key === null ? null : origin.key.toString('utf8'), value: decoded, eventTimeMs, watermarkMs: observed.watermarkMs, headers, origin, settlement });
   }
 
   #onSettled(): void {
