@@ -74,6 +74,8 @@ export function registerDevCommands(program: Command): void {
     .option('--fast-topic <name>', 'the fast lane', 'mentions.review')
     .option('--slow-topic <name>', 'the slow lane', 'mentions')
     .option('--labels-topic <name>', 'where labels go', 'labels')
+    .option('--shadow-topic <name>', "shadow mentions (MODEL_MONITOR_SHADOW_DETECTORS), a share of them labelled outside the live lanes' capacity; '' : none", 'mentions.shadow')
+    .option('--shadow-share <share>', 'share of shadow mentions labelled (a draw per mention id)', '0.2')
     .option('--fast-delay <min,max>', 'minutes of event time from a fast-lane mention to its label', '2,10')
     .option('--slow-batch <min,max>', 'hours of event time between two slow-lane batches', '24,48')
     .option('--capacity <n>', "labels per hour of event time, or 'unlimited'", '120')
