@@ -37,8 +37,7 @@ function timeFlag(flag: string, text: string | undefined): number | undefined {
   return value;
 }
 
-export async function shadowReportCommand(flags: ShadowReportFlags): Promise<ShadowReport> {
-  const log = (message: string): void => console.log(message);
+export async function shadowReportCommand(flags: ShadowReportFlags, log: (message: string) => void = (message) => console.log(message)): Promise<ShadowReport> {
   const fromMs = timeFlag('--from', flags.from);
   const toMs = timeFlag('--to', flags.to);
   if (fromMs !== undefined && toMs !== undefined && !(fromMs < toMs)) throw new ConfigError(`--from ${flags.from} must be before --to ${flags.to}`);
@@ -52,7 +51,7 @@ export async function shadowReportCommand(flags: ShadowReportFlags): Promise<Sha
   const truth = flags.truth === undefined ? undefined : await readGroundTruth(flags.truth).catch((error: unknown) => {
     throw new ConfigError(`--truth ${flags.truth}: ${(error as Error).message}`);
   });
-  const connection = await connectKafka(flags.brokers, (message) => console.error(message));
+  const connection = await connectKafka(flags.brokers, log);
   try {
     const run = await readShadowRun(connection.brokers, { live: flags.topic, shadow: flags.shadowTopic, labels: flags.labelsTopic }, connection.clientConfig);
     const report = shadowReport({ ...run, rule, ...(fromMs === undefined ? {} : { fromMs }), ...(toMs === undefined ? {} : { toMs }), ...(truth === undefined ? {} : { incidents: truth.incidents, slackMs }) });
