@@ -444,6 +444,9 @@ export class SketchTable {
     let eligible = 0;
     let shifted = 0;
     const sign = up ? 1 : -1;
+    // A peer is shifted when its recent mean (shrunk toward 0 by one value's weight, so that one or two
+    // values say little) is beyond k, half the shift the CUSUM is tuned to.
+    const threshold = this.#k;
     for (const peer of state.fallback!.members) {
       if (peer === state) continue;
       const age = Math.max(0, eventTimeMs - peer.lastMs);
@@ -454,7 +457,7 @@ export class SketchTable {
       const w = cell.zw * d;
       if (w < 1 && !suspicious) continue;
       eligible++;
-      if (suspicious || (sign * cell.zs * d) / w >= this.#k + 2 / Math.sqrt(w)) shifted++;
+      if (suspicious || (sign * cell.zs * d) / (w + 1) >= threshold) shifted++;
     }
     return shifted > 0 && 2 * shifted > eligible;
   }
