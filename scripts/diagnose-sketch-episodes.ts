@@ -36,7 +36,7 @@ const slackMs = Number(args.slack);
 const config = readModelMonitorConfig(process.env, {});
 const stream = generateStream({ count: Number(args.events), seed: Number(args.seed), profile });
 // As the topology configures it (topology.ts, step 'sketch').
-const table = new SketchTable({ fields: config.fields, transforms: config.fields.map(sketchTransformOf), level: { falseAlarmsPerHour: config.falseAlarmsPerHour }, maxKeys: config.sketchMaxKeys, peerWindowMs: config.sketchPeerWindowMs, minEpisodeMs: config.sketchMinEpisodeMs });
+const table = new SketchTable({ fields: config.fields, transforms: config.fields.map(sketchTransformOf), level: { falseAlarmsPerHour: config.falseAlarmsPerHour }, maxKeys: config.sketchMaxKeys, relativeToFallback: config.sketchRelative, peerWindowMs: config.sketchPeerWindowMs, minEpisodeMs: config.sketchMinEpisodeMs });
 const readers = config.fields.map(sketchFieldReader);
 const values = new Float64Array(readers.length);
 

@@ -113,6 +113,14 @@ const MS_PER_HOUR = 3_600_000;
 const RATE_BUCKET_MS = 60_000;
 /** The rate is measured over at least this much event time (the first record alone says little). */
 const MIN_RATE_SPAN_MS = 1000;
+/** Below this share of the weight in a fallback's mean, the other keys do not give a reference (held still). */
+const MIN_OTHERS_SHARE = 0.1;
+/**
+ * A key reads against the other keys while its share of its fallback's mean is below RELATIVE_BELOW
+ * and against its own level once it is above ABSOLUTE_ABOVE (the gap keeps it from flapping).
+ */
+const RELATIVE_BELOW = 0.4;
+const ABSOLUTE_ABOVE = 0.6;
 /** A cell's own baseline and CUSUM. The baseline slots also serve the fallback keys. */
 class Baseline {
   n = 0;
@@ -149,6 +157,16 @@ class Cell extends Baseline {
    * its model's), not of the value: set when the cell starts to learn while its fallback is warm.
    */
   relative = false;
+  /**
+   * This key's share of its fallback's mean: the weighted sum of the (clipped) values it taught it and
+   * their total weight, as of the fallback's `shareAt`-th learnt value (both decay by 1 − learnRate
+   * per value the fallback learns). The fallback's mean without them is the level of the other keys.
+   */
+  shareSum = 0;
+  shareWeight = 0;
+  shareAt = 0;
+  /** The reference the cell was last read against (held while the other keys are too few to give one). */
+  reference = NaN;
   /** Recent values (z, clipped), exponentially weighted in event time: sum and weight, as of the key's last record. */
   zs = 0;
   zw = 0;
@@ -158,6 +176,11 @@ class Cell extends Baseline {
   /** Event time from which the up / down episode is the key's own: its change point, or the last record at which its model's other segments shared it. */
   upOwnMs = NaN;
   downOwnMs = NaN;
+  /** When the last up / down episode ended, and the event time it was the key's own from (a renewal soon after continues it). */
+  upEndMs = NaN;
+  downEndMs = NaN;
+  upChainMs = NaN;
+  downChainMs = NaN;
   /** The episode was found common to the model at some record (counted once). */
   upCommon = false;
   downCommon = false;
@@ -211,6 +234,8 @@ export class SketchTable {
   readonly #learnRate: number;
   /** (1 − learnRate)² and learnRate²: the effective sample size's recursion. */
   readonly #keep2: number;
+  /** ln(1 − learnRate): a share's decay per value its fallback learns. */
+  readonly #logKeep: number;
   readonly #rate2: number;
   readonly #learnClip: number;
   readonly #varianceCorrection: number;
@@ -240,6 +265,7 @@ export class SketchTable {
     this.#clipZ = options.clipZ ?? 4;
     this.#learnRate = options.learnRate ?? 0.01;
     this.#keep2 = (1 - this.#learnRate) ** 2;
+    this.#logKeep = Math.log1p(-this.#learnRate);
     this.#rate2 = this.#learnRate ** 2;
     this.#learnClip = options.learnClip ?? 2;
     this.#varianceCorrection = 1 / clippedSecondMoment(this.#clipZ);
@@ -313,12 +339,13 @@ export class SketchTable {
       // A relative cell reads its value against its fallback's current mean: a level that moves for the
       // whole model (a daily cycle, a drift of every segment) moves the reference too, at the pace of the
       // model's traffic rather than of this key's. Not scored while the fallback is missing or cold.
-      const reference = !cell.relative ? 0 : base !== undefined && base.buffer === null && !Number.isNaN(xb) ? base.mean : NaN;
+      const baseWarm = base !== undefined && base.buffer === null && !Number.isNaN(xb);
+      const reference = cell.relative && baseWarm ? this.#reference(cell, base) : NaN;
       const v = cell.relative ? xb - reference : x;
       if (cell.buffer === null) {
         if (Number.isNaN(v)) continue;
         z = (v - cell.mean) / cell.zScale;
-        guard = cell.relative ? 2 * Math.sqrt(1 / cell.neff + 1 / base!.neff) : cell.guard;
+        guard = cell.relative ? 2 * Math.sqrt(1 / cell.neff + 1 / (base!.neff * Math.max(MIN_OTHERS_SHARE, 1 - cell.shareWeight))) : cell.guard;
       } else if (!cell.relearning && base !== undefined && base.buffer === null && !Number.isNaN(xb)) {
         raw = (xb - base.mean) / base.zScale;
         z = raw - cell.offset;
@@ -354,21 +381,37 @@ export class SketchTable {
         continue;
       }
       cell.frozenSinceMs = NaN;
-      const baseWarm = base !== undefined && base.buffer === null && !Number.isNaN(xb);
-      if (!cell.relative && baseWarm && this.#relativeToFallback) {
-        // From now on relative to the fallback: a new cell from its first value; a warm one (it began
-        // before its fallback was warm) keeps its level, restated against the fallback's mean now.
+      if (!cell.relative && baseWarm && this.#relativeToFallback && this.#slow(cell, RELATIVE_BELOW)) {
+        // From now on relative to the other keys: a new cell from its first value; a warm one (it began
+        // before its fallback was warm, or its share fell) keeps its level, restated against the reference.
         if (cell.n === 0) cell.relative = true;
         else if (cell.buffer === null && (transform !== 'auto' || cell.mode === base.mode)) {
-          cell.mean -= base.mean;
           cell.relative = true;
+          cell.mean -= this.#reference(cell, base);
         }
+      } else if (cell.relative && baseWarm && cell.buffer === null && !this.#slow(cell, ABSOLUTE_ABOVE)) {
+        // A key that has become busy (or most of its fallback's traffic) is its own reference: its
+        // baseline follows a slow change itself, and the other keys would only add their noise.
+        cell.mean += this.#reference(cell, base);
+        cell.relative = false;
+        cell.reference = NaN;
       }
       if (cell.relative) {
-        if (baseWarm) this.#learn(cell, xb - base.mean, 'identity');
+        if (baseWarm) this.#learn(cell, xb - this.#reference(cell, base), 'identity');
       } else if (!Number.isNaN(x)) this.#learn(cell, x, transform);
       if (cell.relearning && cell.buffer === null) cell.relearning = false;
-      if (base !== undefined && !Number.isNaN(xb)) this.#learn(base, xb, transform);
+      if (base !== undefined && !Number.isNaN(xb)) {
+        if (baseWarm) {
+          // The value as the fallback's mean learns it (clipped at learnClip scales), and its weight.
+          const d = (xb - base.mean) / base.scale;
+          const taught = base.mean + (d > this.#learnClip ? this.#learnClip : d < -this.#learnClip ? -this.#learnClip : d) * base.scale;
+          this.#decayShare(cell, base);
+          cell.shareSum = (1 - this.#learnRate) * cell.shareSum + this.#learnRate * taught;
+          cell.shareWeight = (1 - this.#learnRate) * cell.shareWeight + this.#learnRate;
+          cell.shareAt = base.n + 1;
+        }
+        this.#learn(base, xb, transform);
+      }
       if (usingFallback) {
         cell.offsetN++;
         const rate = Math.max(1 / cell.offsetN, this.#offsetRate);
@@ -389,12 +432,14 @@ export class SketchTable {
       this.counts.episodes++;
       // The episode's own time runs from the change point the CUSUM estimates (its last zero), not from
       // the crossing: a key with few records crosses h long after its shift began.
+      // A renewal within minEpisodeMs of the previous episode's end is the same shift going on (the
+      // half restarted from 0 when a few values dipped): it keeps the time it has been going on.
       if (direction === 'up') {
         cell.upStartMs = eventTimeMs;
-        cell.upOwnMs = cell.upZeroMs;
+        cell.upOwnMs = eventTimeMs - cell.upEndMs <= this.#minEpisodeMs ? cell.upChainMs : cell.upZeroMs;
       } else {
         cell.downStartMs = eventTimeMs;
-        cell.downOwnMs = cell.downZeroMs;
+        cell.downOwnMs = eventTimeMs - cell.downEndMs <= this.#minEpisodeMs ? cell.downChainMs : cell.downZeroMs;
       }
       return true;
     }
@@ -402,10 +447,14 @@ export class SketchTable {
     // The episode ends: the half restarts from 0, the baseline waits out the cool-down.
     if (direction === 'up') {
       cell.up = 0;
+      cell.upEndMs = eventTimeMs;
+      cell.upChainMs = cell.upOwnMs;
       cell.upStartMs = cell.upOwnMs = NaN;
       cell.upCommon = false;
     } else {
       cell.down = 0;
+      cell.downEndMs = eventTimeMs;
+      cell.downChainMs = cell.downOwnMs;
       cell.downStartMs = cell.downOwnMs = NaN;
       cell.downCommon = false;
     }
@@ -490,8 +539,43 @@ export class SketchTable {
     cell.relearning = true;
     cell.frozenSinceMs = NaN;
     cell.relative = false;
+    cell.reference = NaN;
     cell.upOwnMs = cell.downOwnMs = cell.upZeroMs = cell.downZeroMs = NaN;
+    cell.upEndMs = cell.downEndMs = cell.upChainMs = cell.downChainMs = NaN;
     cell.upCommon = cell.downCommon = false;
+  }
+
+  /**
+   * Whether a key is slow enough to read against the other keys: its share of its fallback's mean is
+   * below `factor`, and (with a peer window) its own baseline learns slower than the window, i.e. it has
+   * fewer than `factor` / learnRate × 1.75 values per window (hysteresis: 0.4 in, 0.6 out → 70 and 105
+   * at the default rate).
+   */
+  #slow(cell: Cell, factor: number): boolean {
+    return cell.shareWeight < factor && (this.#peerMs === 0 || cell.zw < (1.75 * factor) / this.#learnRate);
+  }
+
+  /** Decays the cell's share of `base`'s mean to the values `base` has learnt since. */
+  #decayShare(cell: Cell, base: Baseline): void {
+    const steps = base.n - cell.shareAt;
+    if (steps > 0) {
+      const keep = Math.exp(steps * this.#logKeep);
+      cell.shareSum *= keep;
+      cell.shareWeight *= keep;
+      cell.shareAt = base.n;
+    }
+  }
+
+  /**
+   * The level a relative cell is read against: its fallback's mean without this key's own share of it
+   * (the other keys' level), so that a key that is most of its model's traffic is not read against
+   * itself; held at its last value while the other keys' weight is below MIN_OTHERS_SHARE.
+   */
+  #reference(cell: Cell, base: Baseline): number {
+    this.#decayShare(cell, base);
+    const others = 1 - cell.shareWeight;
+    if (others >= MIN_OTHERS_SHARE || Number.isNaN(cell.reference)) cell.reference = (base.mean - cell.shareSum) / Math.max(MIN_OTHERS_SHARE, others);
+    return cell.reference;
   }
 
   #learn(b: Baseline, x: number, transform: FieldTransform): void {
@@ -620,7 +704,7 @@ export class SketchTable {
 
   /** Plain JSON-safe data: every key's and fallback key's cells, the rate measurement, the counters. */
   snapshot(): Record<string, unknown> {
-    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.nvar, c.mode, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning, nanToNull(c.frozenSinceMs), c.relative, c.zs, c.zw, nanToNull(c.upOwnMs), nanToNull(c.downOwnMs), c.upCommon, c.downCommon, nanToNull(c.upZeroMs), nanToNull(c.downZeroMs)];
+    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.nvar, c.mode, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning, nanToNull(c.frozenSinceMs), c.relative, c.zs, c.zw, nanToNull(c.upOwnMs), nanToNull(c.downOwnMs), c.upCommon, c.downCommon, nanToNull(c.upZeroMs), nanToNull(c.downZeroMs), c.shareSum, c.shareWeight, c.shareAt, nanToNull(c.reference), nanToNull(c.upEndMs), nanToNull(c.downEndMs), nanToNull(c.upChainMs), nanToNull(c.downChainMs)];
     const base = (b: Baseline): unknown[] => [b.n, b.mean, b.variance, b.buffer, b.neff, b.nvar, b.mode];
     return {
       keys: [...this.#keys].map(([key, state]) => [key, state.cells.map(cell), state.seen, nanToNull(state.lastMs), state.fallbackKey ?? null]),
@@ -674,6 +758,14 @@ export class SketchTable {
           c.downCommon = data[22] === true;
           c.upZeroMs = nullToNan(data[23]);
           c.downZeroMs = nullToNan(data[24]);
+          c.shareSum = Number(data[25] ?? 0);
+          c.shareWeight = Number(data[26] ?? 0);
+          c.shareAt = Number(data[27] ?? 0);
+          c.reference = nullToNan(data[28]);
+          c.upEndMs = nullToNan(data[29]);
+          c.downEndMs = nullToNan(data[30]);
+          c.upChainMs = nullToNan(data[31]);
+          c.downChainMs = nullToNan(data[32]);
           if (c.buffer === null) derive(c);
           return c;
         }),

@@ -76,6 +76,12 @@ export const MODEL_MONITOR_SETTINGS = {
     default: '5',
     help: 'alarmed records per model × segment × field × direction and dedup window that pass the sampler outside the budget as evidence of a sketch alarm (the rest are counted and sampled as usual)',
   },
+  sketchRelative: {
+    env: 'MODEL_MONITOR_SKETCH_RELATIVE',
+    schema: z.enum(['on', 'off']).transform((v) => v === 'on'),
+    default: 'on',
+    help: "the sketch reads a model × segment against its model's current level without that segment's own share of it (the other segments' level): a cycle or drift common to the model moves the reference at the pace of the model's traffic (on/off)",
+  },
   sketchPeerWindowMs: {
     env: 'MODEL_MONITOR_SKETCH_PEER_WINDOW_MS',
     schema: int(0, 86_400_000),

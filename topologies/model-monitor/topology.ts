@@ -335,6 +335,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
                   fields: config.fields.map((field) => ({ name: field, valueOf: sketchFieldReader(field), transform: sketchTransformOf(field) })),
                   level: { falseAlarmsPerHour: config.falseAlarmsPerHour },
                   maxKeys: config.sketchMaxKeys,
+                  relativeToFallback: config.sketchRelative,
                   peerWindowMs: config.sketchPeerWindowMs,
                   minEpisodeMs: config.sketchMinEpisodeMs,
                   state: context.state,
