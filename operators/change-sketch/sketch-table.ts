@@ -20,6 +20,13 @@
  * 4. A baseline frozen for longer than `relearnAfterMs` of event time (one long episode, or many
  *    with short gaps) is stale: a level shift or a drift is the new normal. The episode ends, and the
  *    cell's baseline is learnt afresh from its next `warmupPoints` values (scored by nothing meanwhile).
+ * 5. Relative keys (`relativeToFallback`): a key slower than the peer window and a minor share of its
+ *    fallback's mean learns and is scored on its value minus the other keys' level — the fallback's
+ *    mean without this key's own share of it — so a cycle common to the model moves its reference.
+ * 6. Peer check (`peerWindowMs`): an alarmed half is not reported while most of the fallback's other
+ *    keys with recent values show the same shift (recent mean beyond k, or a half above h/4): it is
+ *    common to them (counted in `commonEpisodes`). Persistence (`minEpisodeMs`): a half is reported once
+ *    its shift has been the key's own that long, from the CUSUM's change point (its last zero).
  *
  * The level h follows from a false-alarm budget (alarm-level.ts) and the record rate measured over
  * event time, or is fixed. State: bounded by `maxKeys` keys and `maxKeys` fallback keys; beyond them
