@@ -11,12 +11,12 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { withValue, type Envelope } from '../core/envelope.js';
-import { SketchTable, type SketchAlarm, type SketchCounts, type SketchLevel } from './change-sketch/sketch-table.js';
+import { SketchTable, type LevelScales, type SketchAlarm, type SketchCounts, type SketchLevel } from './change-sketch/sketch-table.js';
 import { FIELD_TRANSFORMS, type FieldTransform } from './change-sketch/transforms.js';
 import { checkBoolean, checkFunction, checkInteger, checkNumber, checkOneOf } from './options.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
 
-export type { AlarmDirection, SketchAlarm, SketchCounts, SketchLevel } from './change-sketch/sketch-table.js';
+export type { AlarmDirection, LevelScales, SketchAlarm, SketchCounts, SketchLevel } from './change-sketch/sketch-table.js';
 export type { FieldTransform } from './change-sketch/transforms.js';
 
 /** One watched field: its name in alarms, how to read it, and its transform. */
@@ -86,6 +86,12 @@ export interface ChangeSketchOptions<T> {
    * common. Default 0 (at once), range [0, 1e12].
    */
   readonly minEpisodeMs?: number;
+  /**
+   * Factors on the level per key × field, set at run time: a cell alarms at h × `scaleOf(key,
+   * fallbackKey, field)`, read again for a key when `version` has changed (e.g. model-monitor's
+   * recalibration from labels). Not in the snapshot: its owner keeps the factors. Default: none (h).
+   */
+  readonly levelScales?: LevelScales;
   /** Counters (records, episodes, relearns, evictions, keys, common episodes), updated as records pass. */
   readonly counts?: (counts: Readonly<SketchCounts>, level: number) => void;
   /** Snapshot/restore of every key's baseline and statistics. Default: none. */
@@ -166,6 +172,7 @@ export function changeSketch<T>(options: ChangeSketchOptions<T>): OperatorFuncti
     relativeToFallback: checkBoolean(OP, 'relativeToFallback', options.relativeToFallback ?? true),
     peerWindowMs: checkNumber(OP, 'peerWindowMs', options.peerWindowMs ?? 60_000, 0, 1e12),
     minEpisodeMs: checkNumber(OP, 'minEpisodeMs', options.minEpisodeMs ?? 0, 0, 1e12),
+    ...(options.levelScales === undefined ? {} : { levelScales: checkLevelScales(options.levelScales) }),
   };
   assertStateHandle(options.state, `${OP}: state`);
   const fields = options.fields.map((f) => ({ valueOf: f.valueOf }));
@@ -212,4 +219,11 @@ export function changeSketch<T>(options: ChangeSketchOptions<T>): OperatorFuncti
       });
       return () => subscription.unsubscribe();
     });
+}
+
+function checkLevelScales(scales: LevelScales): LevelScales {
+  if (typeof scales !== 'object' || scales === null || typeof scales.scaleOf !== 'function' || typeof scales.version !== 'number') {
+    throw new TypeError(`${OP}: option 'levelScales' must be { version: number, scaleOf(key, fallbackKey, field): number }, got ${String(scales)}`);
+  }
+  return scales;
 }
