@@ -107,6 +107,10 @@ export interface ShadowPathOptions {
   readonly fields: readonly string[];
   readonly falseAlarmsPerHour: number;
   readonly maxKeys: number;
+  /** The live sketch's reference and episode settings (MODEL_MONITOR_SKETCH_RELATIVE, _PEER_WINDOW_MS, _MIN_EPISODE_MS), so a shadow differs from live by its own parameters only. */
+  readonly relativeToFallback: boolean;
+  readonly peerWindowMs: number;
+  readonly minEpisodeMs: number;
   readonly evidencePerWindow: number;
   readonly dedupWindowMs: number;
   readonly dedupMode: 'cluster-aware' | 'strict';
@@ -131,6 +135,9 @@ class ShadowSketch {
       transforms: options.fields.map(sketchTransformOf),
       level: { falseAlarmsPerHour: spec.budget ?? options.falseAlarmsPerHour },
       maxKeys: options.maxKeys,
+      relativeToFallback: options.relativeToFallback,
+      peerWindowMs: options.peerWindowMs,
+      minEpisodeMs: options.minEpisodeMs,
       ...(spec.scale === 1 ? {} : { levelScales: scales }),
     });
     this.gate = new SketchEvidenceGate({ perWindow: options.evidencePerWindow, windowMs: options.dedupWindowMs });

@@ -312,7 +312,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
   let hold: EventTimeHold | undefined;
   let enrichDelay: EnrichDelayTracker | undefined;
   // Shadow detectors: a side path from the `shadow` step to the last one (shadow-path.ts); built per chain.
-  const shadowOptions = { specs: config.shadowDetectors, fields: config.fields, falseAlarmsPerHour: config.falseAlarmsPerHour, maxKeys: config.sketchMaxKeys, evidencePerWindow: config.sketchEvidencePerWindow, dedupWindowMs: config.dedupWindowMs, dedupMode: config.dedupMode };
+  const shadowOptions = { specs: config.shadowDetectors, fields: config.fields, falseAlarmsPerHour: config.falseAlarmsPerHour, maxKeys: config.sketchMaxKeys, relativeToFallback: config.sketchRelative, peerWindowMs: config.sketchPeerWindowMs, minEpisodeMs: config.sketchMinEpisodeMs, evidencePerWindow: config.sketchEvidencePerWindow, dedupWindowMs: config.dedupWindowMs, dedupMode: config.dedupMode };
   let shadow: ShadowPath | undefined;
   const withShadowTap = (chain: StepChain<Envelope<InferenceEvent>>): StepChain<Envelope<InferenceEvent>> =>
     config.shadowDetectors.length === 0
