@@ -340,7 +340,7 @@ export class KafkaSource<T> {
       if (action === 'hold') assigned.hold(message);
       return null;
     }
-    if (this.#skipped(message, assigned)) return null;
+    if (assigned.fetchedBeforeSeek(message.offset) || this.#skipped(message, assigned)) return null;
     const headers = fromKafkaHeaders(message.headers);
     const decoded = this.#decoder.decode(message, headers, mayResolve);
     if (decoded instanceof DecodeDeferred) return decoded.cure;
