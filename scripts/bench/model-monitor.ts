@@ -97,6 +97,18 @@ const headersOf = (message: Message): Record<string, Buffer> => Object.assign({}
  */
 const LIVE_MODELS = 16;
 
+/**
+ * The generator puts most incidents on rare segments, which the short history cannot warm up: the live
+ * part also gets one on a busy key every 4 s, 2 s long (latency × 4 on one of the three busiest models,
+ * segments consumer and enterprise), so both budgets have mentions to time.
+ */
+function withLiveIncident(event: InferenceEvent, startedAt: number): InferenceEvent {
+  const sinceStart = event.ts - startedAt;
+  const phase = Math.floor(sinceStart / 4_000);
+  if (sinceStart % 4_000 >= 2_000 || event.model_id !== `model-00${phase % 3}` || (event.segment !== 'consumer' && event.segment !== 'enterprise')) return event;
+  return { ...event, latency_ms: event.latency_ms * 4 };
+}
+
 /** Feeds the live part at `rate`/s with event time = the wall clock; returns the ids of the measured events. */
 async function pacedLiveFeed(brokers: string, topic: string, seed: number): Promise<Set<string>> {
   const count = measuredLive + tailLive;
@@ -107,7 +119,8 @@ async function pacedLiveFeed(brokers: string, topic: string, seed: number): Prom
   const perSlice = Math.max(1, Math.round(rate / 50));
   let written = 0;
   async function* paced(): AsyncGenerator<InferenceEvent> {
-    for (const event of generated) {
+    for (const generatedEvent of generated) {
+      const event = withLiveIncident(generatedEvent, startedAt);
       if (written < measuredLive) measured.add(event.event_id);
       yield event;
       written++;

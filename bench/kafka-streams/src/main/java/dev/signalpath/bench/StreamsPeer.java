@@ -10,12 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
@@ -146,7 +146,7 @@ public final class StreamsPeer {
     double confidence = (Double) event.get("confidence");
     double latency = (Double) event.get("latency_ms");
     if (!(confidence >= 0 && confidence <= 1) || !(latency >= 0)) return false;
-    for (Object x : (GenericData.Array<?>) event.get("features")) {
+    for (Object x : (Collection<?>) event.get("features")) {
       if (!Float.isFinite((Float) x)) return false;
     }
     return true;
@@ -212,7 +212,10 @@ public final class StreamsPeer {
 
     KafkaStreams streams = new KafkaStreams(builder.build(), props);
     streams.setUncaughtExceptionHandler(error -> {
-      System.err.println("kafka-streams peer: " + error);
+      Throwable root = error;
+      while (root.getCause() != null) root = root.getCause();
+      System.err.println("kafka-streams peer: " + error + "\ncaused by: " + root);
+      root.printStackTrace();
       System.exit(1);
       return null;
     });
