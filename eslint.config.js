@@ -7,15 +7,26 @@ import tseslint from 'typescript-eslint';
  * lab → cli. Each rule forbids a relative import that climbs out of the file's folder into a layer
  * above it (or beside it, where the layers say so). scripts/, bin/ and test/ may import anything.
  */
-const layer = (files, forbidden, why) => ({
-  files,
-  rules: {
-    '@typescript-eslint/no-restricted-imports': [
-      'error',
-      { patterns: [{ regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`, message: why }] },
-    ],
-  },
-});
+const layer = (files, forbidden, why) => {
+  const regex = `^(\\.\\./)+(${forbidden.join('|')})(/|$)`;
+  // no-restricted-imports sees static imports and re-exports only; a dynamic import() with a literal
+  // path (or a template without expressions), and a type written import('…').T, cross the same
+  // boundary, so they are matched by syntax.
+  const inSelector = regex.replaceAll('/', '\\/');
+  const message = `${why} (a dynamic import() is an import too)`;
+  return {
+    files,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ regex, message: why }] }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: `ImportExpression > Literal.source[value=/${inSelector}/]`, message },
+        { selector: `ImportExpression > TemplateLiteral.source[expressions.length=0] > TemplateElement[value.cooked=/${inSelector}/]`, message },
+        { selector: `TSImportType Literal[value=/${inSelector}/]`, message: `${why} (a type written import('…') is an import too)` },
+      ],
+    },
+  };
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.cache/', '.data/', 'reports/'] },
@@ -40,23 +51,6 @@ export default tseslint.config(
   layer(['schemas/**/*.ts'], ['operators', 'runtime', 'topologies', 'lab', 'cli', 'scripts'], 'schemas import nothing above them (core at most).'),
   layer(['topologies/**/*.ts'], ['lab', 'cli', 'scripts'], 'topologies import operators, runtime, core and schemas; what a topology ships imports nothing from the lab or the CLI.'),
   layer(['lab/**/*.ts'], ['cli', 'scripts'], 'the lab imports anything but the CLI.'),
-  {
-    // Two operators still name a schema type (windowedDedup builds Mentions; the per-key detectors read
-    // InferenceEvent fields by default); a type-only import erases at run time. Until they take the
-    // functions that build and read those records (issue #15, item 3), only type imports are allowed.
-    files: ['operators/windowed-dedup.ts', 'operators/parallel-detect/per-key.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { regex: '^(\\.\\./)+(runtime|topologies|lab|cli|scripts)(/|$)', message: 'operators import only core (and rxjs, and their own helpers).' },
-            { regex: '^(\\.\\./)+schemas(/|$)', allowTypeImports: true, message: 'operators may name a schema type only (type import), never a schema value.' },
-          ],
-        },
-      ],
-    },
-  },
   {
     // Plain JavaScript outside the TypeScript project: no type information.
     files: ['**/*.cjs', '**/*.js', '**/*.mjs'],

@@ -99,6 +99,10 @@ export async function demoCommand(flags: { events: string; seed: string; brokers
     for (const line of formatScore(score)) log(line);
     log(`  fast lane              ${review.length} of ${mentions.length} mentions to review (${mentions.length === 0 ? 0 : ((100 * review.length) / mentions.length).toFixed(1)} %)`);
     for (const line of formatLabels(labels)) log(line);
+    // What model-monitor did with the labels it received while it ran (docs/feedback.md, recalibration).
+    const join = probe.labelJoin.counts;
+    const moved = probe.recalibration.report(0).fields.filter((f) => f.scale !== config.levelScale).map((f) => `${f.field} ×${f.scale.toFixed(2)}`);
+    log(`  recalibration          ${config.recalibrate ? 'on' : 'off'}: ${join.truePositives} true / ${join.falsePositives} false positive labels applied while it ran (${join.unsure} unsure, ${join.duplicates} duplicates) · level factors ${moved.length === 0 ? `all ×${config.levelScale}` : moved.join(', ')}`);
     log(`  sampled                ${probe.sampled.toLocaleString('en')} of ${summary.consumed.toLocaleString('en')} (${probe.lateAtSampler.toLocaleString('en')} late at the sampler) · by arm: ${arms}`);
     log(`  enrichment             ${probe.enrich.lookups} registry calls, ${probe.enrich.hits.toLocaleString('en')} cache hits, ${probe.enrich.retries} retries, ${probe.enrich.failures} failed · ${registry.requests()} requests served`);
     log(`  lanes (records)        ${lanes.join(' / ')}`);

@@ -10,6 +10,7 @@ import { writeTopic } from '../runtime/kafka/topic-writer.js';
 import { createTopicSerde, SCHEMA_HEADER, type TopicSerde } from '../runtime/serde/index.js';
 import { connectKafka } from './client-settings.js';
 import { toJsonLine } from './json.js';
+import { fromKafkaHeaders } from '../runtime/kafka/headers.js';
 
 const log = (message: string): void => console.error(message);
 
@@ -77,8 +78,7 @@ export async function tailCommand(topic: string, flags: { contract?: string; max
   try {
     for await (const batch of readTopic({ brokers: connection.brokers, topic, toEnd: !flags.follow, maxRecords: max, signal: abort.signal, clientConfig })) {
       for (const message of batch) {
-        const headers: Record<string, Buffer> = {};
-        for (const header of message.headers ?? []) for (const [k, v] of Object.entries(header)) headers[k] = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+        const headers = fromKafkaHeaders(message.headers);
         const named = headers[SCHEMA_HEADER] ? findProjectContract(contracts, headers[SCHEMA_HEADER].toString()) : undefined;
         const contract = named ?? fallback;
         let value: unknown;

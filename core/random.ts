@@ -35,6 +35,15 @@ export class SeededRandom {
     return 1 - uniformFloat64(this.#generator);
   }
 
+  /**
+   * A standard normal draw (Box–Muller): the radius from one draw of {@link nextOpenFloat} (never
+   * log 0), the angle from one of {@link nextFloat}, in that order.
+   */
+  nextGaussian(): number {
+    const radius = Math.sqrt(-2 * Math.log(this.nextOpenFloat()));
+    return radius * Math.cos(2 * Math.PI * this.nextFloat());
+  }
+
   /** An independent copy at the same position (each subscription clones the configured generator). */
   clone(): SeededRandom {
     return new SeededRandom(this.#generator.clone());

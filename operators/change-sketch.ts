@@ -11,12 +11,12 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { withValue, type Envelope } from '../core/envelope.js';
-import { SketchTable, type SketchAlarm, type SketchCounts, type SketchLevel } from './change-sketch/sketch-table.js';
+import { SketchTable, type LevelScales, type SketchAlarm, type SketchCounts, type SketchLevel } from './change-sketch/sketch-table.js';
 import { FIELD_TRANSFORMS, type FieldTransform } from './change-sketch/transforms.js';
 import { checkFunction, checkInteger, checkNumber, checkOneOf } from './options.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
 
-export type { AlarmDirection, SketchAlarm, SketchCounts, SketchLevel } from './change-sketch/sketch-table.js';
+export type { AlarmDirection, LevelScales, SketchAlarm, SketchCounts, SketchLevel } from './change-sketch/sketch-table.js';
 export type { FieldTransform } from './change-sketch/transforms.js';
 
 /** One watched field: its name in alarms, how to read it, and its transform. */
@@ -67,6 +67,12 @@ export interface ChangeSketchOptions<T> {
   readonly relearnAfterMs?: number;
   /** Keys (and fallback keys) held; beyond them an idle key is evicted (second chance; counted). Default 100 000, range [1, 10 000 000]. */
   readonly maxKeys?: number;
+  /**
+   * Factors on the level per key × field, set at run time: a cell alarms at h × `scaleOf(key,
+   * fallbackKey, field)`, read again for a key when `version` has changed (e.g. model-monitor's
+   * recalibration from labels). Not in the snapshot: its owner keeps the factors. Default: none (h).
+   */
+  readonly levelScales?: LevelScales;
   /** Counters (records, episodes, relearns, evictions, keys), updated as records pass. */
   readonly counts?: (counts: Readonly<SketchCounts>, level: number) => void;
   /** Snapshot/restore of every key's baseline and statistics. Default: none. */
@@ -144,6 +150,7 @@ export function changeSketch<T>(options: ChangeSketchOptions<T>): OperatorFuncti
     capFactor: checkNumber(OP, 'capFactor', options.capFactor ?? 1.25, 1, 10),
     relearnAfterMs: checkNumber(OP, 'relearnAfterMs', options.relearnAfterMs ?? 7_200_000, 1, 1e12),
     maxKeys: checkInteger(OP, 'maxKeys', options.maxKeys ?? 100_000, 1, 10_000_000),
+    ...(options.levelScales === undefined ? {} : { levelScales: checkLevelScales(options.levelScales) }),
   };
   assertStateHandle(options.state, `${OP}: state`);
   const fields = options.fields.map((f) => ({ valueOf: f.valueOf }));
@@ -190,4 +197,11 @@ export function changeSketch<T>(options: ChangeSketchOptions<T>): OperatorFuncti
       });
       return () => subscription.unsubscribe();
     });
+}
+
+function checkLevelScales(scales: LevelScales): LevelScales {
+  if (typeof scales !== 'object' || scales === null || typeof scales.scaleOf !== 'function' || typeof scales.version !== 'number') {
+    throw new TypeError(`${OP}: option 'levelScales' must be { version: number, scaleOf(key, fallbackKey, field): number }, got ${String(scales)}`);
+  }
+  return scales;
 }

@@ -62,6 +62,7 @@ import { ReorderBuffer } from './enrich/reorder-buffer.js';
 import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions, type CircuitTicket } from './enrich/circuit-breaker.js';
 import { isRetriableByDefault } from './enrich/retry.js';
 import { checkFunction, checkInteger, checkOneOf } from './options.js';
+import { checkPressureOptions, PressureValve, type PressureOptions } from './pressure-valve.js';
 import { assertSeededRandom, SeededRandom } from '../core/random.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
 
@@ -106,7 +107,7 @@ export type BatchLookup<E> = (
   signal: AbortSignal,
 ) => PromiseLike<ReadonlyMap<string, E>> | Observable<ReadonlyMap<string, E>>;
 
-export interface EnrichOptions<T, E> {
+export interface EnrichOptions<T, E> extends PressureOptions {
   /** The lookup key of a record. Required. */
   readonly keyOf: (value: T) => string;
   /** The lookup. Required (batched mode uses it when `lookupBatch` is not given). */
@@ -141,11 +142,6 @@ export interface EnrichOptions<T, E> {
   readonly onFailure?: 'flag' | 'dead-letter';
   /** Receives failed records when `onFailure: 'dead-letter'`; it must settle them. */
   readonly deadLetter?: (failure: EnrichFailure<T>) => void;
-  /** `onPressure(true)` when this many records are held, [1, 1e7]. Default 1000. */
-  readonly pauseAtPendingRecords?: number;
-  /** More records held than this errors the stream, [pauseAtPendingRecords, 1e8]. Default 100000. */
-  readonly maxPendingRecords?: number;
-  readonly onPressure?: (paused: boolean) => void;
   /** Batched mode: records per batch, [1, 1e5]. Default 100. */
   readonly batchSize?: number;
   /** Batched mode: longest wait for a batch to fill, ms, [0, 1e7]. Default 50. */
@@ -220,8 +216,7 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
     retryMaxDelayMs: checkInteger(op, 'retryMaxDelayMs', options.retryMaxDelayMs ?? 2000, 0, 1e7),
     isRetriable: options.isRetriable ?? isRetriableByDefault,
   };
-  const pauseAt = checkInteger(op, 'pauseAtPendingRecords', options.pauseAtPendingRecords ?? 1000, 1, 1e7);
-  const maxPending = checkInteger(op, 'maxPendingRecords', options.maxPendingRecords ?? 100_000, pauseAt, 1e8);
+  const pressure = checkPressureOptions(op, options);
   const batchSize = checkInteger(op, 'batchSize', options.batchSize ?? 100, 1, 1e5);
   const batchWindowMs = checkInteger(op, 'batchWindowMs', options.batchWindowMs ?? 50, 0, 1e7);
   assertSeededRandom(options.random, `${op}: option 'random'`);
@@ -292,7 +287,7 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
       let waiting = 0; // records waiting for a lookup
       let active = 0;
       let sourceDone = false;
-      let paused = false;
+      const valve = new PressureValve(pressure, onPressure, (limit) => new PendingOverflowError(limit));
       /** Async mode: flights waiting for a free slot (a deque: head index instead of Array.shift). */
       let callQueue: Flight<T>[] = [];
       let callQueueHead = 0;
@@ -329,24 +324,14 @@ export function enrich<T, E>(options: EnrichOptions<T, E>): OperatorFunction<Env
 
       const afterProgress = (): void => {
         counters.pendingRecords = held();
-        if (paused && counters.pendingRecords <= Math.floor(pauseAt / 2)) {
-          paused = false;
-          onPressure?.(false);
-        }
+        valve.released(counters.pendingRecords);
         if (sourceDone && active === 0 && held() === 0 && !batchRunning) subscriber.complete();
       };
 
       const beforeHold = (): boolean => {
-        const count = held() + 1;
-        if (count > maxPending) {
-          subscriber.error(new PendingOverflowError(maxPending));
-          return false;
-        }
-        if (!paused && count >= pauseAt) {
-          paused = true;
-          onPressure?.(true);
-        }
-        return true;
+        const overflow = valve.admit(held() + 1);
+        if (overflow !== null) subscriber.error(overflow);
+        return overflow === null;
       };
 
       // ---- async mode ----

@@ -83,6 +83,7 @@ export {
   type Direction,
   type PointScore,
   type ScalarField,
+  type ModelRecord,
   type PerKeyDetectorOptions,
   type FeatureForestDetectorOptions,
   type ThresholdTuning,
@@ -90,7 +91,7 @@ export {
 } from './parallel-detect/index.js';
 
 // windowedDedup
-export { windowedDedup, DedupCounters, type WindowedDedupOptions, type DedupWindow } from './windowed-dedup.js';
+export { windowedDedup, DedupCounters, type WindowedDedupOptions, type DedupWindow, type DedupMention } from './windowed-dedup.js';
 export type { MentionSourceEvent } from './windowed-dedup/index.js';
 
 // Shared: event time and randomness

@@ -36,6 +36,7 @@ import { asyncScheduler, defer, filter, from, map, mergeMap, Observable, of, rac
 import { dropRecord, withValue, type Envelope } from '../core/envelope.js';
 import type { DetectorState, Finding, RecordDetector } from './parallel-detect/types.js';
 import { checkFunction, checkInteger, checkOneOf } from './options.js';
+import { checkPressureOptions, PressureValve, type PressureOptions } from './pressure-valve.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
 import type { UsageMeter } from '../core/usage-meter.js';
 
@@ -73,7 +74,7 @@ export class DetectCounters {
   pendingRecords = 0;
 }
 
-export interface ParallelDetectOptions<T> {
+export interface ParallelDetectOptions<T> extends PressureOptions {
   /** The detectors, at least one, names unique. Required. */
   readonly detectors: readonly RecordDetector<T>[];
   /** Records under detection at once, [1, 4096]. Default 8. */
@@ -85,11 +86,6 @@ export interface ParallelDetectOptions<T> {
   /** 'flag' (emit with `error`, the default) or 'dead-letter'. */
   readonly onFailure?: 'flag' | 'dead-letter';
   readonly deadLetter?: (failure: DetectFailure<T>) => void;
-  /** `onPressure(true)` when this many records are held, [1, 1e7]. Default 1000. */
-  readonly pauseAtPendingRecords?: number;
-  /** More records held than this errors the stream, [pauseAtPendingRecords, 1e8]. Default 100000. */
-  readonly maxPendingRecords?: number;
-  readonly onPressure?: (paused: boolean) => void;
   /** Step name in dead letters. Default 'parallelDetect'. */
   readonly step?: string;
   readonly counters?: DetectCounters;
@@ -136,8 +132,7 @@ export function parallelDetect<T>(options: ParallelDetectOptions<T>): OperatorFu
   const onFailure = checkOneOf(op, 'onFailure', options.onFailure ?? 'flag', ['flag', 'dead-letter'] as const);
   checkFunction(op, 'deadLetter', options.deadLetter, onFailure === 'dead-letter');
   checkFunction(op, 'onPressure', options.onPressure, false);
-  const pauseAt = checkInteger(op, 'pauseAtPendingRecords', options.pauseAtPendingRecords ?? 1000, 1, 1e7);
-  const maxPending = checkInteger(op, 'maxPendingRecords', options.maxPendingRecords ?? 100_000, pauseAt, 1e8);
+  const pressure = checkPressureOptions(op, options);
   const scheduler = options.scheduler ?? asyncScheduler;
   const step = options.step ?? op;
   const dropClean = options.dropClean ?? false;
@@ -188,27 +183,21 @@ export function parallelDetect<T>(options: ParallelDetectOptions<T>): OperatorFu
       attachState();
       const counters = options.counters ?? new DetectCounters();
       let held = 0;
-      let paused = false;
+      const valve = new PressureValve(pressure, onPressure, (limit) => new DetectOverflowError(limit));
       const release = (): void => {
         held--;
         counters.pendingRecords = held;
-        if (paused && held <= Math.floor(pauseAt / 2)) {
-          paused = false;
-          onPressure?.(false);
-        }
+        valve.released(held);
       };
       return new Observable<Envelope<T>>((subscriber) =>
         source.subscribe({
           next: (envelope) => {
             held++;
             counters.pendingRecords = held;
-            if (held > maxPending) {
-              subscriber.error(new DetectOverflowError(maxPending));
+            const overflow = valve.admit(held);
+            if (overflow !== null) {
+              subscriber.error(overflow);
               return;
-            }
-            if (!paused && held >= pauseAt) {
-              paused = true;
-              onPressure?.(true);
             }
             subscriber.next(envelope);
           },

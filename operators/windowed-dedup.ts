@@ -63,18 +63,48 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { dropRecord, fanOut, type Envelope } from '../core/envelope.js';
 import { mergeSettlements, type Settlement } from '../core/settlement.js';
-import type { Mention } from '../schemas/types.generated.js';
 import { assertLateRecordPolicy, OperatorWatermark, routeLateRecord, type LateRecordPolicy } from '../core/event-time/index.js';
 import { MentionTable, type DedupWindow, type MentionSourceEvent, type OpenMention } from './windowed-dedup/mention-table.js';
 import type { Detection } from './parallel-detect.js';
-import { checkInteger, checkNumber, checkOneOf } from './options.js';
+import type { Direction } from './parallel-detect/types.js';
+import { checkFunction, checkInteger, checkNumber, checkOneOf } from './options.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorSnapshot, type OperatorStateHandle } from '../core/state.js';
 import { EmittedPairs, parseEmittedPairs } from './windowed-dedup/emitted-pairs.js';
 import { createSettlement } from '../core/settlement.js';
 
 export type { DedupWindow } from './windowed-dedup/mention-table.js';
 
-export interface WindowedDedupOptions<T extends MentionSourceEvent> {
+/**
+ * What one (window, cluster) comes to when it is emitted, before the topology turns it into its own
+ * record with `toOutput` (the field names follow the mentions contract, so a topology whose output
+ * has that shape can emit it as it is).
+ */
+export interface DedupMention {
+  /** `<cluster>@<window start>/<first evidence id>`: the same for the same records, replay or not. */
+  readonly mention_id: string;
+  /** The scheduler's time when emitted. */
+  readonly emitted_at: number;
+  readonly window_start: number;
+  readonly window_end: number;
+  readonly model_id: string;
+  readonly model_version: string;
+  readonly tenant: string;
+  readonly segment: string;
+  /** The strongest finding's field, direction, detector and score. */
+  readonly field: string;
+  readonly direction: Direction;
+  readonly detector: string;
+  readonly score: number;
+  readonly cluster_id: string;
+  /** Distinct events merged (approximate beyond `exactDistinctLimit`: see attributes). */
+  readonly event_count: number;
+  readonly evidence_event_ids: string[];
+  readonly shadow: boolean;
+  /** dedup_mode, window_kind, detectors, sub_signals, and event_count_approximate when it is. */
+  readonly attributes: Record<string, string>;
+}
+
+export interface WindowedDedupOptions<T extends MentionSourceEvent, O = DedupMention> {
   /** 'cluster-aware' (default) or 'strict' (one mention per model per window). */
   readonly mode?: 'cluster-aware' | 'strict';
   /** Event-time window: tumbling, hopping or session; sizes in ms, integers ≥ 1. Default tumbling 60000 ms. */
@@ -103,6 +133,8 @@ export interface WindowedDedupOptions<T extends MentionSourceEvent> {
   readonly state?: OperatorStateHandle;
   /** Emitted (partition, cluster, window) pairs kept for a handover, [0, 1e7]. Default 100000. */
   readonly maxEmittedPairs?: number;
+  /** Builds the emitted record from a closed (window, cluster). Default: the {@link DedupMention} itself. */
+  readonly toOutput?: (mention: DedupMention) => O;
 }
 
 /** Counters of one windowedDedup step. */
@@ -126,10 +158,10 @@ interface Member {
   readonly envelope: Envelope<unknown>;
 }
 
-export function windowedDedup<T extends MentionSourceEvent>(
-  options: WindowedDedupOptions<T> = {},
+export function windowedDedup<T extends MentionSourceEvent, O = DedupMention>(
+  options: WindowedDedupOptions<T, O> = {},
   counters: DedupCounters = new DedupCounters(),
-): OperatorFunction<Envelope<Detection<T>>, Envelope<Mention>> {
+): OperatorFunction<Envelope<Detection<T>>, Envelope<O>> {
   const mode = checkOneOf(op, 'mode', options.mode ?? 'cluster-aware', ['cluster-aware', 'strict'] as const);
   const window = options.window ?? { kind: 'tumbling', sizeMs: 60_000 };
   const kind = checkOneOf(op, 'window.kind', window.kind, ['tumbling', 'hopping', 'session'] as const);
@@ -154,9 +186,11 @@ export function windowedDedup<T extends MentionSourceEvent>(
   assertStateHandle(options.state, `${op}: option 'state'`);
   const maxEmittedPairs = checkInteger(op, 'maxEmittedPairs', options.maxEmittedPairs ?? 100_000, 0, 1e7);
   const session = window.kind === 'session';
+  checkFunction(op, 'toOutput', options.toOutput, false);
+  const toOutput = options.toOutput ?? ((mention: DedupMention) => mention as O);
 
   return (source) =>
-    new Observable<Envelope<Mention>>((subscriber) => {
+    new Observable<Envelope<O>>((subscriber) => {
       const table = new MentionTable<Member>({ mode, window, maxEvidenceIds, distinct });
       const emitted = new EmittedPairs(maxEmittedPairs);
       const handOver = (snapshot: OperatorSnapshot, partitions: readonly number[] | undefined): void => {
@@ -216,7 +250,7 @@ export function windowedDedup<T extends MentionSourceEvent>(
           sub_signals: String(open.subSignals.size),
         };
         if (open.distinct.approximate) attributes['event_count_approximate'] = 'true';
-        const mention: Mention = {
+        const mention: DedupMention = {
           mention_id: `${open.clusterId}@${open.startMs}/${open.evidence[0] ?? open.members.length}`,
           emitted_at: scheduler.now(),
           window_start: open.startMs,
@@ -236,7 +270,7 @@ export function windowedDedup<T extends MentionSourceEvent>(
           attributes,
         };
         // mergeInto's semantics, holding only the members' settlements until now.
-        subscriber.next({ ...first, value: mention, eventTimeMs, watermarkMs, settlement });
+        subscriber.next({ ...first, value: toOutput(mention), eventTimeMs, watermarkMs, settlement });
       };
 
       const onRecord = (envelope: Envelope<Detection<T>>): void => {

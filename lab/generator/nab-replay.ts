@@ -86,7 +86,7 @@ export function replayNab(corpus: NabCorpus, options: NabReplayOptions): Generat
 
   function* events(): Generator<InferenceEvent> {
     const draw = SeededRandom.fromSeed((options.seed ?? 1) ^ 0x0a4b);
-    const gaussian = (): number => Math.sqrt(-2 * Math.log(draw.nextOpenFloat())) * Math.cos(2 * Math.PI * draw.nextFloat());
+    const gaussian = (): number => draw.nextGaussian();
     const cells = new Set<string>();
     let next = 0;
     const nabEvent = (k: number, row: number): InferenceEvent => {

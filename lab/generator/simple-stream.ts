@@ -75,9 +75,9 @@ export function generateInferenceEvents(options: GeneratorOptions): { events: It
       const segment = SEGMENTS[pick(segments, draw.nextFloat())]![0];
       // Heavy-tailed noise: occasional large latencies that are not incidents.
       const tail = draw.nextFloat() < 0.002 ? 5 + draw.nextFloat() * 20 : 1;
-      let latency_ms = (80 + 40 * gaussian(draw)) * tail;
-      let confidence = Math.min(1, Math.max(0, 0.85 + 0.05 * gaussian(draw)));
-      let output_tokens = Math.max(1, Math.round(200 + 50 * gaussian(draw)));
+      let latency_ms = (80 + 40 * draw.nextGaussian()) * tail;
+      let confidence = Math.min(1, Math.max(0, 0.85 + 0.05 * draw.nextGaussian()));
+      let output_tokens = Math.max(1, Math.round(200 + 50 * draw.nextGaussian()));
       for (const incident of incidents) {
         if (incident.model_id !== model_id || incident.segment !== segment || ts < incident.start || ts >= incident.end) continue;
         if (incident.field === 'latency_ms') latency_ms *= 4;
@@ -91,7 +91,7 @@ export function generateInferenceEvents(options: GeneratorOptions): { events: It
         model_version: 'v1',
         tenant: `tenant-${Math.floor(draw.nextFloat() * 20)}`,
         segment,
-        features: [gaussian(draw), gaussian(draw), gaussian(draw), gaussian(draw)].map((x) => Math.fround(x)),
+        features: [draw.nextGaussian(), draw.nextGaussian(), draw.nextGaussian(), draw.nextGaussian()].map((x) => Math.fround(x)),
         prediction: draw.nextFloat(),
         confidence,
         latency_ms: Math.max(1, latency_ms),
@@ -102,10 +102,4 @@ export function generateInferenceEvents(options: GeneratorOptions): { events: It
     }
   }
   return { events: { [Symbol.iterator]: events }, incidents };
-}
-
-/** Standard normal draw (Box–Muller). */
-function gaussian(random: SeededRandom): number {
-  const u = 1 - random.nextFloat();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextFloat());
 }

@@ -162,7 +162,7 @@ export function generateStream(options: StreamOptions): GeneratedStream {
   const salt = shape.name === 'default' ? 0 : [...shape.name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 0x01000193), 0x811c9dc5) & 0x7fffffff;
   const profileRandom = SeededRandom.fromSeed(seed ^ 0x0f11e5 ^ salt);
   const logUniform = (r: SeededRandom, [low, high]: readonly [number, number]): number => low * Math.pow(high / low, r.nextFloat());
-  const gaussianOf = (r: SeededRandom): number => Math.sqrt(-2 * Math.log(r.nextOpenFloat())) * Math.cos(2 * Math.PI * r.nextFloat());
+  const gaussianOf = (r: SeededRandom): number => r.nextGaussian();
   const models: ModelProfile[] = Array.from({ length: modelCount }, (_, i) => {
     const id = shape.modelId(i);
     // Rare segments per model (default two, 0.5–2 % each); the rest share what is left, unevenly.

@@ -18,6 +18,7 @@ import { createTopicSerde } from '../../runtime/serde/index.js';
 import { quantile } from '../evaluate/index.js';
 import type { GroundTruth } from '../generator/index.js';
 import { LabelDesk, type Lane, type LabelDeskCounts, type LabelDeskOptions } from './label-desk.js';
+import { fromKafkaHeaders } from '../../runtime/kafka/headers.js';
 
 export interface LabelerTopics {
   /** The fast lane. Default `mentions.review`. */
@@ -160,8 +161,7 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
 
 function decode(serde: ReturnType<typeof createTopicSerde<Mention>>, message: Message): Mention | undefined {
   if (message.value === null || message.value === undefined) return undefined;
-  const headers: Record<string, Buffer> = {};
-  for (const header of message.headers ?? []) for (const [name, value] of Object.entries(header)) headers[name] = value as Buffer;
+  const headers = fromKafkaHeaders(message.headers);
   try {
     return serde.decode(message.value, headers);
   } catch {

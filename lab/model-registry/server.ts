@@ -69,9 +69,7 @@ export async function startModelRegistry(options: ModelRegistryOptions = {}): Pr
   let requests = 0;
 
   const delayMs = (): number => {
-    const u = random.nextOpenFloat();
-    const v = random.nextFloat();
-    const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    const normal = random.nextGaussian();
     let ms = latencyMedianMs * Math.exp(latencySigma * normal);
     if (random.nextFloat() < tailProbability) ms += tailScaleMs * Math.pow(random.nextOpenFloat(), -1 / tailAlpha);
     return Math.min(ms, 120_000);

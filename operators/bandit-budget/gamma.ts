@@ -2,9 +2,7 @@
 import type { SeededRandom } from '../../core/random.js';
 
 export function standardNormal(random: SeededRandom): number {
-  const u1 = random.nextOpenFloat();
-  const u2 = random.nextFloat();
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  return random.nextGaussian();
 }
 
 /** A Gamma(shape, rate) variate: mean shape / rate. shape > 0, rate > 0. */

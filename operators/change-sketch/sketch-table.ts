@@ -67,6 +67,19 @@ export type SketchLevel =
       readonly correction?: number;
     };
 
+/**
+ * Factors on the level per key × field, set at run time (model-monitor recalibrates them from
+ * labels). The table reads a key's factors when it first sees the key after `version` changed, so a
+ * new factor acts from that key's next record; nothing of it is in the table's snapshot (its owner
+ * keeps it).
+ */
+export interface LevelScales {
+  /** Changes whenever a factor may have changed. */
+  readonly version: number;
+  /** The factor on h for `key` × `field` (> 0, finite); `fallbackKey` as `update` was given it. */
+  scaleOf(key: string, fallbackKey: string | undefined, field: string): number;
+}
+
 export interface SketchTableOptions {
   /** Field names, in the order of the values passed to `update`. */
   readonly fields: readonly string[];
@@ -83,6 +96,8 @@ export interface SketchTableOptions {
   readonly offsetRate?: number;
   readonly relearnAfterMs?: number;
   readonly maxKeys?: number;
+  /** Factors on the level per key × field. Default: none (every cell at h). */
+  readonly levelScales?: LevelScales;
 }
 
 /** Counters of one table (monotonic but for `keys`). */
@@ -135,6 +150,9 @@ interface KeyState {
   readonly cells: Cell[];
   /** Seen since the eviction clock last passed it (second-chance eviction). */
   seen: boolean;
+  /** The level factors per field as read at `scalesVersion` (with `levelScales` only). */
+  scales?: Float64Array;
+  scalesVersion?: number;
 }
 
 interface FallbackState {
@@ -182,11 +200,11 @@ export class SketchTable {
   readonly #relearnAfterMs: number;
   readonly #maxKeys: number;
   readonly #levelSpec: SketchLevel;
+  readonly #levelScales: LevelScales | undefined;
   readonly #keys = new Map<string, KeyState>();
   readonly #fallbacks = new Map<string, FallbackState>();
   readonly counts: SketchCounts = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0 };
   #h = 0;
-  #cap = 0;
   #firstMs = NaN;
   #lastMs = NaN;
   #bucket = NaN;
@@ -208,6 +226,7 @@ export class SketchTable {
     this.#relearnAfterMs = options.relearnAfterMs ?? 2 * MS_PER_HOUR;
     this.#maxKeys = options.maxKeys ?? 100_000;
     this.#levelSpec = options.level;
+    this.#levelScales = options.levelScales;
     this.#setLevel(this.#initialLevel());
   }
 
@@ -232,14 +251,14 @@ export class SketchTable {
     this.#noteTime(eventTimeMs);
     const state = this.#keyState(key);
     const fallback = fallbackKey === undefined ? undefined : this.#fallbackOf(fallbackKey);
-    const h = this.#h;
-    const cap = this.#cap;
-    const freezeAt = h / 4;
+    const scales = this.#levelScales === undefined ? undefined : this.#scalesOf(state, key, fallbackKey);
     let alarms: SketchAlarm[] | undefined;
     let suspicion = 0;
     for (let i = 0; i < this.fields.length; i++) {
       const value = values[i]!;
       const cell = state.cells[i]!;
+      const h = scales === undefined ? this.#h : this.#h * scales[i]!;
+      const cap = h * this.#capFactor;
       const base = fallback?.[i];
       const transform = this.#transforms[i]!;
       // The value as the cell's baseline reads it, and as the fallback's does ('auto' may differ).
@@ -249,6 +268,7 @@ export class SketchTable {
         suspicion = Math.max(suspicion, cell.up / h, cell.down / h);
         continue;
       }
+      const freezeAt = h / 4;
       const frozen = !Number.isNaN(cell.upStartMs) || !Number.isNaN(cell.downStartMs) || cell.cooldown > 0 || cell.up >= freezeAt || cell.down >= freezeAt;
       let z = NaN;
       let raw = NaN;
@@ -306,6 +326,21 @@ export class SketchTable {
     }
     this.counts.records++;
     return { alarms: alarms ?? EMPTY, suspicion };
+  }
+
+  /** A key's level factors, read again when the scales' version has changed since it last read them. */
+  #scalesOf(state: KeyState, key: string, fallbackKey: string | undefined): Float64Array {
+    const source = this.#levelScales!;
+    if (state.scales !== undefined && state.scalesVersion === source.version) return state.scales;
+    const scales = state.scales ?? new Float64Array(this.fields.length);
+    for (let i = 0; i < this.fields.length; i++) {
+      const scale = source.scaleOf(key, fallbackKey, this.fields[i]!);
+      if (!(scale > 0 && scale < Infinity)) throw new RangeError(`changeSketch: levelScales.scaleOf(${JSON.stringify(key)}, '${this.fields[i]}') must be a finite number > 0, got ${scale}`);
+      scales[i] = scale;
+    }
+    state.scales = scales;
+    state.scalesVersion = source.version;
+    return scales;
   }
 
   /** Advances one CUSUM half's episode state; true while that half is alarmed after this record. */
@@ -470,7 +505,6 @@ export class SketchTable {
 
   #setLevel(h: number): void {
     this.#h = h;
-    this.#cap = h * this.#capFactor;
   }
 
   /** Plain JSON-safe data: every key's and fallback key's cells, the rate measurement, the counters. */

@@ -17,6 +17,7 @@ export {
   modelSegmentKey,
   scalarFields,
   type ScalarField,
+  type ModelRecord,
   type PerKeyDetectorOptions,
   type FeatureForestDetectorOptions,
 } from './per-key.js';

@@ -4,7 +4,6 @@
  * come and go; optionally backed off to a coarser key while a key is cold (`fallbackKeyOf`). Also a Half-Space Trees detector over the `features` vector per key.
  */
 import { LRUCache } from 'lru-cache';
-import type { InferenceEvent } from '../../schemas/types.generated.js';
 import { checkInteger } from '../options.js';
 import { HalfSpaceForest, halfSpaceForestOptionSpec } from './half-space-trees.js';
 import { createDetector, isDetectorName } from './registry.js';
@@ -14,8 +13,19 @@ import type { Detector, DetectorFactory, DetectorState, Finding, SyncRecordDetec
 export type ScalarField = 'latency_ms' | 'confidence' | 'prediction' | 'input_tokens' | 'output_tokens';
 export const scalarFields: readonly ScalarField[] = ['latency_ms', 'confidence', 'prediction', 'input_tokens', 'output_tokens'];
 
-/** The numeric value of `field` (a scalar field or `features[i]`) of an InferenceEvent-shaped record. */
-export function inferenceFieldValue(event: Partial<InferenceEvent>, field: string): number | undefined {
+/**
+ * What the default key, field and feature readers look at in a record (an inference event has all of
+ * it); a record of another shape passes its own `keyOf`, `fieldValueOf` or `featuresOf`.
+ */
+export interface ModelRecord {
+  readonly model_id?: string;
+  readonly segment?: string;
+  /** The feature vector; `features[i]` names one of its entries as a field. */
+  readonly features?: readonly number[];
+}
+
+/** The numeric value of `field` (a numeric property, or `features[i]`) of a {@link ModelRecord}. */
+export function inferenceFieldValue(event: ModelRecord, field: string): number | undefined {
   const feature = /^features\[(\d+)\]$/.exec(field);
   if (feature) return event.features?.[Number(feature[1])];
   const value = (event as Record<string, unknown>)[field];
@@ -23,7 +33,7 @@ export function inferenceFieldValue(event: Partial<InferenceEvent>, field: strin
 }
 
 /** The default state key: model × segment. */
-export const modelSegmentKey = (event: Partial<InferenceEvent>): string => `${event.model_id ?? ''}\u0000${event.segment ?? ''}`;
+export const modelSegmentKey = (event: ModelRecord): string => `${event.model_id ?? ''}\u0000${event.segment ?? ''}`;
 
 export interface PerKeyDetectorOptions<T> {
   /** A registry name or a factory. Required. */
@@ -40,7 +50,7 @@ export interface PerKeyDetectorOptions<T> {
   readonly shadow?: boolean;
   /** State key of a record. Default model_id × segment. */
   readonly keyOf?: (record: T) => string;
-  /** Value of a field. Default: InferenceEvent field access. */
+  /** Value of a field. Default: {@link inferenceFieldValue} (a numeric property, or `features[i]`). */
   readonly fieldValueOf?: (record: T, field: string) => number | undefined;
   /** Key × field detectors kept (least recently used evicted), [1, 1e7]. Default 100000. */
   readonly maxKeys?: number;
@@ -61,7 +71,7 @@ interface KeyedDetector {
   points: number;
 }
 
-export function perKeyDetector<T = Partial<InferenceEvent>>(options: PerKeyDetectorOptions<T>): SyncRecordDetector<T> {
+export function perKeyDetector<T = ModelRecord>(options: PerKeyDetectorOptions<T>): SyncRecordDetector<T> {
   const factory: DetectorFactory =
     typeof options.detector === 'function'
       ? options.detector
@@ -146,13 +156,13 @@ export interface FeatureForestDetectorOptions<T> {
 }
 
 /** Half-Space Trees over the feature vector, per key; a finding names the most deviant `features[i]`. */
-export function featureForestDetector<T = Partial<InferenceEvent>>(options: FeatureForestDetectorOptions<T> = {}): SyncRecordDetector<T> {
+export function featureForestDetector<T = ModelRecord>(options: FeatureForestDetectorOptions<T> = {}): SyncRecordDetector<T> {
   new HalfSpaceForest(1, options.forestOptions); // validates the options now, not on the first record
   const threshold = options.forestOptions?.['threshold'] ?? halfSpaceForestOptionSpec.threshold.default;
   const name = options.name ?? 'half-space-trees';
   const shadow = options.shadow ?? false;
   const keyOf = options.keyOf ?? (modelSegmentKey as unknown as (record: T) => string);
-  const featuresOf = options.featuresOf ?? ((record: T) => (record as Partial<InferenceEvent>).features);
+  const featuresOf = options.featuresOf ?? ((record: T) => (record as ModelRecord).features);
   const maxKeys = checkInteger('featureForestDetector', 'maxKeys', options.maxKeys ?? 10_000, 1, 1e6);
   let forests = new LRUCache<string, HalfSpaceForest>({ max: maxKeys });
   return {

@@ -7,26 +7,29 @@
  * asks librdkafka for more records than fit under `maxUnsettled`, and a partition whose own unsettled
  * count passes `partitionHighWater` is paused until it falls to `partitionLowWater`, so one slow key
  * cannot starve the others. Flowing mode (consume without a count) has no backpressure at all.
+ *
+ * Its parts: record-decoder.ts (decoding, what becomes a dead letter), pause-decision.ts (which
+ * partitions to pause), assignment.ts with assigned-partition.ts and partition-lifecycle.ts (the
+ * per-partition state machine from assigned to released), commit-positions.ts (commit and rewind);
+ * this file is the consume loop, the per-record path and the public face.
  */
 import { createSettlement, type SettlementOutcome } from '../../core/settlement.js';
 import type { Envelope, RecordHeaders, RecordOrigin } from '../../core/envelope.js';
 import type { TracedOrigin } from '../telemetry/stage-clock.js';
 import { hasTraceparentShape, TRACEPARENT } from '../telemetry/trace-context.js';
-import { PartitionOffsetTracker } from '../offset-tracker.js';
-import { CompletedOffsets, decodeCompleted, encodeCompleted } from './completed-offsets.js';
 import { CODES, KafkaConsumer, type KafkaConsumerInstance, type LibrdKafkaError, type Message, type TopicPartition } from './client.js';
 import { WatermarkTracker } from '../../core/event-time/watermark-tracker.js';
+import type { AssignedPartition } from './assigned-partition.js';
+import { PartitionAssignments } from './assignment.js';
+import { committedPositions, markCommitted, offsetsToCommit, rewindToCommitted, type OffsetToCommit } from './commit-positions.js';
+import { fromKafkaHeaders, keyBytes } from './headers.js';
+import { decidePauses } from './pause-decision.js';
+import { DecodeDeferred, DecodeFailure, RecordDecoder } from './record-decoder.js';
+import { createSourceState, type SourceState, type SourceStats } from './source-state.js';
 
-/** Bytes of an oversize value kept in its dead letter (enough to recognise it, never the whole). */
-export const OVERSIZE_KEPT_BYTES = 1024;
-
-/** A record value over `maxRecordBytes` (`--max-record-bytes`): dead-lettered, never decoded. */
-export class RecordTooLargeError extends Error {
-  constructor(readonly bytes: number, readonly maxBytes: number) {
-    super(`record value is ${bytes} bytes, over the limit of ${maxBytes} (--max-record-bytes / SIGNALPATH_MAX_RECORD_BYTES); not decoded, the dead letter keeps its first ${OVERSIZE_KEPT_BYTES} bytes`);
-    this.name = 'RecordTooLargeError';
-  }
-}
+export { OVERSIZE_KEPT_BYTES, RecordTooLargeError } from './record-decoder.js';
+export type { OffsetToCommit } from './commit-positions.js';
+export type { SourceStats } from './source-state.js';
 
 /** What the source does with a record it could not decode: the runner dead-letters it. */
 export type DeadLetterHandler = (origin: RecordOrigin, step: string, error: unknown, settle: () => void) => void;
@@ -118,100 +121,31 @@ export interface KafkaSourceOptions<T> {
   readonly beforeRevoke?: (partitions: readonly number[]) => Promise<void>;
 }
 
-/** A partition's position to commit, with the records completed ahead of it (completed-offsets.ts). */
-export interface OffsetToCommit {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly metadata: string;
-}
-
 /** The origin of a record this source emitted: which assignment of its partition it was read under. */
 export interface SourceOrigin extends TracedOrigin {
   /** Changes each time the partition is (re)assigned to this instance. */
   readonly assignmentId: number;
 }
 
-export interface SourceStats {
-  consumed: number;
-  deadLettered: number;
-  unsettled: number;
-  maxUnsettledSeen: number;
-  pausedPartitions: number;
-  /** Partitions paused because they ran ahead in event time (included in pausedPartitions). */
-  alignedPartitions: number;
-  commits: number;
-  late: number;
-  /** Records the client handed out again within one assignment (skipped: the first copy is in flight). */
-  redelivered: number;
-  /** Records skipped because a commit said they had completed (their outputs were already sent). */
-  skippedCompleted: number;
-  /** Completed records a commit could not name for want of metadata room (processed again after a handover). */
-  completedLeftOut: number;
-}
-
-interface Assigned {
-  readonly tracker: PartitionOffsetTracker;
-  /** Paused in the client, for either reason below. */
-  paused: boolean;
-  /** Too many unsettled records (hysteresis between the high- and low-water marks). */
-  overHighWater: boolean;
-  /** Too far ahead in event time (watermark alignment). */
-  aheadOfWatermark: boolean;
-  lastCommitted: number;
-  /** Offset after the last record consumed from the partition, -1 before the first. */
-  nextOffset: number;
-  readonly assignmentId: number;
-  /**
-   * Paused until the partition is prepared — its committed offset's completed-ahead records read and,
-   * with `onAssigned`, its state restored; records fetched meanwhile wait in `held`.
-   */
-  restoring: boolean;
-  held: Message[];
-  /** Exactly-once: being revoked; records fetched now are left to the next owner. */
-  revoking: boolean;
-  /** Offset of the first record consumed under this assignment (-1 before it): a rewind's fallback. */
-  firstOffset: number;
-  /**
-   * Exactly-once, after an aborted transaction: the offset the loop still has to seek back to, or null.
-   * Until the seek is issued, records of the partition are dropped (they come from before it).
-   */
-  seekTo: number | null;
-  /** Records that completed ahead of the commit position this assignment started from (or rewound to): skipped. */
-  completed: CompletedOffsets | null;
-  /** The metadata of this instance's last commit of the partition (its completed-ahead records). */
-  lastCommittedMetadata: string;
-  /** Exactly-once, while revoking: settlements of abandoned records, run once the partition is let go. */
-  onLetGo: (() => void)[];
-}
+type Emit<T> = (envelope: Envelope<T>) => void;
 
 export class KafkaSource<T> {
-  readonly stats: SourceStats = { consumed: 0, deadLettered: 0, unsettled: 0, maxUnsettledSeen: 0, pausedPartitions: 0, alignedPartitions: 0, commits: 0, late: 0, redelivered: 0, skippedCompleted: 0, completedLeftOut: 0 };
-  #consumer: KafkaConsumerInstance;
-  #assigned = new Map<number, Assigned>();
-  #stopping = false;
+  readonly #state: SourceState = createSourceState();
+  readonly stats: SourceStats = this.#state.stats;
+  readonly #consumer: KafkaConsumerInstance;
+  readonly #watermarks: WatermarkTracker;
+  readonly #decoder: RecordDecoder<T>;
+  readonly #assignments: PartitionAssignments;
   #loopDone: Promise<void> = Promise.resolve();
-  #roomWaiter: (() => void) | null = null;
   #settledWaiters: (() => void)[] = [];
   #commitTimer: NodeJS.Timeout | undefined;
-  #lastRecordAtMs = Date.now();
-  #lastSettledAtMs = 0;
-  /** When the loop began waiting for room under maxUnsettled, or null while it is consuming. */
-  #blockedSinceMs: number | null = null;
-  #everAssigned = false;
-  #watermarks: WatermarkTracker;
   #fatal: ((error: Error) => void) | null = null;
-  /** A consume call came back empty since the last assignment: the consumer has caught up. */
-  #emptyPollSinceAssign = false;
-  #nextAssignmentId = 1;
-  #emit: ((envelope: Envelope<T>) => void) | null = null;
+  #emit: Emit<T> | null = null;
+  #pausesScheduled = false;
 
   constructor(private readonly options: KafkaSourceOptions<T>) {
-    this.#watermarks = new WatermarkTracker({
-      allowedLatenessMs: options.allowedLatenessMs,
-      idleTimeoutMs: options.idleTimeoutMs,
-      now: () => Date.now(),
-    });
+    this.#watermarks = new WatermarkTracker({ allowedLatenessMs: options.allowedLatenessMs, idleTimeoutMs: options.idleTimeoutMs, now: () => Date.now() });
+    this.#decoder = new RecordDecoder(options);
     this.#consumer = new KafkaConsumer(
       {
         'bootstrap.servers': options.brokers,
@@ -229,7 +163,7 @@ export class KafkaSource<T> {
         'partition.assignment.strategy': 'cooperative-sticky',
         // Exactly-once reads only committed transactions (inputs may be another topology's outputs).
         ...(options.commitBy === 'transaction' ? { 'isolation.level': 'read_committed' } : {}),
-        rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.#onRebalance(err, assignment),
+        rebalance_cb: (err: LibrdKafkaError, assignment: TopicPartition[]) => this.#assignments.onRebalance(err, assignment),
         offset_commit_cb: (err: LibrdKafkaError | null) => {
           if (err && err.code !== CODES.ERRORS.ERR__NO_OFFSET) options.log(`offset commit failed: ${err.message}`);
         },
@@ -239,10 +173,21 @@ export class KafkaSource<T> {
       // auto.offset.reset belongs in the topic configuration: an empty topic config would override it.
       { 'auto.offset.reset': options.startFrom },
     );
+    this.#assignments = new PartitionAssignments(this.#consumer, this.#state, this.#watermarks, {
+      topic: options.topic,
+      log: options.log,
+      ...(options.onAssigned === undefined ? {} : { onAssigned: options.onAssigned }),
+      ...(options.onRevoked === undefined ? {} : { onRevoked: options.onRevoked }),
+      ...(options.beforeRevoke === undefined ? {} : { beforeRevoke: options.beforeRevoke }),
+      handleHeld: (message) => this.#handle(message, this.#emit!, false, options.telemetry === undefined ? 0 : performance.now()),
+      applyPauses: () => this.#applyPauses(),
+      commit: (sync) => this.commit(sync),
+      fatal: (error) => this.#fatal?.(error),
+    });
   }
 
   /** Connects, subscribes and starts consuming into `emit`. Resolves once connected. */
-  async start(emit: (envelope: Envelope<T>) => void, onFatal: (error: Error) => void): Promise<void> {
+  async start(emit: Emit<T>, onFatal: (error: Error) => void): Promise<void> {
     this.#fatal = onFatal;
     this.#emit = emit;
     await new Promise<void>((resolve, reject) =>
@@ -268,10 +213,11 @@ export class KafkaSource<T> {
    * input completes, so "idle" cannot wait for everything to settle; stopping then drains them.
    */
   idleForMs(): number | null {
-    if (!this.#everAssigned) return null;
+    const state = this.#state;
+    if (!state.everAssigned) return null;
     // Paused or blocked at maxUnsettled: there is input left to read, so this is not idle.
-    if (this.stats.pausedPartitions > 0 || this.#blockedSinceMs !== null) return 0;
-    return Date.now() - Math.max(this.#lastRecordAtMs, this.#lastSettledAtMs);
+    if (state.stats.pausedPartitions > 0 || state.blockedSinceMs !== null) return 0;
+    return Date.now() - Math.max(state.lastRecordAtMs, state.lastSettledAtMs);
   }
 
   /**
@@ -280,35 +226,15 @@ export class KafkaSource<T> {
    * nothing was consumed from yet counts as caught up once a consume call came back empty.
    */
   readiness(maxLag: number): SourceReadiness {
+    const { partitions } = this.#state;
     const lag: Record<number, number | null> = {};
-    let ready = this.#assigned.size > 0 && !this.#stopping;
-    for (const [partition, assigned] of this.#assigned) {
-      const behind = this.#lagOf(partition, assigned);
+    let ready = partitions.size > 0 && !this.#state.stopping;
+    for (const [partition, assigned] of partitions) {
+      const behind = this.#lagOf(assigned);
       lag[partition] = behind;
-      if (behind === null ? !this.#emptyPollSinceAssign : behind > maxLag) ready = false;
+      if (behind === null ? !this.#state.emptyPollSinceAssign : behind > maxLag) ready = false;
     }
-    return { ready, assignedPartitions: this.#assigned.size, lag };
-  }
-
-  /** True when librdkafka's cached offsets say the partition holds no record (high = 0, or low = high). */
-  #knownEmpty(partition: number): boolean {
-    try {
-      const { lowOffset, highOffset } = this.#consumer.getWatermarkOffsets(this.options.topic, partition);
-      // The low offset can be unknown (-1) in the cache; a high offset of 0 alone says "never written".
-      return highOffset === 0 || (highOffset > 0 && lowOffset === highOffset);
-    } catch {
-      return false;
-    }
-  }
-
-  #lagOf(partition: number, assigned: Assigned): number | null {
-    if (assigned.nextOffset < 0) return null;
-    try {
-      const { highOffset } = this.#consumer.getWatermarkOffsets(this.options.topic, partition);
-      return highOffset >= 0 ? Math.max(0, highOffset - assigned.nextOffset) : null;
-    } catch {
-      return null;
-    }
+    return { ready, assignedPartitions: partitions.size, lag };
   }
 
   /**
@@ -316,14 +242,15 @@ export class KafkaSource<T> {
    * A long block is a deadlock: steps hold every unsettled record and wait for input that cannot come.
    */
   blockedForMs(): number {
-    if (this.#blockedSinceMs === null) return 0;
-    return Date.now() - Math.max(this.#blockedSinceMs, this.#lastSettledAtMs);
+    const { blockedSinceMs, lastSettledAtMs } = this.#state;
+    if (blockedSinceMs === null) return 0;
+    return Date.now() - Math.max(blockedSinceMs, lastSettledAtMs);
   }
 
   /** Stops fetching; records already handed out keep settling. */
   async stopFetching(): Promise<void> {
-    this.#stopping = true;
-    this.#roomWaiter?.();
+    this.#state.stopping = true;
+    this.#state.roomWaiter?.();
     await this.#loopDone;
   }
 
@@ -343,11 +270,7 @@ export class KafkaSource<T> {
   commit(sync: boolean): void {
     if (this.options.commitBy === 'transaction') return;
     const offsets = this.offsetsToCommit();
-    for (const { partition, offset, metadata } of offsets) {
-      const assigned = this.#assigned.get(partition)!;
-      assigned.lastCommitted = offset;
-      assigned.lastCommittedMetadata = metadata;
-    }
+    markCommitted(this.#state.partitions, offsets);
     if (offsets.length === 0) return;
     this.stats.commits++;
     try {
@@ -364,33 +287,12 @@ export class KafkaSource<T> {
    * them to its transaction.
    */
   offsetsToCommit(): OffsetToCommit[] {
-    const offsets: OffsetToCommit[] = [];
-    for (const [partition, assigned] of this.#assigned) {
-      if (assigned.restoring) continue;
-      const offset = assigned.tracker.commitOffset();
-      if (offset === null || offset < assigned.lastCommitted) continue;
-      // Ahead of the commit: what settled here, then what the previous commit named that is not read yet.
-      const ahead = assigned.tracker.completedAhead();
-      if (assigned.completed !== null) ahead.push(...assigned.completed.rangesFrom(assigned.nextOffset < 0 ? offset : assigned.nextOffset));
-      const { metadata, leftOut } = encodeCompleted(offset, ahead);
-      if (offset === assigned.lastCommitted && metadata === assigned.lastCommittedMetadata) continue;
-      if (leftOut > 0 && this.stats.completedLeftOut === 0) {
-        this.options.log(`${this.options.topic}[${partition}]: ${leftOut} records completed ahead of offset ${offset} do not fit in the commit metadata; after a handover they are processed again (lower --partition-high-water to keep fewer records in flight)`);
-      }
-      this.stats.completedLeftOut += leftOut;
-      offsets.push({ topic: this.options.topic, partition, offset, metadata });
-    }
-    return offsets;
+    return offsetsToCommit(this.#state.partitions.values(), this.stats, this.options.log);
   }
 
   /** Exactly-once: records offsets (and their metadata) that a committed transaction carried. */
   markCommitted(offsets: readonly { partition: number; offset: number; metadata?: string | null }[]): void {
-    for (const { partition, offset, metadata } of offsets) {
-      const assigned = this.#assigned.get(partition);
-      if (assigned === undefined || offset < assigned.lastCommitted) continue;
-      assigned.lastCommitted = offset;
-      assigned.lastCommittedMetadata = metadata ?? '';
-    }
+    markCommitted(this.#state.partitions, offsets);
     if (offsets.length > 0) this.stats.commits++;
   }
 
@@ -405,32 +307,16 @@ export class KafkaSource<T> {
    * are not read again here, but lose what settled, so the revoke's commit carries no offsets of theirs.
    */
   rewind(): void {
-    for (const [partition, assigned] of this.#assigned) {
-      if (assigned.restoring) continue;
-      const seekTo = assigned.lastCommitted >= 0 ? assigned.lastCommitted : assigned.firstOffset;
-      assigned.tracker.revoke();
-      this.stats.unsettled -= assigned.tracker.unsettled;
-      this.#assigned.set(partition, {
-        ...assigned,
-        tracker: new PartitionOffsetTracker(this.options.topic, partition),
-        assignmentId: this.#nextAssignmentId++,
-        nextOffset: seekTo,
-        firstOffset: seekTo,
-        seekTo: assigned.revoking || seekTo < 0 ? null : seekTo,
-        // What completed ahead of the last commit had its outputs committed with it: not again.
-        completed: assigned.lastCommitted >= 0 ? decodeCompleted(assigned.lastCommitted, assigned.lastCommittedMetadata) : assigned.completed === null ? null : new CompletedOffsets(assigned.completed.ranges),
-      });
-    }
+    this.stats.unsettled -= rewindToCommitted(this.#state.partitions.values(), () => this.#state.nextAssignmentId++);
     this.options.log(`transaction aborted: input rewound to the committed offsets`);
-    this.#roomWaiter?.();
+    this.#state.roomWaiter?.();
   }
 
   /** Issues the seeks {@link rewind} left to the loop (between two consume calls, never during one). */
   #applySeeks(): void {
-    for (const [partition, assigned] of this.#assigned) {
-      if (assigned.seekTo === null) continue;
-      const seekTo = assigned.seekTo;
-      assigned.seekTo = null;
+    for (const [partition, assigned] of this.#state.partitions) {
+      const seekTo = assigned.takeSeek();
+      if (seekTo === null) continue;
       this.#consumer.seek({ topic: this.options.topic, partition, offset: seekTo }, 0, (err) => err && this.#fatal?.(new Error(`rewinding partition ${partition} to ${seekTo} failed: ${err.message}`)));
     }
   }
@@ -446,9 +332,7 @@ export class KafkaSource<T> {
    * snapshot written for them now would hide the one being restored.
    */
   committedPositions(): Map<number, number> {
-    const positions = new Map<number, number>();
-    for (const [partition, assigned] of this.#assigned) if (!assigned.restoring) positions.set(partition, assigned.lastCommitted);
-    return positions;
+    return committedPositions(this.#state.partitions.values());
   }
 
   /**
@@ -460,8 +344,8 @@ export class KafkaSource<T> {
   owns(origin: RecordOrigin): boolean {
     const assignmentId = (origin as Partial<SourceOrigin>).assignmentId;
     if (assignmentId === undefined) return true;
-    const assigned = this.#assigned.get(origin.partition);
-    return assigned !== undefined && assigned.assignmentId === assignmentId && !assigned.revoking;
+    const assigned = this.#state.partitions.get(origin.partition);
+    return assigned !== undefined && assigned.owns(assignmentId);
   }
 
   /**
@@ -471,9 +355,9 @@ export class KafkaSource<T> {
    * other members of a merged settlement, from partitions still owned, move on: nothing stalls).
    */
   whenLetGo(origin: RecordOrigin, settle: () => void): void {
-    const assigned = this.#assigned.get(origin.partition);
-    if (assigned !== undefined && assigned.revoking && assigned.assignmentId === (origin as Partial<SourceOrigin>).assignmentId) assigned.onLetGo.push(settle);
-    else settle();
+    const assigned = this.#state.partitions.get(origin.partition);
+    const assignmentId = (origin as Partial<SourceOrigin>).assignmentId;
+    if (assigned === undefined || assignmentId === undefined || !assigned.settleAtRelease(assignmentId, settle)) settle();
   }
 
   /** Final commit and disconnect. */
@@ -483,32 +367,31 @@ export class KafkaSource<T> {
     await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
   }
 
-  async #loop(emit: (envelope: Envelope<T>) => void): Promise<void> {
+  async #loop(emit: Emit<T>): Promise<void> {
     const { maxUnsettled, batchSize } = this.options;
-    while (!this.#stopping) {
+    const state = this.#state;
+    while (!state.stopping) {
       this.#applySeeks();
-      const room = maxUnsettled - this.stats.unsettled;
+      const room = maxUnsettled - state.stats.unsettled;
       if (room <= 0) {
-        this.#blockedSinceMs = Date.now();
-        await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
-        this.#roomWaiter = null;
-        this.#blockedSinceMs = null;
+        state.blockedSinceMs = Date.now();
+        await new Promise<void>((resolve) => (state.roomWaiter = resolve));
+        state.roomWaiter = null;
+        state.blockedSinceMs = null;
         continue;
       }
       const messages = await this.#consume(Math.min(batchSize, room));
-      if (this.#stopping) {
-        // Fetched after the stop: not tracked, never committed, re-read by whoever consumes next.
-        break;
-      }
+      // Fetched after the stop: not tracked, never committed, re-read by whoever consumes next.
+      if (state.stopping) break;
       if (messages.length === 0) {
-        this.#emptyPollSinceAssign = true;
+        state.emptyPollSinceAssign = true;
         // Pauses change with time too: a partition that has produced nothing stops holding the others
         // once it goes idle. With every other partition paused for alignment, empty polls are all that
         // is left to notice it (without this the EOS restart test stalled for good).
         this.#applyPauses();
         continue;
       }
-      this.#lastRecordAtMs = Date.now();
+      state.lastRecordAtMs = Date.now();
       // One clock read per batch: the records of a batch were fetched together.
       const batchAtMs = this.options.telemetry === undefined ? 0 : performance.now();
       for (const message of messages) {
@@ -535,20 +418,33 @@ export class KafkaSource<T> {
   }
 
   /**
-   * Returns a promise when the record must be handled again after it resolves (see resolveWriter);
-   * only when `mayResolve`, so the second attempt (mayResolve false) returns null.
+   * Handles one fetched record by its partition's state: held (restoring), dropped (revoking,
+   * rewinding, released), skipped (a repeat, or completed before the commit it starts from), or
+   * decoded and emitted (or dead-lettered). Returns a promise when the record must be handled again
+   * after it resolves (see resolveWriter); only when `mayResolve`.
    */
-  #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: false, batchAtMs: number): null;
-  #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean, batchAtMs: number): Promise<void> | null;
-  #handle(message: Message, emit: (envelope: Envelope<T>) => void, mayResolve: boolean, batchAtMs: number): Promise<void> | null {
-    const assigned = this.#assigned.get(message.partition);
+  #handle(message: Message, emit: Emit<T>, mayResolve: false, batchAtMs: number): null;
+  #handle(message: Message, emit: Emit<T>, mayResolve: boolean, batchAtMs: number): Promise<void> | null;
+  #handle(message: Message, emit: Emit<T>, mayResolve: boolean, batchAtMs: number): Promise<void> | null {
+    const assigned = this.#state.partitions.get(message.partition);
     // A record of a partition revoked while it was being fetched: leave it to the next owner. Or one
     // fetched before a rewind's seek: read again after it.
-    if (assigned === undefined || assigned.revoking || assigned.seekTo !== null) return null;
-    if (assigned.restoring) {
-      assigned.held.push(message);
+    if (assigned === undefined) return null;
+    const action = assigned.recordAction;
+    if (action !== 'handle') {
+      if (action === 'hold') assigned.hold(message);
       return null;
     }
+    if (this.#skipped(message, assigned)) return null;
+    const headers = fromKafkaHeaders(message.headers);
+    const decoded = this.#decoder.decode(message, headers, mayResolve);
+    if (decoded instanceof DecodeDeferred) return decoded.cure;
+    this.#deliver(message, assigned, headers, batchAtMs, decoded, emit);
+    return null;
+  }
+
+  /** A repeat of a record this assignment took, or one completed before its commit: not processed. */
+  #skipped(message: Message, assigned: AssignedPartition): boolean {
     if (message.offset < assigned.nextOffset) {
       // The client handed out a record this assignment already took (seen once in a 2M-record lab run,
       // around pause/resume). The first copy is tracked and will settle; a second would break the
@@ -556,7 +452,7 @@ export class KafkaSource<T> {
       // counted so it shows: the first is logged, the count is in the run summary (`redelivered`).
       // test/integration/source-redelivery.spec.ts forces repeats with a seek back.
       if (this.stats.redelivered++ === 0) this.options.log(`${message.topic}[${message.partition}]: the client delivered offset ${message.offset} again (next expected ${assigned.nextOffset}); repeats are skipped`);
-      return null;
+      return true;
     }
     if (assigned.completed !== null && assigned.completed.has(message.offset)) {
       // Completed before the commit this assignment started from (its outputs were sent): tracked and
@@ -565,23 +461,17 @@ export class KafkaSource<T> {
       assigned.nextOffset = message.offset + 1;
       if (assigned.firstOffset < 0) assigned.firstOffset = message.offset;
       this.stats.skippedCompleted++;
-      return null;
+      return true;
     }
     if (assigned.completed?.exhausted === true) assigned.completed = null;
-    const headers = toHeaders(message.headers);
-    let value: T | undefined;
-    let decodeError: unknown = null;
-    const maxRecordBytes = this.options.maxRecordBytes;
-    const oversize = maxRecordBytes !== undefined && message.value !== null && message.value.length > maxRecordBytes;
-    try {
-      if (message.value === null) throw new Error('record has no value (a tombstone); the contract requires one');
-      if (oversize) throw new RecordTooLargeError(message.value.length, maxRecordBytes!);
-      value = this.options.decode(message.value, headers);
-    } catch (error) {
-      const cure = mayResolve && message.value !== null ? (this.options.resolveWriter?.(error, message.value) ?? null) : null;
-      if (cure !== null) return cure;
-      decodeError = error;
-    }
+    return false;
+  }
+
+  /**
+   * Tracks a decoded record (or one that failed to decode) and hands it on: emitted with its origin
+   * and settlement, or dead-lettered. Per-record hot path: one origin and one settlement, nothing else.
+   */
+  #deliver(message: Message, assigned: AssignedPartition, headers: RecordHeaders, batchAtMs: number, decoded: T | DecodeFailure, emit: Emit<T>): void {
     const tracker = assigned.tracker;
     const seq = tracker.track(message.offset);
     const stats = this.stats;
@@ -596,8 +486,8 @@ export class KafkaSource<T> {
       topic: message.topic,
       partition: message.partition,
       offset: message.offset,
-      key: toBuffer(message.key),
-      value: oversize ? Buffer.from(message.value!.subarray(0, OVERSIZE_KEPT_BYTES)) : message.value,
+      key: keyBytes(message.key),
+      value: this.#decoder.originValue(message),
       telemetrySeq: telemetry === undefined ? -1 : telemetry.consumed(batchAtMs),
       traceparent: telemetry !== undefined && traceparent !== undefined && hasTraceparentShape(traceparent) ? traceparent : null,
       assignmentId: assigned.assignmentId,
@@ -607,284 +497,83 @@ export class KafkaSource<T> {
         ? () => {
             if (tracker.settle(seq)) this.#onSettled();
           }
-        : (outcome) => {
+        : (outcome: SettlementOutcome) => {
             if (tracker.settle(seq)) this.#onSettled();
             telemetry.settled(origin, outcome);
           },
       `${message.topic}[${message.partition}]@${message.offset}`,
     );
-    if (decodeError !== null) {
+    if (decoded instanceof DecodeFailure) {
       stats.deadLettered++;
-      this.options.onDeadLetter(origin, 'decode', decodeError, () => settlement.settle('dead-lettered'));
-      return null;
+      this.options.onDeadLetter(origin, 'decode', decoded.error, () => settlement.settle('dead-lettered'));
+      return;
     }
-    const eventTimeMs = this.options.eventTime ? this.options.eventTime(value as T) : (message.timestamp ?? Date.now());
+    const eventTimeMs = this.options.eventTime ? this.options.eventTime(decoded) : (message.timestamp ?? Date.now());
     const observed = this.#watermarks.observe(message.partition, eventTimeMs);
     if (observed.late) stats.late++;
-    emit({
-      key: origin.key === null ? null : origin.key.toString('utf8'),
-      value: value as T,
-      eventTimeMs,
-      watermarkMs: observed.watermarkMs,
-      headers,
-      origin,
-      settlement,
-    });
-    return null;
+    emit({ key: origin.key === null ? null : origin.key.toString('utf8'), value: decoded, eventTimeMs, watermarkMs: observed.watermarkMs, headers, origin, settlement });
   }
 
   #onSettled(): void {
-    this.stats.unsettled--;
+    const state = this.#state;
+    state.stats.unsettled--;
     // Cheap enough per settlement (a few ns), and it keeps a slow but moving run from looking idle.
-    this.#lastSettledAtMs = Date.now();
-    if (this.#roomWaiter !== null && this.stats.unsettled <= this.options.maxUnsettled - this.options.batchSize / 2) this.#roomWaiter();
-    if (this.stats.unsettled === 0 && this.#settledWaiters.length > 0) {
+    state.lastSettledAtMs = Date.now();
+    if (state.roomWaiter !== null && state.stats.unsettled <= this.options.maxUnsettled - this.options.batchSize / 2) state.roomWaiter();
+    if (state.stats.unsettled === 0 && this.#settledWaiters.length > 0) {
       for (const waiter of this.#settledWaiters.splice(0)) waiter();
     }
-    if (this.stats.pausedPartitions > 0) this.#applyPausesSoon();
+    if (state.stats.pausedPartitions > 0) this.#applyPausesSoon();
   }
 
-  #resumeScheduled = false;
   #applyPausesSoon(): void {
-    if (this.#resumeScheduled) return;
-    this.#resumeScheduled = true;
+    if (this.#pausesScheduled) return;
+    this.#pausesScheduled = true;
     setImmediate(() => {
-      this.#resumeScheduled = false;
+      this.#pausesScheduled = false;
       this.#applyPauses();
     });
   }
 
   #applyPauses(): void {
     const { partitionHighWater, partitionLowWater, topic } = this.options;
-    const driftMs = this.options.maxEventTimeDriftMs ?? 0;
-    // The reference for alignment: the slowest partition that can still move the watermark — one
-    // with records left to read and not itself paused for being ahead.
-    // A partition that has not produced yet (-Infinity) is the slowest of all: at start-up one
-    // partition's first fetch can span minutes of event time before another's arrives, and the
-    // steps would close windows under the late partition's records. It stops holding the others once
-    // it is known to be empty or goes idle (partitionIdleTimeoutMs), so an empty partition cannot
-    // stall the start for longer than that.
-    let slowestMs = Infinity;
-    if (driftMs > 0) {
-      for (const [partition, assigned] of this.#assigned) {
-        if (assigned.aheadOfWatermark || this.#lagOf(partition, assigned) === 0) continue;
-        if (this.#watermarks.isIdle(partition) || (assigned.nextOffset < 0 && this.#knownEmpty(partition))) continue;
-        const watermarkMs = this.#watermarks.partitionWatermarkMs(partition);
-        if (watermarkMs < slowestMs) slowestMs = watermarkMs;
-      }
-    }
-    const toPause: TopicPartition[] = [];
-    const toResume: TopicPartition[] = [];
-    let aligned = 0;
-    for (const [partition, assigned] of this.#assigned) {
-      const unsettled = assigned.tracker.unsettled;
-      if (unsettled >= partitionHighWater) assigned.overHighWater = true;
-      else if (unsettled <= partitionLowWater) assigned.overHighWater = false;
-      if (driftMs > 0 && slowestMs === -Infinity) {
-        assigned.aheadOfWatermark = this.#watermarks.partitionWatermarkMs(partition) !== -Infinity;
-      } else if (driftMs > 0 && slowestMs !== Infinity) {
-        const aheadMs = this.#watermarks.partitionWatermarkMs(partition) - slowestMs;
-        if (aheadMs > driftMs) assigned.aheadOfWatermark = true;
-        else if (aheadMs <= driftMs / 2) assigned.aheadOfWatermark = false;
-      } else {
-        assigned.aheadOfWatermark = false;
-      }
-      if (assigned.aheadOfWatermark) aligned++;
-      const pause = assigned.overHighWater || assigned.aheadOfWatermark || assigned.restoring;
-      if (pause && !assigned.paused) toPause.push({ topic, partition });
-      else if (!pause && assigned.paused) toResume.push({ topic, partition });
-      assigned.paused = pause;
-    }
-    if (toPause.length > 0) this.#consumer.pause(toPause);
+    const limits = { partitionHighWater, partitionLowWater, maxEventTimeDriftMs: this.options.maxEventTimeDriftMs ?? 0 };
+    const { toPause, toResume, aligned } = decidePauses(this.#state.partitions.values(), limits, {
+      watermarkMs: (partition) => this.#watermarks.partitionWatermarkMs(partition),
+      isIdle: (partition) => this.#watermarks.isIdle(partition),
+      lag: (assigned) => this.#lagOf(assigned as AssignedPartition),
+      knownEmpty: (partition) => this.#knownEmpty(partition),
+    });
+    if (toPause.length > 0) this.#consumer.pause(toPause.map((partition) => ({ topic, partition })));
     if (toResume.length > 0) {
-      this.#consumer.resume(toResume);
+      this.#consumer.resume(toResume.map((partition) => ({ topic, partition })));
       // Resumed partitions have input left: the time they were paused is not idle time. Without
       // this, --until-idle stopped a run the moment a partition held back for partitionIdleTimeoutMs
       // let the others go, before they fetched again (their records were never read).
-      this.#lastRecordAtMs = Date.now();
+      this.#state.lastRecordAtMs = Date.now();
     }
     this.stats.pausedPartitions += toPause.length - toResume.length;
     this.stats.alignedPartitions = aligned;
   }
 
-  /**
-   * Prepares newly assigned partitions, which stay paused meanwhile: reads what their committed
-   * offsets say completed ahead (skipped when read) and, with `onAssigned`, restores their state.
-   */
-  #prepareThenResume(partitions: readonly number[]): void {
-    Promise.all([this.#readCompleted(partitions), this.options.onAssigned?.(partitions)]).then(
-      ([completed]) => {
-        for (const partition of partitions) {
-          const assigned = this.#assigned.get(partition);
-          // Revoked (or revoked and assigned again) while preparing: that assignment prepares itself.
-          if (assigned === undefined || !assigned.restoring) continue;
-          assigned.restoring = false;
-          assigned.completed = completed.get(partition) ?? null;
-          const held = assigned.held;
-          assigned.held = [];
-          // Fetched before the pause took hold; handled now, in order, before the partition resumes.
-          for (const message of held) this.#handle(message, this.#emit!, false, this.options.telemetry === undefined ? 0 : performance.now());
-        }
-        this.#applyPauses();
-      },
-      (error: unknown) => this.#fatal?.(new Error(`restoring state for partitions [${partitions.join(', ')}] failed: ${(error as Error).message}`)),
-    );
-  }
-
-  /**
-   * The completed-ahead records named by each partition's committed offset. A failure to read them is
-   * not fatal: nothing is skipped then, so those records are processed again (never lost).
-   */
-  #readCompleted(partitions: readonly number[]): Promise<Map<number, CompletedOffsets>> {
-    const topic = this.options.topic;
-    return new Promise((resolve) =>
-      this.#consumer.committed(
-        partitions.map((partition) => ({ topic, partition })),
-        15_000,
-        (err, committed) => {
-          const completed = new Map<number, CompletedOffsets>();
-          if (err) {
-            this.options.log(`cannot read the committed offsets of ${topic} partitions [${partitions.join(', ')}] (${err.message}): records completed ahead of them will be processed again`);
-            return resolve(completed);
-          }
-          for (const { partition, offset, metadata } of committed ?? []) {
-            if (offset === undefined || offset < 0) continue;
-            try {
-              const named = decodeCompleted(offset, metadata);
-              if (named !== null) completed.set(partition, named);
-            } catch (error) {
-              this.options.log(`${topic}[${partition}]: ${(error as Error).message}; nothing is skipped`);
-            }
-          }
-          resolve(completed);
-        },
-      ),
-    );
-  }
-
-  #onRebalance(err: LibrdKafkaError, assignment: TopicPartition[]): void {
-    const consumer = this.#consumer as KafkaConsumerInstance & CooperativeMethods;
-    const cooperative = consumer.rebalanceProtocol() === 'COOPERATIVE';
+  /** True when librdkafka's cached offsets say the partition holds no record (high = 0, or low = high). */
+  #knownEmpty(partition: number): boolean {
     try {
-      if (err.code === CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
-        // Every partition is prepared before its first record (see #prepareThenResume).
-        const restoring = true;
-        for (const { partition } of assignment) {
-          this.#assigned.set(partition, {
-            tracker: new PartitionOffsetTracker(this.options.topic, partition),
-            paused: restoring,
-            overHighWater: false,
-            aheadOfWatermark: false,
-            lastCommitted: -1,
-            nextOffset: -1,
-            assignmentId: this.#nextAssignmentId++,
-            restoring,
-            held: [],
-            revoking: false,
-            firstOffset: -1,
-            seekTo: null,
-            completed: null,
-            lastCommittedMetadata: '',
-            onLetGo: [],
-          });
-          this.#watermarks.addPartition(partition);
-        }
-        this.#everAssigned = true;
-        this.#emptyPollSinceAssign = false;
-        this.#lastRecordAtMs = Date.now();
-        if (cooperative) consumer.incrementalAssign(assignment);
-        else this.#consumer.assign(assignment);
-        this.options.log(`assigned ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
-        if (restoring && assignment.length > 0) {
-          // Paused in the same turn as assigned: nothing of theirs is processed before the restore.
-          this.#consumer.pause(assignment.map(({ partition }) => ({ topic: this.options.topic, partition })));
-          this.stats.pausedPartitions += assignment.length;
-          this.#prepareThenResume(assignment.map(({ partition }) => partition));
-        }
-      } else if (err.code === CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
-        const beforeRevoke = this.options.beforeRevoke;
-        if (beforeRevoke !== undefined) {
-          // Exactly-once: nothing more of these partitions is handed out; the running transaction is
-          // committed (with what settled of them), and only then are they let go. librdkafka waits
-          // for the unassign, so the next owner starts after that commit.
-          const partitions: number[] = [];
-          for (const { partition } of assignment) {
-            const assigned = this.#assigned.get(partition);
-            if (assigned === undefined) continue;
-            assigned.revoking = true;
-            partitions.push(partition);
-          }
-          beforeRevoke(partitions).then(
-            () => this.#release(assignment, cooperative),
-            (error: unknown) => this.#fatal?.(new Error(`committing before revoking partitions [${partitions.join(', ')}] failed: ${(error as Error).message}`)),
-          );
-          return;
-        }
-        // Commit what has settled, then let go: records still in flight for these partitions will be
-        // re-read by their next owner (at-least-once), never committed by this instance.
-        this.commit(true);
-        if (this.options.onRevoked !== undefined) {
-          const committed = new Map<number, number>();
-          for (const { partition } of assignment) {
-            const assigned = this.#assigned.get(partition);
-            if (assigned !== undefined && !assigned.restoring) committed.set(partition, assigned.lastCommitted);
-          }
-          if (committed.size > 0) this.options.onRevoked(committed);
-        }
-        this.#release(assignment, cooperative);
-      } else {
-        this.options.log(`rebalance error: ${err.message}`);
-      }
-    } catch (error) {
-      this.#fatal?.(error as Error);
+      const { lowOffset, highOffset } = this.#consumer.getWatermarkOffsets(this.options.topic, partition);
+      // The low offset can be unknown (-1) in the cache; a high offset of 0 alone says "never written".
+      return highOffset === 0 || (highOffset > 0 && lowOffset === highOffset);
+    } catch {
+      return false;
     }
   }
 
-  /** Lets revoked partitions go: their records still in flight no longer move this instance's commits. */
-  #release(assignment: TopicPartition[], cooperative: boolean): void {
+  #lagOf(assigned: AssignedPartition): number | null {
+    if (assigned.nextOffset < 0) return null;
     try {
-      for (const { partition } of assignment) {
-        const assigned = this.#assigned.get(partition);
-        if (assigned === undefined) continue;
-        assigned.tracker.revoke();
-        this.stats.unsettled -= assigned.tracker.unsettled;
-        if (assigned.paused) this.stats.pausedPartitions--;
-        this.#assigned.delete(partition);
-        this.#watermarks.removePartition(partition);
-        for (const settle of assigned.onLetGo.splice(0)) settle();
-      }
-      if (cooperative) (this.#consumer as KafkaConsumerInstance & CooperativeMethods).incrementalUnassign(assignment);
-      else this.#consumer.unassign();
-      this.options.log(`revoked ${this.options.topic} partitions [${assignment.map((a) => a.partition).join(', ')}]`);
-      this.#roomWaiter?.();
-    } catch (error) {
-      this.#fatal?.(error as Error);
+      const { highOffset } = this.#consumer.getWatermarkOffsets(this.options.topic, assigned.partition);
+      return highOffset >= 0 ? Math.max(0, highOffset - assigned.nextOffset) : null;
+    } catch {
+      return null;
     }
   }
-}
-
-/** Methods the client has (lib/kafka-consumer.js) but its type declarations omit. */
-interface CooperativeMethods {
-  rebalanceProtocol(): 'COOPERATIVE' | 'EAGER' | 'NONE';
-  incrementalAssign(assignments: TopicPartition[]): void;
-  incrementalUnassign(assignments: TopicPartition[]): void;
-}
-
-function toBuffer(key: Message['key']): Buffer | null {
-  if (key === null || key === undefined) return null;
-  return typeof key === 'string' ? Buffer.from(key) : key;
-}
-
-const noHeaders: RecordHeaders = Object.freeze({});
-
-function toHeaders(headers: Message['headers']): RecordHeaders {
-  if (headers === undefined || headers.length === 0) return noHeaders;
-  const result: Record<string, Buffer> = {};
-  for (const header of headers) {
-    for (const name in header) {
-      const value = header[name];
-      result[name] = typeof value === 'string' ? Buffer.from(value) : (value as Buffer);
-    }
-  }
-  return result;
 }

@@ -9,8 +9,9 @@
  */
 import type { Contract } from '../../schemas/index.js';
 import { createTopicSerde, type SchemaRegistryOptions } from '../serde/index.js';
-import { CODES, Producer, type ClientConfig, type LibrdKafkaError, type MessageHeader } from './client.js';
+import { CODES, Producer, type ClientConfig, type LibrdKafkaError } from './client.js';
 import { TRACEPARENT, TraceIdGenerator } from '../telemetry/trace-context.js';
+import { toKafkaHeaders } from './headers.js';
 
 export interface TopicWriterOptions<T> {
   readonly brokers: string;
@@ -66,7 +67,7 @@ export async function writeTopic<T>(values: Iterable<T> | AsyncIterable<T>, opti
       const encoded = serde.encode(value);
       const extra = options.headers?.(value);
       const all = { ...encoded.headers, [TRACEPARENT]: traceIds.nextTraceparent(true), ...extra };
-      const headers: MessageHeader[] = Object.entries(all).map(([name, bytes]) => ({ [name]: bytes }));
+      const headers = toKafkaHeaders(all);
       for (;;) {
         try {
           producer.produce(options.topic, null, encoded.value, keyOf(value), null, undefined, headers);
@@ -102,7 +103,7 @@ export async function writeRawRecords(
   await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
   producer.setPollInterval(20);
   for (const record of records) {
-    const headers = record.headers ? Object.entries(record.headers).map(([name, bytes]) => ({ [name]: bytes })) : undefined;
+    const headers = record.headers ? toKafkaHeaders(record.headers) : undefined;
     producer.produce(topic, record.partition ?? null, record.value, record.key, null, undefined, headers);
   }
   await new Promise<void>((resolve, reject) => producer.flush(60_000, (err) => (err ? reject(err) : resolve())));

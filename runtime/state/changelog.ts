@@ -18,7 +18,7 @@
 import { CODES, KafkaConsumer, type Message } from '../kafka/client.js';
 import type { TopicSpec } from '../kafka/admin.js';
 import type { OperatorSnapshot } from '../../core/state.js';
-import { assembleSnapshot, chunkKey, manifestKey, type SnapshotManifest } from './snapshot-chunks.js';
+import { assembleSnapshot, chunkKey, manifestKey, snapshotOriginOf, type SnapshotManifest, type SnapshotOrigin } from './snapshot-chunks.js';
 
 /** `<namespace>.<step>.changelog` — the name is part of the contract (operators, dashboards). */
 export function changelogTopic(namespace: string, step: string): string {
@@ -46,19 +46,9 @@ export function changelogTopicSpec(topic: string): TopicSpec {
   };
 }
 
-export interface ChangelogEntry {
+export interface ChangelogEntry extends SnapshotOrigin {
   /** 1: a whole snapshot in one record (previous release); 2: assembled from a manifest and its chunks. */
   readonly format: 1 | 2;
-  readonly step: string;
-  readonly partition: number;
-  /** The input partition's committed offset when the snapshot was taken (-1: none committed yet). */
-  readonly committedOffset: number;
-  /** `client.id`-like name of the instance that wrote it (host:pid#n). */
-  readonly writer: string;
-  /** The writer's consumer group and instance id, when it recorded them (format 2). */
-  readonly group?: string;
-  readonly instance?: string;
-  readonly writtenAtMs: number;
   readonly snapshot: OperatorSnapshot;
   /** Format 2: the manifest it was assembled from. */
   readonly manifest?: SnapshotManifest;
@@ -120,8 +110,7 @@ export function entryOf(records: ReadonlyMap<string, Buffer>, step: string, part
   } catch (error) {
     return `snapshot ${manifest.snapshotId} is not JSON: ${(error as Error).message}`;
   }
-  const { step: s, partition: p, committedOffset, writer, writtenAtMs, group, instance } = manifest;
-  return { format: 2, step: s, partition: p, committedOffset, writer, writtenAtMs, ...(group === undefined ? {} : { group }), ...(instance === undefined ? {} : { instance }), snapshot, manifest };
+  return { format: 2, ...snapshotOriginOf(manifest), snapshot, manifest };
 }
 
 /** Every entry a changelog's latest records hold, by manifest key (tests, tools); unusable ones are left out. */

@@ -21,19 +21,29 @@ import { createHash } from 'node:crypto';
 
 export type Slot = 'a' | 'b';
 
-export interface SnapshotManifest {
-  readonly format: 2;
-  readonly kind: 'manifest';
+/** Which snapshot it is and who wrote it: what a manifest and a changelog entry both say. */
+export interface SnapshotOrigin {
   readonly step: string;
   readonly partition: number;
   /** The input partition's committed offset when the snapshot was taken (-1: none committed yet). */
   readonly committedOffset: number;
-  /** host:pid#n of the instance that wrote it. */
+  /** `client.id`-like name of the instance that wrote it (host:pid#n). */
   readonly writer: string;
-  /** The writer's consumer group and `--instance-id` (absent when it had none): whose state this is. */
+  /** The writer's consumer group and `--instance-id` (absent when it had none, or in format 1): whose state this is. */
   readonly group?: string;
   readonly instance?: string;
   readonly writtenAtMs: number;
+}
+
+/** The fields of {@link SnapshotOrigin} taken from a manifest or an entry (optional ones only when present). */
+export function snapshotOriginOf(from: SnapshotOrigin): SnapshotOrigin {
+  const { step, partition, committedOffset, writer, writtenAtMs, group, instance } = from;
+  return { step, partition, committedOffset, writer, writtenAtMs, ...(group === undefined ? {} : { group }), ...(instance === undefined ? {} : { instance }) };
+}
+
+export interface SnapshotManifest extends SnapshotOrigin {
+  readonly format: 2;
+  readonly kind: 'manifest';
   readonly slot: Slot;
   readonly snapshotId: string;
   readonly chunks: number;

@@ -45,6 +45,11 @@ export interface KpiSources {
   readonly mentionOf?: (value: unknown) => { readonly id: string; readonly score: number };
   /** Topic of Label records (schemas/label) to follow; needs `mentionOf`. */
   readonly labelsTopic?: string;
+  /**
+   * Told of every label the runtime receives from `labelsTopic`, as it arrives (a topology that
+   * acts on labels: model-monitor's recalibration). Called with telemetry on, like the KPIs.
+   */
+  readonly onLabel?: (mentionId: string, verdict: Verdict, receivedAtMs: number) => void;
   readonly spend?: SpendMeter;
   /** Enrichment cache counters so far. */
   readonly cache?: () => { readonly hits: number; readonly misses: number };
@@ -120,6 +125,7 @@ export class KpiTelemetry {
 
   labelReceived(mentionId: string, verdict: Verdict, atMs: number): void {
     this.feedback?.labelReceived(mentionId, verdict, atMs);
+    this.#sources.onLabel?.(mentionId, verdict, atMs);
   }
 
   /** Once a second, before the tail threshold is refreshed: tail recovery and lane history. */

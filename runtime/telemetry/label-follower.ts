@@ -13,6 +13,7 @@ import type { ClientConfig } from '../kafka/client.js';
 import { createTopicSerde, decodeResolvingWriter } from '../serde/index.js';
 import { LabelContract, type Label } from '../../schemas/index.js';
 import type { Verdict } from './label-feedback.js';
+import { fromKafkaHeaders } from '../kafka/headers.js';
 
 export interface LabelFollowerOptions {
   readonly brokers: string;
@@ -58,8 +59,7 @@ async function handOn(options: LabelFollowerOptions, serde: ReturnType<typeof cr
       if (message.offset < (nextOffset.get(message.partition) ?? 0)) continue;
       nextOffset.set(message.partition, message.offset + 1);
       if (message.value === null || message.value === undefined) continue;
-      const headers: Record<string, Buffer> = {};
-      for (const header of message.headers ?? []) for (const [name, value] of Object.entries(header)) headers[name] = value as Buffer;
+      const headers = fromKafkaHeaders(message.headers);
       try {
         const label = await decodeResolvingWriter(serde, message.value, headers);
         options.onLabel(label.mention_id, label.verdict, receivedAtMs);

@@ -13,10 +13,12 @@
  * Steps run on RxJS's default schedulers, so steps that wait (timers, async lookups) need
  * `await driver.completeAsync()` instead of `complete()`.
  */
-import { Subject, type Observable } from 'rxjs';
+import { Subject } from 'rxjs';
 import { testEnvelope, type Envelope } from '../../core/envelope.js';
 import type { SettlementOutcome } from '../../core/settlement.js';
-import type { RoutedEnvelope, StepContext, Topology } from '../topology.js';
+import type { RoutedEnvelope, Topology } from '../topology.js';
+import { OperatorStateHandle } from '../../core/state.js';
+import { assembleChain } from '../runner/chain.js';
 import { SETTINGS } from '../config.js';
 import { SpendMeter } from '../cost/spend-meter.js';
 
@@ -58,6 +60,7 @@ export class TopologyTestDriver<In> {
   #completed = false;
   #watermarkMs = -Infinity;
   readonly #read = new Map<string, number>();
+  readonly #states = new Map<string, OperatorStateHandle>();
 
   /** `allowedLatenessMs`: the watermark trails the highest event time piped by this much. */
   constructor(
@@ -65,20 +68,15 @@ export class TopologyTestDriver<In> {
     private readonly allowedLatenessMs = 0,
   ) {
     for (const role of Object.keys(topology.outputs)) this.#outputs[role] = [];
-    let stream: Observable<unknown> = this.#input.asObservable();
-    for (const step of topology.chain) {
-      const context: StepContext = {
-        topologyName: topology.name,
-        stepName: step.name,
-        deadLetter: (envelope, error) => {
-          this.#deadLetters.push({ step: step.name, error, value: envelope.value, offset: envelope.origin.offset });
-          envelope.settlement.settle('dead-lettered');
-        },
-        log: () => {},
-        meter: this.meter,
-      };
-      stream = stream.pipe(step.build(context));
-    }
+    // Built as the runner builds it (runtime/runner/chain.ts): the same context, a state handle per step.
+    const stream = assembleChain(topology, this.#input.asObservable(), {
+      meter: this.meter,
+      deadLetter: (step, envelope, error) => {
+        this.#deadLetters.push({ step, error, value: envelope.value, offset: envelope.origin.offset });
+        envelope.settlement.settle('dead-lettered');
+      },
+      stateFor: (step) => this.stateOf(step),
+    });
     this.#done = new Promise<void>((resolve) => {
       stream.subscribe({
         next: (item) => {
@@ -135,6 +133,20 @@ export class TopologyTestDriver<In> {
   advanceWatermark(watermarkMs: number): this {
     this.#watermarkMs = Math.max(this.#watermarkMs, watermarkMs);
     return this;
+  }
+
+  /**
+   * Step `step`'s state handle, as the runner gives one to every step: `snapshot()` it to see what the
+   * step would write to its changelog, or `restore()` a snapshot before the first `pipe`.
+   */
+  stateOf(step: string): OperatorStateHandle {
+    let handle = this.#states.get(step);
+    if (handle === undefined) {
+      if (!this.topology.chain.some((s) => s.name === step)) throw new Error(`no step "${step}" in topology ${this.topology.name}; steps: ${this.topology.chain.map((s) => s.name).join(', ')}`);
+      handle = new OperatorStateHandle();
+      this.#states.set(step, handle);
+    }
+    return handle;
   }
 
   /** Values routed to `role` since the last read of that role. */

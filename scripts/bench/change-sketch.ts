@@ -3,7 +3,10 @@
  * not count), through the operator and for its table alone: the lab generator's stream (8 fields, 50 models ×
  * 5 segments) through changeSketch (transforms, key, table update, the wrapper), without a broker.
  *
- *   npx tsx scripts/bench/change-sketch.ts [--events 500000]
+ *   npx tsx scripts/bench/change-sketch.ts [--events 500000] [--level-scales]
+ *
+ * `--level-scales`: with a `levelScales` source (all factors 1, as model-monitor's recalibration
+ * before any label), to measure what reading the factors costs.
  */
 import { parseArgs } from 'node:util';
 import { from } from 'rxjs';
@@ -14,7 +17,8 @@ import { testEnvelope } from '../../core/envelope.js';
 import type { InferenceEvent } from '../../schemas/index.js';
 import { sketchFieldReader, sketchTransformOf } from '../../topologies/model-monitor/sketch-evidence.js';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '500000' } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '500000' }, 'level-scales': { type: 'boolean', default: false } } });
+const levelScales = args['level-scales'] ? { levelScales: { version: 0, scaleOf: () => 1 } } : {};
 const FIELDS = ['latency_ms', 'confidence', 'prediction', 'output_tokens', 'features[0]', 'features[1]', 'features[2]', 'features[3]'];
 const events = [...generateStream({ count: Number(args.events), seed: 1001 }).events] as InferenceEvent[];
 const envelopes = events.map((event) => testEnvelope(event, { eventTimeMs: event.ts }));
@@ -27,6 +31,7 @@ const run = (): number => {
       keyOf: (event) => `${event.model_id}\u0000${event.segment}`,
       fallbackKeyOf: (event) => event.model_id,
       fields: FIELDS.map((field) => ({ name: field, valueOf: sketchFieldReader(field), transform: sketchTransformOf(field) })),
+      ...levelScales,
     }))
     .subscribe((envelope) => (alarms += envelope.value.alarms.length));
   const used = process.cpuUsage(started);
@@ -40,7 +45,7 @@ const readers = FIELDS.map(sketchFieldReader);
 const keys = events.map((event) => `${event.model_id}\u0000${event.segment}`);
 const raw = events.map((event) => Float64Array.from(readers, (read) => read(event) ?? NaN));
 const tableOnly = (): number => {
-  const table = new SketchTable({ fields: FIELDS, transforms: FIELDS.map(sketchTransformOf), level: { falseAlarmsPerHour: 1 } });
+  const table = new SketchTable({ fields: FIELDS, transforms: FIELDS.map(sketchTransformOf), level: { falseAlarmsPerHour: 1 }, ...levelScales });
   const started = process.cpuUsage();
   for (let i = 0; i < events.length; i++) table.update(keys[i]!, events[i]!.model_id, events[i]!.ts, raw[i]!);
   const used = process.cpuUsage(started);

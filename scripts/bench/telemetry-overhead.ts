@@ -15,10 +15,10 @@
  *   npx tsx scripts/bench/telemetry-overhead.ts [--events 500000] [--rounds 5] [--cpu-only]
  */
 import { parseArgs } from 'node:util';
-import { Subject, type Observable, type OperatorFunction } from 'rxjs';
+import { Subject } from 'rxjs';
 import { createSettlement } from '../../core/settlement.js';
 import type { Envelope } from '../../core/envelope.js';
-import type { StepContext } from '../../runtime/topology.js';
+import { assembleChain } from '../../runtime/runner/chain.js';
 import { TopologyTelemetry } from '../../runtime/telemetry/topology-telemetry.js';
 import type { TracedOrigin } from '../../runtime/telemetry/stage-clock.js';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -70,12 +70,11 @@ const median = (xs: number[]): number => {
 async function mainThreadCost(telemetryOn: boolean, sample: readonly InferenceEvent[], count: number): Promise<number> {
   const telemetry = telemetryOn ? new TopologyTelemetry({ topology: 'overhead', stepNames: topology.chain.map((s) => s.name), maxUnsettled: 20_000, tracer: provider.getTracer('cpu') }) : null;
   const input$ = new Subject<Envelope<InferenceEvent>>();
-  let stream = input$.asObservable() as Observable<unknown>;
-  for (const [index, step] of topology.chain.entries()) {
-    const context: StepContext = { topologyName: 'overhead', stepName: step.name, deadLetter: (e) => e.settlement.settle('dead-lettered'), log: () => {}, meter: { add: () => {} } };
-    const operator = step.build(context) as OperatorFunction<unknown, unknown>;
-    stream = stream.pipe(telemetry ? telemetry.steps.wrap(index, operator) : operator);
-  }
+  const stream = assembleChain(topology, input$.asObservable(), {
+    meter: { add: () => {} },
+    deadLetter: (_step, envelope) => envelope.settlement.settle('dead-lettered'),
+    ...(telemetry === null ? {} : { wrap: (index, operator) => telemetry.steps.wrap(index, operator) }),
+  });
   const subscription = stream.subscribe((item) => (item as Envelope<unknown>).settlement.settle('delivered'));
   const key = Buffer.from('model-1');
   const started = performance.now();

@@ -11,6 +11,8 @@ import { TopologyTelemetry } from '../../runtime/telemetry/topology-telemetry.js
 import { dedupMetrics } from '../../runtime/telemetry/dedup-metrics.js';
 import { StepStates } from '../../runtime/state/step-states.js';
 import { DedupCounters } from '../../operators/windowed-dedup.js';
+import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
+import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 
 interface Panel {
   readonly id: number;
@@ -41,6 +43,9 @@ async function exportedSeries(): Promise<Set<string>> {
   // A topology with a stateful windowed dedup: the runner adds the state metrics, the topology its dedup counters.
   telemetry.addStateMetrics(new StepStates({ namespace: 't', brokers: '127.0.0.1:9', log: () => {}, write: () => {} }));
   telemetry.addTopologyGauges(dedupMetrics('dedup', new DedupCounters()));
+  // model-monitor's own gauges (enrich breaker, recalibration of the sketch's levels).
+  const modelMonitorGauges = createModelMonitor(readModelMonitorConfig({})).topology.gauges ?? [];
+  telemetry.addTopologyGauges(modelMonitorGauges.filter((gauge) => !gauge.name.startsWith('signalpath_dedup_')));
   const names = new Set<string>();
   for (const metric of await telemetry.registry.getMetricsAsJSON()) {
     names.add(metric.name);

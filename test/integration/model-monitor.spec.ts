@@ -92,7 +92,7 @@ describe('integration: model-monitor', function () {
       const summary1 = await run1.done;
       expect(summary1.reason, summary1.error).to.equal('idle');
       const steps = run1.state!.statefulSteps().sort();
-      expect(steps).to.deep.equal(['dedup', 'detect', 'enrich-model', 'partition-by-model', 'sample', 'sketch']);
+      expect(steps).to.deep.equal(['dedup', 'detect', 'enrich-model', 'label-join', 'partition-by-model', 'sample', 'sketch']);
       const learnt1 = detectorPoints(run1.state!.handleFor('detect').snapshot());
       expect(learnt1).to.be.greaterThan(0);
       const sketched1 = sketchRecords(run1.state!.handleFor('sketch').snapshot());

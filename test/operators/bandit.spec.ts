@@ -7,9 +7,7 @@ import { SeededRandom } from '../../core/random.js';
 function poisson(mean: number, random: SeededRandom): number {
   if (mean <= 0) return 0;
   if (mean > 30) {
-    const u1 = random.nextOpenFloat();
-    const u2 = random.nextFloat();
-    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    const z = random.nextGaussian();
     return Math.max(0, Math.round(mean + Math.sqrt(mean) * z));
   }
   const limit = Math.exp(-mean);

@@ -160,6 +160,36 @@ describe('changeSketch', () => {
       expect(plain.map(brief)).to.deep.equal(identity.map(brief));
     });
 
+    it('levelScales: a cell alarms at h × its factor, read again for a key when the version changes', () => {
+      // A +2σ shift over records 300–311: at h = 8 it alarms; with the factor 3 (h = 24) on key a it does
+      // not, and the alarm reports the scaled level; a factor set at record 250 acts from the next record.
+      const shifted = noisy(420, 9, (i) => (i >= 300 && i < 312 ? 2 : 0));
+      const asked: string[] = [];
+      const scales = { version: 0, factor: 3, scaleOf: (key: string, fallbackKey: string | undefined, field: string) => (asked.push(`${key}/${fallbackKey}/${field}`), scales.factor) };
+      const plain = run(shifted, fixed(8, { warmupPoints: 50 }));
+      expect(plain.slice(300).some((s) => s.alarms.length > 0)).to.equal(true);
+      const raised = run(shifted, fixed(8, { warmupPoints: 50, fallbackKeyOf: (r) => r.model ?? r.key, levelScales: scales }));
+      expect(raised.every((s) => s.alarms.length === 0)).to.equal(true);
+      expect(asked).to.deep.equal(['a/m/x'], 'read once per key while the version stays');
+      scales.factor = 1.5;
+      scales.version = 1;
+      const again = run(shifted, fixed(8, { warmupPoints: 50, fallbackKeyOf: (r) => r.model ?? r.key, levelScales: scales }));
+      const first = again.find((s) => s.alarms.length > 0)!;
+      expect(first.alarms[0]!.level).to.be.closeTo(12, 1e-9);
+      // Moved mid-stream: lowered back to 1 at record 250, the shift alarms at h = 8.
+      const moving = { version: 0, scaleOf: () => 3 };
+      const out: Sketched<Rec>[] = [];
+      from(shifted).pipe(changeSketch(fixed(8, { warmupPoints: 50, levelScales: moving }))).subscribe((e) => {
+        out.push(e.value);
+        if (out.length === 250) Object.assign(moving, { version: 1, scaleOf: () => 1 });
+      });
+      expect(out.map(brief)).to.deep.equal(plain.map(brief));
+      let error: unknown;
+      from(shifted.slice(0, 1)).pipe(changeSketch(fixed(8, { levelScales: { version: 0, scaleOf: () => 0 } }))).subscribe({ error: (e: unknown) => (error = e) });
+      expect(error).to.be.instanceOf(RangeError).with.property('message').that.matches(/levelScales.*> 0/);
+      expect(() => changeSketch(fixed(8, { levelScales: { scaleOf: () => 1 } as never }))).to.throw(TypeError, /levelScales/);
+    });
+
     it('keeps at most maxKeys keys and counts the evictions', () => {
       let last = { keys: 0, evictions: 0 };
       run(Array.from({ length: 50 }, (_, i) => at(i, i, `k${i}`)), fixed(6, { maxKeys: 8, counts: (c) => (last = { keys: c.keys, evictions: c.evictions }) }));

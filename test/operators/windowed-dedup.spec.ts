@@ -163,6 +163,19 @@ describe('windowedDedup', () => {
     expect(() => windowedDedup({ mode: 'loose' as 'strict' })).to.throw(RangeError, /'mode' must be one of/);
     expect(() => windowedDedup({ hyperLogLogRegisters: 100 })).to.throw(RangeError, /power of two/);
     expect(() => windowedDedup({ bloomFalsePositiveRate: 0 })).to.throw(RangeError, /bloomFalsePositiveRate/);
+    expect(() => windowedDedup({ toOutput: 'mention' as never })).to.throw(TypeError, /windowedDedup: option 'toOutput' must be a function/);
+  });
+
+  it('toOutput builds the topology record from each closed (window, cluster); the mentions contract shape is the default', () => {
+    const input = () => [det('e1', 1, [finding('latency_ms', 'HIGH')]), det('e2', 3, [finding('latency_ms', 'HIGH', 0.999)]), det('e3', 12, [], { watermarkMs: 11 })];
+    const out: Envelope<{ alert: string; events: number }>[] = [];
+    from(input())
+      .pipe(windowedDedup<Ev, { alert: string; events: number }>({ ...tumbling10, toOutput: (m) => ({ alert: `${m.model_id} ${m.field} ${m.direction}`, events: m.event_count }) }))
+      .subscribe((e) => out.push(e));
+    expect(out.map((e) => e.value)).to.deep.equal([{ alert: 'm latency_ms HIGH', events: 2 }]);
+    // The default output is assignable to the mentions contract's record, field for field.
+    const mention: Mention = run(input(), tumbling10)[0]!.value;
+    expect(mention.mention_id).to.equal('m|s|latency_ms|HIGH@0/e1');
   });
 
   it('DistinctCounter: exact below the limit, Bloom + HyperLogLog above, duplicates never counted', () => {

@@ -23,7 +23,7 @@ const event = (latencyMs: number, segment = 'rare'): InferenceEvent => ({
 describe('model-monitor: preliminary score (what adaptive sampling favours)', () => {
   it('an incident keeps scoring high: heavy-tailed noise does not inflate the variance, the shift is not learnt away', () => {
     const random = SeededRandom.fromSeed(5);
-    const gaussian = (): number => Math.sqrt(-2 * Math.log(random.nextOpenFloat())) * Math.cos(2 * Math.PI * random.nextFloat());
+    const gaussian = (): number => random.nextGaussian();
     const scorer = new PreliminaryScorer(['latency_ms']);
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     // Normal traffic around 100 ms (sd 10) with a 1% tail of 20× spikes.

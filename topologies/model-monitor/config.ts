@@ -114,8 +114,24 @@ export const MODEL_MONITOR_SETTINGS = {
     env: 'MODEL_MONITOR_LABELS_TOPIC',
     schema: z.string().trim().regex(/^([A-Za-z0-9._-]{1,249})?$/, "expected a topic name (letters, digits, '.', '_', '-') or empty"),
     default: 'labels',
-    help: 'topic of Label records followed for the feedback KPIs (precision, recall at precision, feedback latency); empty: none',
+    help: 'topic of Label records followed for the feedback KPIs (precision, recall at precision, feedback latency) and the recalibration of the levels (needs SIGNALPATH_TELEMETRY on); empty: none',
   },
+  recalibrate: {
+    env: 'MODEL_MONITOR_RECALIBRATE',
+    schema: z.enum(['on', 'off']).transform((v) => v === 'on'),
+    default: 'on',
+    help: "labels move the sketch's levels (docs/feedback.md): a false positive while the labelled precision is below its target raises its field's level, a true positive while it is above lowers it toward the floor; off: labels are joined and counted, the levels stay (on/off)",
+  },
+  targetPrecision: { env: 'MODEL_MONITOR_TARGET_PRECISION', schema: number(0.5, 0.999), default: '0.95', help: 'the labelled precision the recalibration aims for, [0.5, 0.999]; also the mean of its prior' },
+  recalibrationPriorLabels: { env: 'MODEL_MONITOR_RECALIBRATION_PRIOR_LABELS', schema: number(0.1, 10_000), default: '10', help: 'weight, in labels, of the prior that the budget-derived level meets the target precision' },
+  recalibrationMemoryLabels: { env: 'MODEL_MONITOR_RECALIBRATION_MEMORY_LABELS', schema: number(1, 1_000_000), default: '50', help: "labels after which an old label's weight in the precision estimate has fallen to 1/e (labels given at other levels fade)" },
+  recalibrationRaise: { env: 'MODEL_MONITOR_RECALIBRATION_RAISE', schema: number(1.001, 10), default: '1.1', help: "factor a false positive multiplies its level by, when the estimated precision is below the target, > 1" },
+  recalibrationLower: { env: 'MODEL_MONITOR_RECALIBRATION_LOWER', schema: number(1.001, 10), default: '1.05', help: 'factor a true positive divides its level by, when the estimated precision meets the target, > 1 (never below the floor)' },
+  recalibrationModelLabels: { env: 'MODEL_MONITOR_RECALIBRATION_MODEL_LABELS', schema: int(1, 1_000_000), default: '20', help: "labels a model × field needs before its own level factor replaces its field's" },
+  levelFloor: { env: 'MODEL_MONITOR_LEVEL_FLOOR', schema: number(0.1, 10), default: '1', help: "lowest factor on the sketch's budget-derived level that a lowering reaches (1: never more false alarms than the budget allows)" },
+  levelCeiling: { env: 'MODEL_MONITOR_LEVEL_CEILING', schema: number(1, 100), default: '3', help: "highest factor on the sketch's budget-derived level that a raise reaches, ≥ the floor" },
+  levelScale: { env: 'MODEL_MONITOR_LEVEL_SCALE', schema: number(0.1, 100), default: '1', help: "factor every level starts at (1: the budget's; an experiment starts miscalibrated at 0.5 or 2)" },
+  labelJoinMaxAwaiting: { env: 'MODEL_MONITOR_LABEL_JOIN_MAX_AWAITING', schema: int(1, 10_000_000), default: '50000', help: 'mentions remembered while they wait for a label (the oldest beyond it are dropped, counted); as many applied mention ids are remembered for idempotence' },
   seed: { env: 'MODEL_MONITOR_SEED', schema: int(-(2 ** 31), 2 ** 31 - 1), default: '1', help: 'seed of the samplers and the bandit' },
 } as const;
 
@@ -145,6 +161,9 @@ export function readModelMonitorConfig(env: NodeJS.ProcessEnv, overrides: Partia
       throw new ConfigError(`invalid ${setting.env}=${JSON.stringify(raw)}: ${reason} (${setting.help})`);
     }
     config[name] = parsed.data;
+  }
+  if ((config['levelFloor'] as number) > (config['levelCeiling'] as number)) {
+    throw new ConfigError(`MODEL_MONITOR_LEVEL_FLOOR (${String(config['levelFloor'])}) must not be above MODEL_MONITOR_LEVEL_CEILING (${String(config['levelCeiling'])})`);
   }
   return config as ModelMonitorConfig;
 }

@@ -29,6 +29,8 @@ export interface ReviewLaneOptions {
   readonly scheduler?: SchedulerLike;
   /** Told how many of a batch went to review. */
   readonly onBatch?: (size: number, reviewed: number) => void;
+  /** Told of each mention copied to the review output (the fast lane). */
+  readonly onReview?: (mention: Mention) => void;
 }
 
 export function reviewLane(options: ReviewLaneOptions): OperatorFunction<Envelope<Mention>, RoutedEnvelope<Mention>> {
@@ -65,6 +67,7 @@ export function reviewLane(options: ReviewLaneOptions): OperatorFunction<Envelop
             subscriber.next({ ...envelope, output: main });
             return;
           }
+          options.onReview?.(envelope.value);
           const reviewCopy: Mention = { ...envelope.value, attributes: { ...envelope.value.attributes, review_lane: 'true' } };
           const [toMain, toReview] = fanOut(envelope, [envelope.value, reviewCopy]);
           subscriber.next({ ...toMain!, output: main });

@@ -31,8 +31,8 @@ import { SeededRandom } from '../../core/random.js';
 import type { Sampled, SamplingStrategy } from '../../operators/adaptive-sample.js';
 import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js';
 import { dropRecord, withValue, type Envelope } from '../../core/envelope.js';
-import type { OperatorStateHandle } from '../../core/state.js';
-import { defineTopology, filterRecords, mapRecords, withContext, type Topology } from '../../runtime/topology.js';
+import { assertSnapshotVersion, type OperatorStateHandle } from '../../core/state.js';
+import { defineTopology, filterRecords, mapRecords, withContext, type Topology, type TopologyGauge } from '../../runtime/topology.js';
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
 import { registryLookup, type ModelMetadata } from './registry-client.js';
 import type { KpiSources, SpendMeter } from '../../runtime/telemetry/kpis.js';
@@ -43,6 +43,9 @@ import { EnrichDelayCounters, EnrichDelayTracker } from './enrich-delay.js';
 import { EventTimeHold } from './event-time-hold.js';
 import { PreliminaryScorer, samplingWeight } from './preliminary-score.js';
 import { reviewLane } from './review-lane.js';
+import { LabelJoin, type LaneFeedback } from './label-join.js';
+import { bucketPercentile } from '../../runtime/telemetry/tail-recovery.js';
+import { LevelRecalibrator } from './recalibration.js';
 import { SketchEvidenceGate, SKETCH_DETECTOR, sketchFieldReader, sketchFindings, sketchTransformOf } from './sketch-evidence.js';
 import { thresholdFor } from './thresholds.js';
 
@@ -100,6 +103,10 @@ export class ModelMonitorProbe {
   sketch: Readonly<SketchCounts> & { level: number } = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0, level: 0 };
   sketchEvidence = 0;
   sketchEvidenceCapped = 0;
+  /** Labels joined to their mentions, and the level factors they moved (label-join.ts, recalibration.ts); set by createModelMonitor. */
+  labelJoin!: LabelJoin;
+  recalibration!: LevelRecalibrator;
+  recalibrate = false;
 }
 
 /** How a record's enrichment status reads in telemetry: did it wait for the registry or not. */
@@ -151,6 +158,8 @@ function kpiSources(config: ModelMonitorConfig, probe: ModelMonitorProbe, extras
     mentionOutputs: ['mentions'],
     mentionOf: (value) => ({ id: (value as Mention).mention_id, score: (value as Mention).score }),
     ...(config.labelsTopic ? { labelsTopic: config.labelsTopic } : {}),
+    // Every label also meets its mention in the label-join step's state and may move a level.
+    onLabel: (mentionId, verdict, receivedAtMs) => void probe.labelJoin.label(mentionId, verdict, receivedAtMs),
     ...(extras.spend === undefined ? {} : { spend: extras.spend }),
     cache: () => ({ hits: probe.enrich.hits + probe.enrich.staleHits, misses: probe.enrich.misses }),
     lanes: () => probe.partition.lanes().map((lane) => ({ lane: lane.lane, records: lane.records, busyMs: lane.busyMs, queued: lane.queued })),
@@ -168,6 +177,29 @@ function kpiSources(config: ModelMonitorConfig, probe: ModelMonitorProbe, extras
 export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMonitorExtras = {}): { topology: Topology<InferenceEvent>; probe: ModelMonitorProbe } {
   const probe = new ModelMonitorProbe();
   const random = SeededRandom.fromSeed(config.seed);
+  // Labels move the sketch's level per field (and model × field): recalibration.ts, docs/feedback.md.
+  const recalibration = new LevelRecalibrator({
+    fields: config.fields,
+    enabled: config.recalibrate,
+    targetPrecision: config.targetPrecision,
+    priorLabels: config.recalibrationPriorLabels,
+    memoryLabels: config.recalibrationMemoryLabels,
+    raiseFactor: config.recalibrationRaise,
+    lowerFactor: config.recalibrationLower,
+    floor: config.levelFloor,
+    ceiling: config.levelCeiling,
+    modelLabels: config.recalibrationModelLabels,
+    maxModels: 10_000,
+    initialScale: config.levelScale,
+  });
+  probe.recalibration = recalibration;
+  probe.recalibrate = config.recalibrate;
+  probe.labelJoin = new LabelJoin({
+    maxAwaiting: config.labelJoinMaxAwaiting,
+    maxApplied: config.labelJoinMaxAwaiting,
+    maxEarly: 10_000,
+    apply: (mention, truePositive) => recalibration.label(mention.model, mention.field, truePositive),
+  });
   // Without a registry, enrichment is off: every model is unknown (no owner, the detectors' own
   // levels) and no lookup leaves the process. The records still pass the enrich step (one chain).
   probe.enrichmentEnabled = config.registryUrl !== undefined;
@@ -302,6 +334,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
         read: () => [{ labels: { step: 'enrich-model' }, value: probe.enrich.circuitOpens }],
       },
       ...dedupMetrics('dedup', probe.dedup),
+      ...recalibrationGauges(probe, () => probe.sketch.level),
     ],
     steps: (input) =>
       input
@@ -335,6 +368,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
                   fields: config.fields.map((field) => ({ name: field, valueOf: sketchFieldReader(field), transform: sketchTransformOf(field) })),
                   level: { falseAlarmsPerHour: config.falseAlarmsPerHour },
                   maxKeys: config.sketchMaxKeys,
+                  levelScales: recalibration,
                   state: context.state,
                   counts: (counts, level) => (probe.sketch = { ...counts, level }),
                 }),
@@ -490,6 +524,8 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
             return { ...mention, attributes };
           }),
         )
+        // Every mention waits here for its label (keyed by mention_id, in the step's changelog).
+        .step('label-join', withContext((context) => labelJoinStep(probe.labelJoin, recalibration, context.state)))
         .step(
           'review-lane',
           reviewLane({
@@ -499,6 +535,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
             mainOutput: 'mentions',
             reviewOutput: 'review',
             onBatch: (_, reviewed) => (probe.reviewed += reviewed),
+            onReview: (mention) => probe.labelJoin.fastLane(mention.mention_id),
           }),
         ),
   });
@@ -523,4 +560,99 @@ function sampledDetectors(detectors: readonly RecordDetector<MonitoredEvent>[]):
     snapshot: () => detector.snapshot(),
     restore: (state) => detector.restore(state),
   }));
+}
+
+/**
+ * The label-join step: registers every mention that passes (what its label will move: model, field,
+ * whether a sketch alarm made it) and keeps the join and the level factors in the step's snapshot
+ * (`labelJoin`, version 1), so a restart keeps the mentions awaiting a label, the ids already applied
+ * and the levels. Passes every mention on unchanged.
+ */
+function labelJoinStep(join: LabelJoin, recalibration: LevelRecalibrator, state: OperatorStateHandle | undefined): OperatorFunction<Envelope<Mention>, Envelope<Mention>> {
+  const OP = 'labelJoin';
+  return (source) =>
+    new Observable<Envelope<Mention>>((subscriber) => {
+      state?.attach(
+        OP,
+        () => ({ operator: OP, version: 1, join: join.snapshot(), levels: recalibration.snapshot() }),
+        (snapshot) => {
+          assertSnapshotVersion(snapshot, OP, 1);
+          // Levels first: labels held in this process are joined by the join's restore and move them.
+          recalibration.restore(snapshot['levels'] as Record<string, unknown>);
+          join.restore(snapshot['join'] as Record<string, unknown>);
+        },
+      );
+      return source.subscribe({
+        next: (envelope) => {
+          const mention = envelope.value;
+          join.mention(mention.mention_id, { model: mention.model_id, field: mention.field, sketch: (mention.attributes['detectors'] ?? mention.detector).split(',').includes(SKETCH_DETECTOR) });
+          subscriber.next(envelope);
+        },
+        error: (error) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+    });
+}
+
+/** The recalibration as metrics: level factors and levels per field (and model × field in use), the label join's counters. */
+function recalibrationGauges(probe: ModelMonitorProbe, level: () => number): TopologyGauge[] {
+  const cells = (): ReturnType<LevelRecalibrator['report']> => probe.recalibration.report(100);
+  const lanes = (): [string, LaneFeedback][] => Object.entries(probe.labelJoin.lanes);
+  return [
+    {
+      name: 'signalpath_sketch_level_scale',
+      help: "Factor on the sketch's budget-derived level, per field (model=\"*\") and per model × field whose own factor is in use; labels move it (MODEL_MONITOR_RECALIBRATE).",
+      read: () => {
+        const { fields, models } = cells();
+        return [...fields.map((c) => ({ labels: { field: c.field, model: '*' }, value: c.scale })), ...models.filter((c) => c.inUse).map((c) => ({ labels: { field: c.field, model: c.model! }, value: c.scale }))];
+      },
+    },
+    {
+      name: 'signalpath_sketch_level',
+      help: "The sketch's CUSUM level per field: the budget-derived h × the field's factor.",
+      read: () => cells().fields.map((c) => ({ labels: { field: c.field }, value: level() * c.scale })),
+    },
+    {
+      name: 'signalpath_recalibration_precision',
+      help: 'Posterior mean precision of the sketch mentions at the current level, per field (Beta, prior at the target precision, older labels fading).',
+      read: () => cells().fields.map((c) => ({ labels: { field: c.field }, value: c.posteriorPrecision })),
+    },
+    {
+      name: 'signalpath_label_join_labels_total',
+      type: 'counter',
+      help: 'Labels by what the label join did with them: applied (true/false positive), unsure, duplicate, relabel, not-recalibrated (no sketch alarm in the mention), early (came before the mention).',
+      read: () => {
+        const c = probe.labelJoin.counts;
+        const outcome = (name: string, value: number) => ({ labels: { outcome: name }, value });
+        return [outcome('true-positive', c.truePositives), outcome('false-positive', c.falsePositives), outcome('unsure', c.unsure), outcome('duplicate', c.duplicates), outcome('relabel', c.relabels), outcome('not-recalibrated', c.notRecalibrated), outcome('early', c.early)];
+      },
+    },
+    {
+      name: 'signalpath_label_join_feedback_latency_p50_seconds',
+      help: 'Feedback-loop latency per lane (fast: copied to mentions.review; slow: the rest): median of mention emitted → its first true/false-positive label received, this process.',
+      read: () => lanes().flatMap(([lane, feedback]) => {
+        const p50 = bucketPercentile(feedback.latency.boundsMs, feedback.latency.counts, 50);
+        return p50 === null ? [] : [{ labels: { lane }, value: p50 / 1000 }];
+      }),
+    },
+    {
+      name: 'signalpath_label_join_precision',
+      help: 'Labelled precision per lane: true / (true + false positive) labels of the mentions of that lane, this process.',
+      read: () => lanes().flatMap(([lane, feedback]) => {
+        const precision = feedback.precision();
+        return precision === null ? [] : [{ labels: { lane }, value: precision }];
+      }),
+    },
+    {
+      name: 'signalpath_label_join_awaiting',
+      help: 'Mentions waiting for a label now (bounded by MODEL_MONITOR_LABEL_JOIN_MAX_AWAITING).',
+      read: () => [{ labels: {}, value: probe.labelJoin.awaiting }],
+    },
+    {
+      name: 'signalpath_label_join_evicted_total',
+      type: 'counter',
+      help: 'Mentions dropped unlabelled because too many were waiting.',
+      read: () => [{ labels: {}, value: probe.labelJoin.counts.awaitingEvicted }],
+    },
+  ];
 }

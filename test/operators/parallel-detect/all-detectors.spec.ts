@@ -1,19 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { SeededRandom } from '../../../core/random.js';
 import { createDetector, detectorNames, HalfSpaceForest } from '../../../operators/parallel-detect/index.js';
 
 /** A seeded noisy series: N(level, 1) by Box-Muller. */
 function noise(seed: number, length: number, level = 10): number[] {
-  const rng = xoroshiro128plus(seed);
-  const out: number[] = [];
-  for (let i = 0; i < length; i++) {
-    const u = Math.max(uniformFloat64(rng), 1e-12);
-    const v = uniformFloat64(rng);
-    out.push(level + Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
-  }
-  return out;
+  const random = SeededRandom.fromSeed(seed);
+  return Array.from({ length }, () => level + random.nextGaussian());
 }
 
 describe('detectors (every registered one)', () => {

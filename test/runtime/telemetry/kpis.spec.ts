@@ -82,6 +82,15 @@ describe('telemetry: KPIs', () => {
     expect(coefficientOfVariation([])).to.equal(null);
   });
 
+  it('hands every label to the topology’s onLabel too, known mention or not', () => {
+    const told: string[] = [];
+    const kpis = new KpiTelemetry({ topology: 't', events: () => 0, e2e: new BucketHistogram(), runningP99Ms: () => 1, sources: { mentionOf: (value) => value as { id: string; score: number }, onLabel: (id, verdict, atMs) => told.push(`${id} ${verdict} ${atMs}`) } });
+    kpis.mentionEmitted({ id: 'm1', score: 1 }, 0);
+    kpis.labelReceived('m1', 'TRUE_POSITIVE', 5);
+    kpis.labelReceived('elsewhere', 'UNSURE', 6);
+    expect(told).to.deep.equal(['m1 TRUE_POSITIVE 5', 'elsewhere UNSURE 6']);
+  });
+
   it('exports the KPIs of the sources a topology declares, and nothing for the ones it does not', async () => {
     let events = 0;
     const e2e = new BucketHistogram();

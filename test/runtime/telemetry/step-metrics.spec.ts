@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { from, lastValueFrom, map, toArray, type OperatorFunction } from 'rxjs';
+import { from, lastValueFrom, map, toArray } from 'rxjs';
 import { testEnvelope, type Envelope } from '../../../core/envelope.js';
 import { createSettlement, type SettlementOutcome } from '../../../core/settlement.js';
-import { defineTopology, filterRecords, mapRecords, toOutput, type RoutedEnvelope, type StepContext } from '../../../runtime/topology.js';
+import { defineTopology, filterRecords, mapRecords, toOutput, type RoutedEnvelope } from '../../../runtime/topology.js';
+import { assembleChain } from '../../../runtime/runner/chain.js';
 import { TopologyTelemetry } from '../../../runtime/telemetry/topology-telemetry.js';
 import type { TracedOrigin } from '../../../runtime/telemetry/stage-clock.js';
 import { InferenceEventContract, type Contract } from '../../../schemas/index.js';
@@ -43,26 +44,21 @@ async function runChain(values: number[]): Promise<{ telemetry: TopologyTelemetr
   const telemetry = new TopologyTelemetry({ topology: topology.name, stepNames: topology.chain.map((s) => s.name), maxUnsettled: 100, baselineRate: 0 });
   const outcomes: SettlementOutcome[] = [];
   // As the runner feeds the chain: count each record handed to the first step.
-  let stream = from(values.map((v) => tracedEnvelope(v, telemetry, outcomes))).pipe(
+  const input = from(values.map((v) => tracedEnvelope(v, telemetry, outcomes))).pipe(
     map((envelope) => {
       telemetry.steps.countEntered();
       return envelope;
     }),
-  ) as import('rxjs').Observable<unknown>;
-  for (const [index, step] of topology.chain.entries()) {
-    const context: StepContext = {
-      topologyName: topology.name,
-      stepName: step.name,
-      deadLetter: (envelope) => {
-        telemetry.steps.countFailed(step.name);
-        envelope.settlement.settle('dead-lettered');
-      },
-      log: () => {},
-      meter: { add: () => {} },
-    };
-    stream = stream.pipe(telemetry.steps.wrap(index, step.build(context) as OperatorFunction<unknown, unknown>));
-  }
-  const outputs = (await lastValueFrom(stream.pipe(toArray<unknown>()))) as RoutedEnvelope[];
+  );
+  const chain = assembleChain(topology, input, {
+    meter: { add: () => {} },
+    deadLetter: (step, envelope) => {
+      telemetry.steps.countFailed(step);
+      envelope.settlement.settle('dead-lettered');
+    },
+    wrap: (index, operator) => telemetry.steps.wrap(index, operator),
+  });
+  const outputs = (await lastValueFrom(chain.pipe(toArray<unknown>()))) as RoutedEnvelope[];
   for (const output of outputs) output.settlement.settle('delivered');
   await telemetry.close();
   return { telemetry, outputs, outcomes };
