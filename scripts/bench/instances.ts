@@ -36,15 +36,25 @@ async function pass(brokers: string, input: string, instances: number, tag: stri
   });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
   let firstAt = 0;
   let lastAt: number;
+  let lastWritten = -1;
+  let lastProgressAt = performance.now();
   for (;;) {
     const written = (await endOffsets(brokers, output)).reduce((sum, p) => sum + p.offset, 0);
     if (written > 0 && firstAt === 0) firstAt = performance.now();
     if (written >= events) {
       lastAt = performance.now();
       break;
+    }
+    // Never wait for outputs that cannot come: the run ended, or it has made no progress for 2 minutes.
+    if (exitCode !== undefined) throw new Error(`--instances ${instances} exited ${exitCode} with ${written} of ${events} outputs written`);
+    if (written !== lastWritten) [lastWritten, lastProgressAt] = [written, performance.now()];
+    if (performance.now() - lastProgressAt > 120_000) {
+      child.kill('SIGTERM');
+      throw new Error(`--instances ${instances}: no output for 2 minutes at ${written} of ${events}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
