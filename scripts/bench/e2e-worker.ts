@@ -142,6 +142,8 @@ async function throughRunner(): Promise<void> {
       ...(monitor ? {} : { p50_ms: latency.percentile(50) / 1e6, p99_ms: latency.percentile(99) / 1e6 }),
       peak_rss_mb: peakRssMb(),
       drained: summary.drained,
+      reason: summary.reason,
+      ...(summary.error === undefined ? {} : { error: summary.error }),
     }),
   );
 }
