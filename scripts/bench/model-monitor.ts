@@ -5,7 +5,9 @@
  *
  * 1. **Throughput**: a backlog of `--events` InferenceEvents (the same topic for every variant, read by
  *    a new group): records/s from the first record to the last one settled, CPU seconds of the process
- *    over that span per 1M records, and the process's peak RSS.
+ *    over that span per 1M records, and the process's peak RSS. model-monitor's windows hold their
+ *    records until they close, and the last ones close only in the drain after the input went idle
+ *    (1.5 s): its span includes that wait and the drain, which weighs on a small `--events`.
  * 2. **Time to mention (live)**: a topic with a history (`--live-history` events over the 5 minutes of
  *    event time before now, 16 models: the sketch and the detectors learn their baselines from it);
  *    once the worker has read it, this process feeds the topic at `--rate` events/s for
