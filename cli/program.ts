@@ -59,6 +59,7 @@ export function createProgram(registerMore?: (program: Command) => void): Comman
     .addOption(setting('instanceId', '--instance-id <name>'))
     .addOption(setting('maxRecordBytes', '--max-record-bytes <bytes>'))
     .addOption(setting('hotspotsFile', '--hotspots-file <path>'))
+    .addOption(setting('instances', '--instances <n>'))
     .option('--quiet', 'print only the final summary')
     .action(runCommand);
 

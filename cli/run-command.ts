@@ -1,12 +1,18 @@
-/** `signalpath run <topology>`: validate the configuration, connect, run, drain on signals. */
+/**
+ * `signalpath run <topology>`: validate the configuration, connect, run, drain on signals. With
+ * `--instances N` (N > 1) this process validates the same settings, then supervises N child processes
+ * of the same command in one consumer group (instances.ts); each child runs one instance here.
+ */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
-import { clientConfigFromEnv, parseTopicFormats, parseTopicOverrides, readPrices, readSetting, type RunConfig } from '../runtime/config.js';
+import { clientConfigFromEnv, ConfigError, parseTopicFormats, parseTopicOverrides, readPrices, readSetting, type RunConfig } from '../runtime/config.js';
 import { loadTopology } from '../runtime/topology-loader.js';
 import { runTopology, resolveFormats, resolveTopics } from '../runtime/runner.js';
 import { startTracing } from '../runtime/telemetry/tracing.js';
 import { Redactor } from '../runtime/security/redact.js';
 import { connectKafka } from './client-settings.js';
+import { instanceIndexFrom, runInstances } from './instances.js';
 
 export interface RunFlags {
   brokers?: string;
@@ -44,6 +50,7 @@ export interface RunFlags {
   maxRecordBytes?: string;
   hotspotsFile?: string;
   quiet?: boolean;
+  instances?: string;
 }
 
 export async function runCommand(topologyName: string, flags: RunFlags): Promise<void> {
@@ -89,6 +96,33 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
   };
   resolveFormats(topology, settings.formats, settings.schemaRegistryUrl, settings.inputWriterVersion);
   const summaryFile = readSetting('summaryFile', flags.summary, env) as string | undefined;
+  const instances = readSetting('instances', flags.instances, env) as number;
+  // A child of `--instances N` (the supervisor sets its index): one instance, on its own metrics port
+  // (the base + index) and with its own transactional.id, which must differ between the processes of a
+  // group and stay the same when the supervisor restarts one.
+  const instanceIndex = instanceIndexFrom(env);
+  if (instanceIndex === undefined && instances > 1) {
+    if (settings.metricsPort !== 0 && settings.metricsPort + instances - 1 > 65_535) {
+      throw new ConfigError(`--instances ${instances} with --metrics-port ${settings.metricsPort}: instance i serves on port ${settings.metricsPort} + i, past 65535; lower --metrics-port / SIGNALPATH_METRICS_PORT (or 0: no endpoints)`);
+    }
+    const connection = await connectKafka(flags.brokers, log, clientConfig);
+    try {
+      const outcome = await runInstances({ count: instances, brokers: connection.local ? connection.brokers : undefined, metricsPort: settings.metricsPort, log });
+      console.log(redactor.redact(JSON.stringify(outcome.summary)));
+      if (summaryFile !== undefined) {
+        await mkdir(path.dirname(path.resolve(summaryFile)), { recursive: true });
+        await writeFile(summaryFile, `${JSON.stringify(outcome.summary, null, 2)}\n`);
+      }
+      process.exitCode = outcome.exitCode;
+    } finally {
+      await connection.close();
+    }
+    process.exit(process.exitCode);
+  }
+  if (instanceIndex !== undefined) {
+    settings.metricsPort = settings.metricsPort === 0 ? 0 : settings.metricsPort + instanceIndex;
+    settings.instanceId = `${settings.instanceId ?? hostname()}-${instanceIndex}`.slice(-100);
+  }
   // Traces go wherever OTEL_* says (OTLP by default once an endpoint or exporter is set); see tracing.ts.
   const tracing = settings.telemetry === 'on' ? await startTracing(`signalpath-${topology.name}`) : { enabled: false, shutdown: async () => {} };
   const connection = await connectKafka(flags.brokers, log, clientConfig);
@@ -108,6 +142,14 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  if (instanceIndex !== undefined && process.channel !== undefined) {
+    // The supervisor's channel closes when it dies without stopping us (kill -9): drain, do not linger.
+    process.channel.unref();
+    process.once('disconnect', () => {
+      log('the supervisor of --instances is gone: draining…');
+      void running.stop();
+    });
+  }
 
   const progress = flags.quiet
     ? undefined
@@ -120,7 +162,8 @@ export async function runCommand(topologyName: string, flags: RunFlags): Promise
   await connection.close();
   await tracing.shutdown().catch((error: unknown) => log(`exporting the last spans failed: ${(error as Error).message}`));
   console.log(redactor.redact(JSON.stringify(summary)));
-  if (summaryFile !== undefined) {
+  // A child of --instances leaves the file to its supervisor, which writes all instances' summaries there.
+  if (summaryFile !== undefined && instanceIndex === undefined) {
     // Written after the drain and commit: a reader that finds the file knows the run is over.
     await mkdir(path.dirname(path.resolve(summaryFile)), { recursive: true });
     await writeFile(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);

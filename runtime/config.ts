@@ -144,6 +144,7 @@ export const SETTINGS = {
   instanceId: { flag: '--instance-id', env: 'SIGNALPATH_INSTANCE_ID', schema: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "expected 1–100 letters, digits, '.', '_' or '-'"), help: 'with --exactly-once: this instance\'s name in its transactional.id, stable across restarts and unique in the group (default: the host name)' },
   maxRecordBytes: { flag: '--max-record-bytes', env: 'SIGNALPATH_MAX_RECORD_BYTES', schema: positiveInt(1_000_000_000), default: 1_048_576, help: 'a record value larger than this many bytes goes to the dead-letter topic (with the reason and its first bytes) instead of being decoded' },
   readyMaxLag: { flag: '--ready-max-lag', env: 'SIGNALPATH_READY_MAX_LAG', schema: nonNegativeInt(1_000_000_000), default: 10_000, help: '/readyz fails while a partition is more than this many records behind' },
+  instances: { flag: '--instances', env: 'SIGNALPATH_INSTANCES', schema: positiveInt(256), default: 1, help: 'processes of the topology to start on this host, in one consumer group (Kafka spreads the partitions); instance i serves its metrics on --metrics-port + i; a crashed one is restarted with backoff (at most 5 times in 10 min)' },
   hotspotsFile: { flag: '--hotspots-file', env: 'SIGNALPATH_HOTSPOTS_FILE', schema: z.string().trim().min(1, 'expected a file path'), help: 'append a JSON line per captured (slow, failed, baseline) record to this file; read it with signalpath hotspots' },
 } as const satisfies Record<string, Setting>;
 
