@@ -42,6 +42,13 @@ export interface RunLabelerOptions {
   readonly flushAtEnd?: boolean;
   readonly signal?: AbortSignal;
   readonly log?: (message: string) => void;
+  /**
+   * The lanes to follow. Default both; `['slow']` leaves the fast lane unread, so every mention is
+   * labelled in the slow lane's batches (the lab's slow-only recalibration variants).
+   */
+  readonly lanes?: readonly Lane[];
+  /** Told of every label as it is given, with its mention and lane. */
+  readonly onLabel?: (label: Label, mention: Mention, lane: Lane) => void;
   /** Told, after each batch, how many records it has read from a lane so far (a caller that knows how many mentions there are can wait for them). */
   readonly onRead?: (lane: Lane, records: number) => void;
 }
@@ -106,12 +113,16 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
       }
       lists.eventTime.push(label.labeled_at - mention.window_end);
       lists.processing.push(Date.now() - mention.emitted_at);
+      options.onLabel?.(label, mention, lane);
     },
   });
-  await ensureTopics(options.brokers, [{ topic: topics.fast, partitions: 4 }, { topic: topics.slow, partitions: 4 }, { topic: topics.labels, partitions: 4 }], undefined, options.clientConfig);
+  const lanes: readonly Lane[] = options.lanes ?? ['fast', 'slow'];
+  if (lanes.length === 0 || lanes.some((lane) => lane !== 'fast' && lane !== 'slow')) throw new RangeError(`runLabeler: lanes must be some of fast, slow; got ${JSON.stringify(lanes)}`);
+  const followed = lanes.map((lane) => topics[lane]);
+  await ensureTopics(options.brokers, [...followed.map((topic) => ({ topic, partitions: 4 })), { topic: topics.labels, partitions: 4 }], undefined, options.clientConfig);
   // A topic just created (here or by the topology) may not have partition metadata or leaders yet:
   // the readers assign the partitions they are told of at start, so wait until there are some.
-  for (const topic of [topics.fast, topics.slow]) await partitionsKnown(options.brokers, topic, options.clientConfig, options.signal);
+  for (const topic of followed) await partitionsKnown(options.brokers, topic, options.clientConfig, options.signal);
   const queue = new LabelQueue();
   const written = writeTopic(queue, { brokers: options.brokers, topic: topics.labels, contract: LabelContract, clientConfig: options.clientConfig, flushEvery: 1_000 });
   let undecodable = 0;
@@ -137,9 +148,9 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
     }
   };
 
-  log(`labeler: fast lane ${topics.fast}, slow lane ${topics.slow} → ${topics.labels} (${options.truth.incidents.length} incidents in the ground truth)`);
+  log(`labeler: ${lanes.includes('fast') ? `fast lane ${topics.fast}` : 'fast lane not followed'}, slow lane ${lanes.includes('slow') ? topics.slow : 'not followed'} → ${topics.labels} (${options.truth.incidents.length} incidents in the ground truth)`);
   try {
-    await Promise.all([follow(topics.fast, 'fast'), follow(topics.slow, 'slow')]);
+    await Promise.all(lanes.map((lane) => follow(topics[lane], lane)));
     if (options.flushAtEnd) queue.push(desk.flush());
   } finally {
     queue.close();
