@@ -9,6 +9,7 @@ import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js
 import type { LevelRecalibratorOptions } from '../../topologies/model-monitor/recalibration.js';
 import { mentionMatchesIncident } from '../evaluate/incident-match.js';
 import type { GroundTruth } from '../generator/index.js';
+import type { RunSummaryFile } from '../evaluate/index.js';
 import { replayLevels, rollingScores, timeToTarget, type GivenLabel, type LevelPoint, type RollingPoint } from './recalibration-track.js';
 import type { LabVariant } from './variants.js';
 
@@ -29,6 +30,14 @@ export interface RecalibrationTrack {
   readonly labels: { readonly fast: number; readonly slow: number };
   /** The field factors at the end as model-monitor's run report has them (null when absent), to set beside the replay's. */
   readonly reportedScales: Readonly<Record<string, number>> | null;
+  /**
+   * Event time per wall-clock time of the variant's run (the stream's span / its elapsed time), and
+   * model-monitor's feedback latency p50 of the review lane's mentions (emitted → label applied, wall
+   * clock, run report): their product is how much later in event time a fast-lane label took effect
+   * than its own time says. Null when unknown.
+   */
+  readonly speedup: number | null;
+  readonly reviewLaneLatencyP50S: number | null;
 }
 
 /** The rule's settings as the variant's model-monitor reads them. */
@@ -50,7 +59,8 @@ export function recalibratorOptionsOf(env: Readonly<Record<string, string>>): Le
   };
 }
 
-export function recalibrationTrack(variant: LabVariant, mentions: readonly Mention[], truth: GroundTruth, labels: readonly GivenLabel[], topologyReport: Readonly<Record<string, unknown>> | undefined): RecalibrationTrack {
+export function recalibrationTrack(variant: LabVariant, mentions: readonly Mention[], truth: GroundTruth, labels: readonly GivenLabel[], summary: Pick<RunSummaryFile, 'elapsedMs' | 'topologyReport'>): RecalibrationTrack {
+  const topologyReport = summary.topologyReport;
   const live = mentions.filter((m) => !m.shadow);
   const timed = live.map((m) => ({ atMs: m.window_end, matched: truth.incidents.some((incident) => mentionMatchesIncident(m, incident, SLACK_MS)) }));
   const incidents = truth.incidents.map((incident) => ({ endMs: incident.end, found: live.some((m) => mentionMatchesIncident(m, incident, SLACK_MS)) }));
@@ -64,7 +74,15 @@ export function recalibrationTrack(variant: LabVariant, mentions: readonly Menti
     firstLabelMs,
     labels: { fast: labels.filter((l) => l.lane === 'fast').length, slow: labels.filter((l) => l.lane === 'slow').length },
     reportedScales: reportedScales(topologyReport),
+    speedup: summary.elapsedMs > 0 ? (truth.run.end_ms - truth.run.start_ms) / summary.elapsedMs : null,
+    reviewLaneLatencyP50S: reviewLaneLatency(topologyReport),
   };
+}
+
+function reviewLaneLatency(report: Readonly<Record<string, unknown>> | undefined): number | null {
+  const lanes = (report?.['recalibration'] as { lanes?: Record<string, { feedback_latency_p50_s?: unknown }> } | undefined)?.lanes;
+  const p50 = lanes?.['fast']?.feedback_latency_p50_s;
+  return typeof p50 === 'number' ? p50 : null;
 }
 
 function reportedScales(report: Readonly<Record<string, unknown>> | undefined): Record<string, number> | null {
@@ -93,6 +111,8 @@ export interface RecalibrationRow {
   readonly final_recall: number | null;
   readonly final_scales: Readonly<Record<string, number>>;
   readonly reported_scales: Readonly<Record<string, number>> | null;
+  /** Review-lane mentions: emitted → label applied in model-monitor, p50, as event time of this replay (hours); null when unknown. */
+  readonly review_lane_applied_p50_h: number | null;
 }
 
 export interface RecalibrationSummary {
@@ -136,6 +156,7 @@ export function recalibrationSummary(tracked: readonly TrackedVariant[]): Recali
       final_recall: last?.recall ?? null,
       final_scales: track.levels[track.levels.length - 1]?.scales ?? {},
       reported_scales: track.reportedScales,
+      review_lane_applied_p50_h: track.speedup === null || track.reviewLaneLatencyP50S === null ? null : (track.speedup * track.reviewLaneLatencyP50S * 1000) / 3_600_000,
     };
   });
   const starts = [...new Set(rows.map((r) => r.start_scale))].filter((s) => s !== 1);
@@ -168,13 +189,13 @@ export function recalibrationMarkdown(summary: RecalibrationSummary | undefined)
           .join(', ');
   const lines = ['## Recalibration', ''];
   lines.push(
-    `Variants started at ×0.5 and ×2 of the calibrated levels (MODEL_MONITOR_LEVEL_SCALE) learn from labels: fast + slow lane, or slow lane only (the labelers ignore mentions.review; model-monitor is the same). Rolling precision and recall over a trailing ${summary.window_h} h of event time (mentions by window end, incidents by end; every ${summary.step_min} min). On target: rolling precision ≥ ${pct(summary.target_precision)} and rolling recall within ${Math.round(100 * summary.recall_slack)} points of the reference (\`${summary.reference ?? 'none'}\`) at the same time. Time to target: event time from the stream's start to the first on-target point at or after the variant's first label. Level factors: replayed from the labels in event time with model-monitor's rule; "reported" is model-monitor's own at the end (run report).`,
+    `Variants started at ×0.5 and ×2 of the calibrated levels (MODEL_MONITOR_LEVEL_SCALE) learn from labels: fast + slow lane, or slow lane only (the labelers ignore mentions.review; model-monitor is the same). Rolling precision and recall over a trailing ${summary.window_h} h of event time (mentions by window end, incidents by end; every ${summary.step_min} min). On target: rolling precision ≥ ${pct(summary.target_precision)} and rolling recall within ${Math.round(100 * summary.recall_slack)} points of the reference (\`${summary.reference ?? 'none'}\`) at the same time. Time to target: event time from the stream's start to the first on-target point at or after the variant's first label. Level factors: replayed from the labels in event time with model-monitor's rule; "reported" is model-monitor's own at the end (run report). The replay runs at full speed, so a label takes effect later in event time than its own time: by model-monitor's wall-clock feedback latency × the replay's speed-up (the review-lane column).`,
     '',
   );
-  lines.push('| variant | start | labels fast / slow | first label | time to target | on target before labels | final precision / recall | factors (replay) | factors (reported) |');
-  lines.push('|---|---|---|---|---|---|---|---|---|');
+  lines.push('| variant | start | labels fast / slow | review-lane label applied after (p50, event time) | first label | time to target | on target before labels | final precision / recall | factors (replay) | factors (reported) |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of summary.rows) {
-    lines.push(`| ${r.variant} | ×${r.start_scale} | ${r.labels_fast} / ${r.labels_slow} | ${h(r.first_label_h)} | ${h(r.time_to_target_h)} | ${r.on_target_before_labels ? 'yes' : 'no'} | ${pct(r.final_precision)} / ${pct(r.final_recall)} | ${scales(r.final_scales)} | ${scales(r.reported_scales)} |`);
+    lines.push(`| ${r.variant} | ×${r.start_scale} | ${r.labels_fast} / ${r.labels_slow} | ${r.review_lane_applied_p50_h === null ? 'n/a' : `${r.review_lane_applied_p50_h.toFixed(2)} h`} | ${h(r.first_label_h)} | ${h(r.time_to_target_h)} | ${r.on_target_before_labels ? 'yes' : 'no'} | ${pct(r.final_precision)} / ${pct(r.final_recall)} | ${scales(r.final_scales)} | ${scales(r.reported_scales)} |`);
   }
   lines.push('');
   lines.push('| start | time to target, fast + slow | slow only | ratio slow / fast (study: 3×) |');

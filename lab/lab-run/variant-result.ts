@@ -105,7 +105,7 @@ export function variantResult(variant: LabVariant, mentions: readonly Mention[],
     latenciesMs,
     collapsedGroups: collapsed.length,
     collapsedWithSubSignals: withSubSignals.length,
-    ...(variant.experiment === 'recalibration' ? { recalibration: recalibrationTrack(variant, mentions, truth, labelsGiven ?? [], summary.topologyReport) } : {}),
+    ...(variant.experiment === 'recalibration' ? { recalibration: recalibrationTrack(variant, mentions, truth, labelsGiven ?? [], summary) } : {}),
   };
 }
 

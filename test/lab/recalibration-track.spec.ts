@@ -112,7 +112,7 @@ describe('lab: recalibration measures', () => {
     const variants = labVariants().filter((v) => v.experiment === 'recalibration');
     expect(variants.map((v) => v.name)).to.deep.equal(['recal-calibrated', 'recal-half-fast', 'recal-half-slow', 'recal-double-fast', 'recal-double-slow']);
     const on = (fromHour: number): RollingPoint[] => Array.from({ length: 48 }, (_, k) => point((k + 1) * H, k + 1 >= fromHour ? 0.97 : 0.5, 0.8));
-    const track = (fromHour: number, firstLabelHour: number): RecalibrationTrack => ({ startMs: 0, points: on(fromHour), levels: [], firstLabelMs: firstLabelHour * H, labels: { fast: 1, slow: 1 }, reportedScales: null });
+    const track = (fromHour: number, firstLabelHour: number): RecalibrationTrack => ({ startMs: 0, points: on(fromHour), levels: [], firstLabelMs: firstLabelHour * H, labels: { fast: 1, slow: 1 }, reportedScales: null, speedup: 3600, reviewLaneLatencyP50S: 2 });
     const tracks: Record<string, RecalibrationTrack> = {
       'recal-calibrated': track(1, 1),
       'recal-half-fast': track(4, 1),
@@ -126,6 +126,8 @@ describe('lab: recalibration measures', () => {
     // half-slow is on target from 12 h but its first label came at 30 h; double-fast was on target before its first label.
     expect(hours).to.deep.equal({ 'recal-calibrated': 1, 'recal-half-fast': 4, 'recal-half-slow': 30, 'recal-double-fast': 2, 'recal-double-slow': null });
     expect(summary.rows.find((r) => r.variant === 'recal-double-fast')!.on_target_before_labels).to.equal(true);
+    // 2 s of wall clock at 3600× is 2 h of event time.
+    expect(summary.rows[0]!.review_lane_applied_p50_h).to.equal(2);
     expect(summary.ratios).to.deep.equal([
       { start_scale: 0.5, fast_h: 4, slow_h: 30, slow_over_fast: 7.5 },
       { start_scale: 2, fast_h: 2, slow_h: null, slow_over_fast: null },
