@@ -65,7 +65,7 @@ export function recalibrationTrack(variant: LabVariant, mentions: readonly Menti
   const timed = live.map((m) => ({ atMs: m.window_end, matched: truth.incidents.some((incident) => mentionMatchesIncident(m, incident, SLACK_MS)) }));
   const incidents = truth.incidents.map((incident) => ({ endMs: incident.end, found: live.some((m) => mentionMatchesIncident(m, incident, SLACK_MS)) }));
   const points = rollingScores(timed, incidents, { fromMs: truth.run.start_ms, toMs: truth.run.end_ms, stepMs: RECALIBRATION_STEP_MS, windowMs: RECALIBRATION_WINDOW_MS });
-  const verdicts = labels.filter((l) => l.sketch && l.verdict !== 'UNSURE');
+  const verdicts = labels.filter((l) => l.sketch && l.after_run !== true && l.verdict !== 'UNSURE');
   const firstLabelMs = verdicts.length === 0 ? null : Math.min(...verdicts.map((l) => l.labeled_at));
   return {
     startMs: truth.run.start_ms,

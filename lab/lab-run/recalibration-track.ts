@@ -150,6 +150,11 @@ export interface GivenLabel {
   readonly field: string;
   /** Whether the mention came from the change sketch (only those move a level). */
   readonly sketch: boolean;
+  /**
+   * Given after the variant's model-monitor had stopped (the labelers' final flush): it never
+   * reached model-monitor, so the replay leaves it out. Absent: given while it ran.
+   */
+  readonly after_run?: boolean;
 }
 
 export interface LevelPoint {
@@ -172,7 +177,7 @@ export function replayLevels(labels: readonly GivenLabel[], options: LevelRecali
   const applied = new Set<string>();
   for (const label of [...labels].sort((a, b) => a.labeled_at - b.labeled_at)) {
     // As the label join: the first verdict of a sketch mention counts, UNSURE waits, the rest are duplicates.
-    if (!label.sketch || label.verdict === 'UNSURE' || applied.has(label.mention_id)) continue;
+    if (!label.sketch || label.after_run === true || label.verdict === 'UNSURE' || applied.has(label.mention_id)) continue;
     applied.add(label.mention_id);
     recalibrator.label(label.model, label.field, label.verdict === 'TRUE_POSITIVE');
     const scales = scalesNow();

@@ -100,11 +100,12 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
         let slowLaneRead = 0;
         // Every label given, with its mention's model and field: the recalibration experiment replays the levels from them.
         const given: GivenLabel[] = [];
+        let variantStopped = false;
         const labeling = runLabeler({
           lanes: variant.labelLanes === 'slow' ? ['slow'] : ['fast', 'slow'],
           onLabel: (label, mention, lane) => {
             const detectors = (mention.attributes['detectors'] ?? mention.detector).split(',');
-            given.push({ mention_id: label.mention_id, labeled_at: label.labeled_at, verdict: label.verdict, lane, model: mention.model_id, field: mention.field, sketch: detectors.includes(SKETCH_DETECTOR) });
+            given.push({ mention_id: label.mention_id, labeled_at: label.labeled_at, verdict: label.verdict, lane, model: mention.model_id, field: mention.field, sketch: detectors.includes(SKETCH_DETECTOR), ...(variantStopped ? { after_run: true } : {}) });
           },
           onRead: (lane, records) => {
             if (lane === 'slow') slowLaneRead = records;
@@ -134,6 +135,7 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
             untilIdleMs: options.untilIdleMs,
             onConsumed: (n) => progress.consumed(variant.name, n),
           });
+          variantStopped = true;
           const summary = await readRunSummary(summaryFile);
           progress.consumed(variant.name, summary.consumed);
           const mentions = await readMentions(options.brokers, topics.mentions, 0, options.clientConfig);

@@ -103,8 +103,8 @@ describe('lab: recalibration measures', () => {
     for (let k = 1; k < latency.length; k++) expect(latency[k]).to.be.greaterThan(latency[k - 1]!);
   });
 
-  it('replay: UNSURE, labels of mentions not from the sketch and a second label of a mention move nothing', () => {
-    const points = replayLevels([label(1, 'UNSURE'), label(2, 'FALSE_POSITIVE', { sketch: false }), label(3, 'FALSE_POSITIVE'), label(4, 'FALSE_POSITIVE', { mention_id: 'm3' })], options, 0);
+  it('replay: UNSURE, labels of mentions not from the sketch, a second label of a mention and labels given after the run move nothing', () => {
+    const points = replayLevels([label(1, 'UNSURE'), label(2, 'FALSE_POSITIVE', { sketch: false }), label(3, 'FALSE_POSITIVE'), label(4, 'FALSE_POSITIVE', { mention_id: 'm3' }), label(5, 'FALSE_POSITIVE', { after_run: true })], options, 0);
     expect(points.map((p) => p.atMs)).to.deep.equal([0, 3 * H]);
   });
 
