@@ -13,7 +13,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { withValue, type Envelope } from '../core/envelope.js';
 import { SketchTable, type LevelScales, type SketchAlarm, type SketchCounts, type SketchLevel } from './change-sketch/sketch-table.js';
 import { FIELD_TRANSFORMS, type FieldTransform } from './change-sketch/transforms.js';
-import { checkFunction, checkInteger, checkNumber, checkOneOf } from './options.js';
+import { checkBoolean, checkFunction, checkInteger, checkNumber, checkOneOf } from './options.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
 
 export type { AlarmDirection, LevelScales, SketchAlarm, SketchCounts, SketchLevel } from './change-sketch/sketch-table.js';
@@ -68,12 +68,31 @@ export interface ChangeSketchOptions<T> {
   /** Keys (and fallback keys) held; beyond them an idle key is evicted (second chance; counted). Default 100 000, range [1, 10 000 000]. */
   readonly maxKeys?: number;
   /**
+   * With `fallbackKeyOf`: a key's own baseline is of its values minus its fallback key's current mean
+   * (its level relative to its model's), so a level that moves for every key of a fallback key (a daily
+   * cycle) moves the reference at the pace of the fallback's traffic, not of one rare key's. Default true.
+   */
+  readonly relativeToFallback?: boolean;
+  /**
+   * With `fallbackKeyOf`: the peer check's window, ms of event time. An alarm whose shift (same field,
+   * same direction) most of the other keys of its fallback key show over this window is common to them
+   * (a model-wide shift): counted (`commonEpisodes`), not in the key's alarms. 0: no peer check.
+   * Default 60 000, range [0, 1e12].
+   */
+  readonly peerWindowMs?: number;
+  /**
+   * An alarm is reported once its shift has lasted this long as the key's own, ms of event time from
+   * the change point the CUSUM estimates (its last zero) or from the last record at which it was
+   * common. Default 0 (at once), range [0, 1e12].
+   */
+  readonly minEpisodeMs?: number;
+  /**
    * Factors on the level per key × field, set at run time: a cell alarms at h × `scaleOf(key,
    * fallbackKey, field)`, read again for a key when `version` has changed (e.g. model-monitor's
    * recalibration from labels). Not in the snapshot: its owner keeps the factors. Default: none (h).
    */
   readonly levelScales?: LevelScales;
-  /** Counters (records, episodes, relearns, evictions, keys), updated as records pass. */
+  /** Counters (records, episodes, relearns, evictions, keys, common episodes), updated as records pass. */
   readonly counts?: (counts: Readonly<SketchCounts>, level: number) => void;
   /** Snapshot/restore of every key's baseline and statistics. Default: none. */
   readonly state?: OperatorStateHandle;
@@ -150,6 +169,9 @@ export function changeSketch<T>(options: ChangeSketchOptions<T>): OperatorFuncti
     capFactor: checkNumber(OP, 'capFactor', options.capFactor ?? 1.25, 1, 10),
     relearnAfterMs: checkNumber(OP, 'relearnAfterMs', options.relearnAfterMs ?? 7_200_000, 1, 1e12),
     maxKeys: checkInteger(OP, 'maxKeys', options.maxKeys ?? 100_000, 1, 10_000_000),
+    relativeToFallback: checkBoolean(OP, 'relativeToFallback', options.relativeToFallback ?? true),
+    peerWindowMs: checkNumber(OP, 'peerWindowMs', options.peerWindowMs ?? 60_000, 0, 1e12),
+    minEpisodeMs: checkNumber(OP, 'minEpisodeMs', options.minEpisodeMs ?? 0, 0, 1e12),
     ...(options.levelScales === undefined ? {} : { levelScales: checkLevelScales(options.levelScales) }),
   };
   assertStateHandle(options.state, `${OP}: state`);

@@ -33,3 +33,9 @@ export function checkOneOf<T extends string>(op: string, name: string, value: un
   }
   return value as T;
 }
+
+/** true or false. */
+export function checkBoolean(op: string, name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${op}: option '${name}' must be true or false, got ${String(value)}`);
+  return value;
+}

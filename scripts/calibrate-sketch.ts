@@ -25,12 +25,17 @@ const { values: args } = parseArgs({
   options: {
     'records-cap': { type: 'string', default: '40000000' },
     json: { type: 'string' },
+    // Keys per fallback key (a model's segments): 0 = none, the calibration the fits come from; with
+    // N > 0 the keys read against the other keys' level and the peer check runs (a check, not a fit).
+    peers: { type: 'string', default: '0' },
+    levels: { type: 'string' },
   },
 });
 const recordsCap = Number(args['records-cap']);
 const K = 0.5;
 const KEYS = 16;
-const LEVELS = [3, 4, 5, 6, 7, 8, 9, 10];
+const LEVELS = args.levels === undefined ? [3, 4, 5, 6, 7, 8, 9, 10] : args.levels.split(',').map(Number);
+const PEERS = Number(args.peers);
 const TARGETS = [1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
 
 type Stream = 'gaussian' | 'student-t3' | 'contaminated';
@@ -72,6 +77,7 @@ function sampler(stream: Stream, random: SeededRandom): () => number {
 /** Key-records per episode of the real sketch at a fixed level on a null stream. */
 function measureArl(stream: Stream, h: number, seed: number): { arl: number; episodes: number; records: number } {
   const table = new SketchTable({ fields: ['x'], level: { fixed: h } });
+  const fallbackOf = (i: number): string | undefined => (PEERS > 0 ? `m${Math.floor(i / PEERS)}` : undefined);
   const draw = sampler(stream, SeededRandom.fromSeed(seed));
   const keys = Array.from({ length: KEYS }, (_, i) => `k${i}`);
   const wanted = Math.min(recordsCap, Math.max(2_000_000, 200 * siegmundArl(h, K)));
@@ -81,9 +87,10 @@ function measureArl(stream: Stream, h: number, seed: number): { arl: number; epi
   // therefore possible, as on a real stream).
   for (; records < wanted; records++) {
     values[0] = draw();
-    table.update(keys[records % KEYS]!, undefined, records * 1000, values);
+    table.update(keys[records % KEYS]!, fallbackOf(records % KEYS), records * 1000, values);
   }
   const scored = records - KEYS * 50; // the warm-up is not scored
+  // With peers, an episode the peer check calls common is not reported; the run length counts every episode.
   const episodes = table.counts.episodes;
   return { arl: episodes === 0 ? Infinity : scored / episodes, episodes, records };
 }

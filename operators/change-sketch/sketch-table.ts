@@ -20,6 +20,13 @@
  * 4. A baseline frozen for longer than `relearnAfterMs` of event time (one long episode, or many
  *    with short gaps) is stale: a level shift or a drift is the new normal. The episode ends, and the
  *    cell's baseline is learnt afresh from its next `warmupPoints` values (scored by nothing meanwhile).
+ * 5. Relative keys (`relativeToFallback`): a key slower than the peer window and a minor share of its
+ *    fallback's mean learns and is scored on its value minus the other keys' level — the fallback's
+ *    mean without this key's own share of it — so a cycle common to the model moves its reference.
+ * 6. Peer check (`peerWindowMs`): an alarmed half is not reported while most of the fallback's other
+ *    keys with recent values show the same shift (recent mean beyond k, or a half above h/4): it is
+ *    common to them (counted in `commonEpisodes`). Persistence (`minEpisodeMs`): a half is reported once
+ *    its shift has been the key's own that long, from the CUSUM's change point (its last zero).
  *
  * The level h follows from a false-alarm budget (alarm-level.ts) and the record rate measured over
  * event time, or is fixed. State: bounded by `maxKeys` keys and `maxKeys` fallback keys; beyond them
@@ -96,6 +103,19 @@ export interface SketchTableOptions {
   readonly offsetRate?: number;
   readonly relearnAfterMs?: number;
   readonly maxKeys?: number;
+  /**
+   * A key's own baseline is of its values minus its fallback key's current mean (its level relative to
+   * its model's), when the fallback is warm as the key starts to learn. Default true.
+   */
+  readonly relativeToFallback?: boolean;
+  /**
+   * Time constant (event time, ms) of the recent level that the peer check compares: an alarm whose
+   * shift most of the other keys of its fallback key share (same field, same direction, at the same
+   * time) is common to them, not the key's own, and is not reported. 0: no peer check. Default 60 000.
+   */
+  readonly peerWindowMs?: number;
+  /** An episode is reported once it has been the key's own for this long (event time, ms). Default 0. */
+  readonly minEpisodeMs?: number;
   /** Factors on the level per key × field. Default: none (every cell at h). */
   readonly levelScales?: LevelScales;
 }
@@ -107,12 +127,22 @@ export interface SketchCounts {
   relearns: number;
   evictions: number;
   keys: number;
+  /** Episodes found common to the keys of one fallback key (a model-wide shift), not reported as the key's. */
+  commonEpisodes: number;
 }
 
 const MS_PER_HOUR = 3_600_000;
 const RATE_BUCKET_MS = 60_000;
 /** The rate is measured over at least this much event time (the first record alone says little). */
 const MIN_RATE_SPAN_MS = 1000;
+/** Below this share of the weight in a fallback's mean, the other keys do not give a reference (held still). */
+const MIN_OTHERS_SHARE = 0.1;
+/**
+ * A key reads against the other keys while its share of its fallback's mean is below RELATIVE_BELOW
+ * and against its own level once it is above ABSOLUTE_ABOVE (the gap keeps it from flapping).
+ */
+const RELATIVE_BELOW = 0.4;
+const ABSOLUTE_ABOVE = 0.6;
 /** A cell's own baseline and CUSUM. The baseline slots also serve the fallback keys. */
 class Baseline {
   n = 0;
@@ -144,12 +174,49 @@ class Cell extends Baseline {
   relearning = false;
   /** Event time since which the baseline has not learnt (alarmed, cooling down, suspicious); NaN: it learns. */
   frozenSinceMs = NaN;
+  /**
+   * The baseline is of the value minus its fallback key's current mean (the key's level relative to
+   * its model's), not of the value: set when the cell starts to learn while its fallback is warm.
+   */
+  relative = false;
+  /**
+   * This key's share of its fallback's mean: the weighted sum of the (clipped) values it taught it and
+   * their total weight, as of the fallback's `shareAt`-th learnt value (both decay by 1 − learnRate
+   * per value the fallback learns). The fallback's mean without them is the level of the other keys.
+   */
+  shareSum = 0;
+  shareWeight = 0;
+  shareAt = 0;
+  /** The reference the cell was last read against (held while the other keys are too few to give one). */
+  reference = NaN;
+  /** Recent values (z, clipped), exponentially weighted in event time: sum and weight, as of the key's last record. */
+  zs = 0;
+  zw = 0;
+  /** Event time of the last record at which the up / down half was 0: the change point the CUSUM estimates. */
+  upZeroMs = NaN;
+  downZeroMs = NaN;
+  /** Event time from which the up / down episode is the key's own: its change point, or the last record at which its model's other segments shared it. */
+  upOwnMs = NaN;
+  downOwnMs = NaN;
+  /** When the last up / down episode ended, and the event time it was the key's own from (a renewal soon after continues it). */
+  upEndMs = NaN;
+  downEndMs = NaN;
+  upChainMs = NaN;
+  downChainMs = NaN;
+  /** The episode was found common to the model at some record (counted once). */
+  upCommon = false;
+  downCommon = false;
 }
 
 interface KeyState {
   readonly cells: Cell[];
   /** Seen since the eviction clock last passed it (second-chance eviction). */
   seen: boolean;
+  /** Event time of its latest record (the recent values' decay runs from it); NaN before any. */
+  lastMs: number;
+  /** The fallback key it last came with, and that key's state (whose members it is among). */
+  fallbackKey: string | undefined;
+  fallback: FallbackState | undefined;
   /** The level factors per field as read at `scalesVersion` (with `levelScales` only). */
   scales?: Float64Array;
   scalesVersion?: number;
@@ -158,6 +225,8 @@ interface KeyState {
 interface FallbackState {
   readonly baselines: Baseline[];
   seen: boolean;
+  /** The keys that came with it last (a model's segments): its peers for the common-shift check. */
+  readonly members: KeyState[];
 }
 
 const EMPTY: readonly SketchAlarm[] = Object.freeze([]);
@@ -190,6 +259,8 @@ export class SketchTable {
   readonly #learnRate: number;
   /** (1 − learnRate)² and learnRate²: the effective sample size's recursion. */
   readonly #keep2: number;
+  /** ln(1 − learnRate): a share's decay per value its fallback learns. */
+  readonly #logKeep: number;
   readonly #rate2: number;
   readonly #learnClip: number;
   readonly #varianceCorrection: number;
@@ -199,11 +270,14 @@ export class SketchTable {
   readonly #offsetRate: number;
   readonly #relearnAfterMs: number;
   readonly #maxKeys: number;
+  readonly #relativeToFallback: boolean;
+  readonly #peerMs: number;
+  readonly #minEpisodeMs: number;
   readonly #levelSpec: SketchLevel;
   readonly #levelScales: LevelScales | undefined;
   readonly #keys = new Map<string, KeyState>();
   readonly #fallbacks = new Map<string, FallbackState>();
-  readonly counts: SketchCounts = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0 };
+  readonly counts: SketchCounts = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0, commonEpisodes: 0 };
   #h = 0;
   #firstMs = NaN;
   #lastMs = NaN;
@@ -216,6 +290,7 @@ export class SketchTable {
     this.#clipZ = options.clipZ ?? 4;
     this.#learnRate = options.learnRate ?? 0.01;
     this.#keep2 = (1 - this.#learnRate) ** 2;
+    this.#logKeep = Math.log1p(-this.#learnRate);
     this.#rate2 = this.#learnRate ** 2;
     this.#learnClip = options.learnClip ?? 2;
     this.#varianceCorrection = 1 / clippedSecondMoment(this.#clipZ);
@@ -225,6 +300,9 @@ export class SketchTable {
     this.#offsetRate = options.offsetRate ?? 0.05;
     this.#relearnAfterMs = options.relearnAfterMs ?? 2 * MS_PER_HOUR;
     this.#maxKeys = options.maxKeys ?? 100_000;
+    this.#relativeToFallback = options.relativeToFallback ?? true;
+    this.#peerMs = options.peerWindowMs ?? 60_000;
+    this.#minEpisodeMs = options.minEpisodeMs ?? 0;
     this.#levelSpec = options.level;
     this.#levelScales = options.levelScales;
     this.#setLevel(this.#initialLevel());
@@ -250,7 +328,11 @@ export class SketchTable {
   update(key: string, fallbackKey: string | undefined, eventTimeMs: number, values: ArrayLike<number>): SketchVerdict {
     this.#noteTime(eventTimeMs);
     const state = this.#keyState(key);
-    const fallback = fallbackKey === undefined ? undefined : this.#fallbackOf(fallbackKey);
+    const fallbackState = fallbackKey === undefined ? undefined : this.#fallbackOf(fallbackKey);
+    const fallback = fallbackState?.baselines;
+    if (fallbackState !== state.fallback) this.#join(state, fallbackKey, fallbackState);
+    const decay = this.#peerMs > 0 && !Number.isNaN(state.lastMs) ? Math.exp(-Math.max(0, eventTimeMs - state.lastMs) / this.#peerMs) : 0;
+    if (!(eventTimeMs <= state.lastMs)) state.lastMs = eventTimeMs;
     const scales = this.#levelScales === undefined ? undefined : this.#scalesOf(state, key, fallbackKey);
     let alarms: SketchAlarm[] | undefined;
     let suspicion = 0;
@@ -264,6 +346,8 @@ export class SketchTable {
       // The value as the cell's baseline reads it, and as the fallback's does ('auto' may differ).
       const x = Number.isNaN(value) ? NaN : transformFor(cell, transform, value);
       const xb = base === undefined || Number.isNaN(value) ? NaN : transform === 'auto' ? transformFor(base, transform, value) : x;
+      cell.zs *= decay;
+      cell.zw *= decay;
       if (Number.isNaN(x) && Number.isNaN(xb)) {
         suspicion = Math.max(suspicion, cell.up / h, cell.down / h);
         continue;
@@ -279,10 +363,16 @@ export class SketchTable {
       // scale by two relative standard errors of the scale (a new key; a cold key on its fallback's
       // baseline and a few values of offset).
       let guard = 0;
+      // A relative cell reads its value against its fallback's current mean: a level that moves for the
+      // whole model (a daily cycle, a drift of every segment) moves the reference too, at the pace of the
+      // model's traffic rather than of this key's. Not scored while the fallback is missing or cold.
+      const baseWarm = base !== undefined && base.buffer === null && !Number.isNaN(xb);
+      const reference = cell.relative && baseWarm ? this.#reference(cell, base) : NaN;
+      const v = cell.relative ? xb - reference : x;
       if (cell.buffer === null) {
-        if (Number.isNaN(x)) continue;
-        z = (x - cell.mean) / cell.zScale;
-        guard = cell.guard;
+        if (Number.isNaN(v)) continue;
+        z = (v - cell.mean) / cell.zScale;
+        guard = cell.relative ? 2 * Math.sqrt(1 / cell.neff + 1 / (base!.neff * Math.max(MIN_OTHERS_SHARE, 1 - cell.shareWeight))) : cell.guard;
       } else if (!cell.relearning && base !== undefined && base.buffer === null && !Number.isNaN(xb)) {
         raw = (xb - base.mean) / base.zScale;
         z = raw - cell.offset;
@@ -293,10 +383,14 @@ export class SketchTable {
       if (!Number.isNaN(z)) {
         const zc = z > this.#clipZ ? this.#clipZ : z < -this.#clipZ ? -this.#clipZ : z;
         const k = this.#k + guard;
+        cell.zs += zc;
+        cell.zw += 1;
+        if (cell.up === 0 || Number.isNaN(cell.upZeroMs)) cell.upZeroMs = eventTimeMs;
+        if (cell.down === 0 || Number.isNaN(cell.downZeroMs)) cell.downZeroMs = eventTimeMs;
         cell.up = Math.min(cap, Math.max(0, cell.up + zc - k));
         cell.down = Math.min(cap, Math.max(0, cell.down - zc - k));
-        const upAlarm = this.#step(cell, 'up', eventTimeMs, h);
-        const downAlarm = this.#step(cell, 'down', eventTimeMs, h);
+        const upAlarm = this.#step(cell, 'up', eventTimeMs, h) && this.#report(cell, 'up', i, state, eventTimeMs, h);
+        const downAlarm = this.#step(cell, 'down', eventTimeMs, h) && this.#report(cell, 'down', i, state, eventTimeMs, h);
         if (upAlarm || downAlarm) {
           alarms ??= [];
           const baseline = usingFallback ? 'fallback' : 'own';
@@ -314,9 +408,37 @@ export class SketchTable {
         continue;
       }
       cell.frozenSinceMs = NaN;
-      if (!Number.isNaN(x)) this.#learn(cell, x, transform);
+      if (!cell.relative && baseWarm && this.#relativeToFallback && this.#slow(cell, RELATIVE_BELOW)) {
+        // From now on relative to the other keys: a new cell from its first value; a warm one (it began
+        // before its fallback was warm, or its share fell) keeps its level, restated against the reference.
+        if (cell.n === 0) cell.relative = true;
+        else if (cell.buffer === null && (transform !== 'auto' || cell.mode === base.mode)) {
+          cell.relative = true;
+          cell.mean -= this.#reference(cell, base);
+        }
+      } else if (cell.relative && baseWarm && cell.buffer === null && !this.#slow(cell, ABSOLUTE_ABOVE)) {
+        // A key that has become busy (or most of its fallback's traffic) is its own reference: its
+        // baseline follows a slow change itself, and the other keys would only add their noise.
+        cell.mean += this.#reference(cell, base);
+        cell.relative = false;
+        cell.reference = NaN;
+      }
+      if (cell.relative) {
+        if (baseWarm) this.#learn(cell, xb - this.#reference(cell, base), 'identity');
+      } else if (!Number.isNaN(x)) this.#learn(cell, x, transform);
       if (cell.relearning && cell.buffer === null) cell.relearning = false;
-      if (base !== undefined && !Number.isNaN(xb)) this.#learn(base, xb, transform);
+      if (base !== undefined && !Number.isNaN(xb)) {
+        if (baseWarm) {
+          // The value as the fallback's mean learns it (clipped at learnClip scales), and its weight.
+          const d = (xb - base.mean) / base.scale;
+          const taught = base.mean + (d > this.#learnClip ? this.#learnClip : d < -this.#learnClip ? -this.#learnClip : d) * base.scale;
+          this.#decayShare(cell, base);
+          cell.shareSum = (1 - this.#learnRate) * cell.shareSum + this.#learnRate * taught;
+          cell.shareWeight = (1 - this.#learnRate) * cell.shareWeight + this.#learnRate;
+          cell.shareAt = base.n + 1;
+        }
+        this.#learn(base, xb, transform);
+      }
       if (usingFallback) {
         cell.offsetN++;
         const rate = Math.max(1 / cell.offsetN, this.#offsetRate);
@@ -350,21 +472,93 @@ export class SketchTable {
     if (Number.isNaN(startMs)) {
       if (value < h) return false;
       this.counts.episodes++;
-      if (direction === 'up') cell.upStartMs = eventTimeMs;
-      else cell.downStartMs = eventTimeMs;
+      // The episode's own time runs from the change point the CUSUM estimates (its last zero), not from
+      // the crossing: a key with few records crosses h long after its shift began.
+      // A renewal within minEpisodeMs of the previous episode's end is the same shift going on (the
+      // half restarted from 0 when a few values dipped): it keeps the time it has been going on.
+      if (direction === 'up') {
+        cell.upStartMs = eventTimeMs;
+        cell.upOwnMs = eventTimeMs - cell.upEndMs <= this.#minEpisodeMs ? cell.upChainMs : cell.upZeroMs;
+      } else {
+        cell.downStartMs = eventTimeMs;
+        cell.downOwnMs = eventTimeMs - cell.downEndMs <= this.#minEpisodeMs ? cell.downChainMs : cell.downZeroMs;
+      }
       return true;
     }
     if (value >= h) return true;
     // The episode ends: the half restarts from 0, the baseline waits out the cool-down.
     if (direction === 'up') {
       cell.up = 0;
-      cell.upStartMs = NaN;
+      cell.upEndMs = eventTimeMs;
+      cell.upChainMs = cell.upOwnMs;
+      cell.upStartMs = cell.upOwnMs = NaN;
+      cell.upCommon = false;
     } else {
       cell.down = 0;
-      cell.downStartMs = NaN;
+      cell.downEndMs = eventTimeMs;
+      cell.downChainMs = cell.downOwnMs;
+      cell.downStartMs = cell.downOwnMs = NaN;
+      cell.downCommon = false;
     }
     cell.cooldown = this.#cooldown;
     return false;
+  }
+
+  /**
+   * Whether an alarmed half is reported on this record: not while most of the key's peers (the other
+   * keys of its fallback key, e.g. the model's other segments) show the same shift of the same field
+   * — a shift common to the model is not this key's — and only once the episode has been the key's own
+   * for `minEpisodeMs` of event time (from its start, or from the last record at which it was common).
+   */
+  #report(cell: Cell, direction: AlarmDirection, field: number, state: KeyState, eventTimeMs: number, h: number): boolean {
+    const up = direction === 'up';
+    if (this.#peerMs > 0 && state.fallback !== undefined && this.#sharedByPeers(state, field, up, eventTimeMs, h)) {
+      if (up) {
+        if (!cell.upCommon) this.counts.commonEpisodes++;
+        cell.upCommon = true;
+        cell.upOwnMs = eventTimeMs;
+      } else {
+        if (!cell.downCommon) this.counts.commonEpisodes++;
+        cell.downCommon = true;
+        cell.downOwnMs = eventTimeMs;
+      }
+      return false;
+    }
+    return eventTimeMs - (up ? cell.upOwnMs : cell.downOwnMs) >= this.#minEpisodeMs;
+  }
+
+  /**
+   * Most peers that have had values lately (weight ≥ 1 within the window, or a half above h/4) are
+   * shifted the same way: a half above h/4, or a recent mean beyond k by two standard errors.
+   */
+  #sharedByPeers(state: KeyState, field: number, up: boolean, eventTimeMs: number, h: number): boolean {
+    let eligible = 0;
+    let shifted = 0;
+    const sign = up ? 1 : -1;
+    // A peer is shifted when its recent mean (shrunk toward 0 by one value's weight, so that one or two
+    // values say little) is beyond k, half the shift the CUSUM is tuned to.
+    const threshold = this.#k;
+    for (const peer of state.fallback!.members) {
+      if (peer === state) continue;
+      const age = Math.max(0, eventTimeMs - peer.lastMs);
+      if (!(age <= 3 * this.#peerMs)) continue;
+      const cell = peer.cells[field]!;
+      const suspicious = age <= this.#peerMs && (up ? cell.up : cell.down) >= h / 4;
+      const d = Math.exp(-age / this.#peerMs);
+      const w = cell.zw * d;
+      if (w < 1 && !suspicious) continue;
+      eligible++;
+      if (suspicious || (sign * cell.zs * d) / (w + 1) >= threshold) shifted++;
+    }
+    return shifted > 0 && 2 * shifted > eligible;
+  }
+
+  /** Makes `state` a member of `fallback` (and no longer of the one it came with before). */
+  #join(state: KeyState, fallbackKey: string | undefined, fallback: FallbackState | undefined): void {
+    state.fallback?.members.splice(state.fallback.members.indexOf(state) >>> 0, 1);
+    state.fallback = fallback;
+    state.fallbackKey = fallbackKey;
+    fallback?.members.push(state);
   }
 
   /** A long episode is a new normal: forget the baseline and learn it again. */
@@ -386,6 +580,44 @@ export class SketchTable {
     cell.offsetN = 0;
     cell.relearning = true;
     cell.frozenSinceMs = NaN;
+    cell.relative = false;
+    cell.reference = NaN;
+    cell.upOwnMs = cell.downOwnMs = cell.upZeroMs = cell.downZeroMs = NaN;
+    cell.upEndMs = cell.downEndMs = cell.upChainMs = cell.downChainMs = NaN;
+    cell.upCommon = cell.downCommon = false;
+  }
+
+  /**
+   * Whether a key is slow enough to read against the other keys: its share of its fallback's mean is
+   * below `factor`, and (with a peer window) its own baseline learns slower than the window, i.e. it has
+   * fewer than `factor` / learnRate × 1.75 values per window (hysteresis: 0.4 in, 0.6 out → 70 and 105
+   * at the default rate).
+   */
+  #slow(cell: Cell, factor: number): boolean {
+    return cell.shareWeight < factor && (this.#peerMs === 0 || cell.zw < (1.75 * factor) / this.#learnRate);
+  }
+
+  /** Decays the cell's share of `base`'s mean to the values `base` has learnt since. */
+  #decayShare(cell: Cell, base: Baseline): void {
+    const steps = base.n - cell.shareAt;
+    if (steps > 0) {
+      const keep = Math.exp(steps * this.#logKeep);
+      cell.shareSum *= keep;
+      cell.shareWeight *= keep;
+      cell.shareAt = base.n;
+    }
+  }
+
+  /**
+   * The level a relative cell is read against: its fallback's mean without this key's own share of it
+   * (the other keys' level), so that a key that is most of its model's traffic is not read against
+   * itself; held at its last value while the other keys' weight is below MIN_OTHERS_SHARE.
+   */
+  #reference(cell: Cell, base: Baseline): number {
+    this.#decayShare(cell, base);
+    const others = 1 - cell.shareWeight;
+    if (others >= MIN_OTHERS_SHARE || Number.isNaN(cell.reference)) cell.reference = (base.mean - cell.shareSum) / Math.max(MIN_OTHERS_SHARE, others);
+    return cell.reference;
   }
 
   #learn(b: Baseline, x: number, transform: FieldTransform): void {
@@ -437,23 +669,26 @@ export class SketchTable {
       state.seen = true;
       return state;
     }
-    if (this.#keys.size >= this.#maxKeys) this.#evictOne(this.#keys);
-    state = { cells: this.fields.map(() => new Cell()), seen: false };
+    if (this.#keys.size >= this.#maxKeys) {
+      const evicted = this.#evictOne(this.#keys);
+      if (evicted !== undefined) this.#join(evicted, undefined, undefined);
+    }
+    state = { cells: this.fields.map(() => new Cell()), seen: false, lastMs: NaN, fallbackKey: undefined, fallback: undefined };
     this.#keys.set(key, state);
     this.counts.keys = this.#keys.size;
     return state;
   }
 
-  #fallbackOf(key: string): Baseline[] {
+  #fallbackOf(key: string): FallbackState {
     let state = this.#fallbacks.get(key);
     if (state !== undefined) {
       state.seen = true;
-      return state.baselines;
+      return state;
     }
     if (this.#fallbacks.size >= this.#maxKeys) this.#evictOne(this.#fallbacks);
-    state = { baselines: this.fields.map(() => new Baseline()), seen: false };
+    state = { baselines: this.fields.map(() => new Baseline()), seen: false, members: [] };
     this.#fallbacks.set(key, state);
-    return state.baselines;
+    return state;
   }
 
   /**
@@ -462,7 +697,7 @@ export class SketchTable {
    * and no Map churn on the hot path (moving every key to the back on every record cost more than
    * the arithmetic).
    */
-  #evictOne(map: Map<string, { seen: boolean }>): void {
+  #evictOne<S extends { seen: boolean }>(map: Map<string, S>): S | undefined {
     for (const [key, state] of map) {
       map.delete(key);
       if (state.seen) {
@@ -471,8 +706,9 @@ export class SketchTable {
         continue;
       }
       this.counts.evictions++;
-      return;
+      return state;
     }
+    return undefined;
   }
 
   #noteTime(eventTimeMs: number): void {
@@ -509,10 +745,10 @@ export class SketchTable {
 
   /** Plain JSON-safe data: every key's and fallback key's cells, the rate measurement, the counters. */
   snapshot(): Record<string, unknown> {
-    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.nvar, c.mode, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning, nanToNull(c.frozenSinceMs)];
+    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.nvar, c.mode, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning, nanToNull(c.frozenSinceMs), c.relative, c.zs, c.zw, nanToNull(c.upOwnMs), nanToNull(c.downOwnMs), c.upCommon, c.downCommon, nanToNull(c.upZeroMs), nanToNull(c.downZeroMs), c.shareSum, c.shareWeight, c.shareAt, nanToNull(c.reference), nanToNull(c.upEndMs), nanToNull(c.downEndMs), nanToNull(c.upChainMs), nanToNull(c.downChainMs)];
     const base = (b: Baseline): unknown[] => [b.n, b.mean, b.variance, b.buffer, b.neff, b.nvar, b.mode];
     return {
-      keys: [...this.#keys].map(([key, state]) => [key, state.cells.map(cell), state.seen]),
+      keys: [...this.#keys].map(([key, state]) => [key, state.cells.map(cell), state.seen, nanToNull(state.lastMs), state.fallbackKey ?? null]),
       fallbacks: [...this.#fallbacks].map(([key, state]) => [key, state.baselines.map(base), state.seen]),
       time: [nanToNull(this.#firstMs), nanToNull(this.#lastMs), nanToNull(this.#bucket), this.#h],
       counts: { ...this.counts },
@@ -536,7 +772,7 @@ export class SketchTable {
     };
     this.#keys.clear();
     this.#fallbacks.clear();
-    for (const [key, cells, seen] of keys as [string, unknown[][], unknown][]) {
+    for (const [key, cells, seen, lastMs, fallbackKey] of keys as [string, unknown[][], unknown, unknown, unknown][]) {
       if (cells.length !== this.fields.length) throw new RangeError(`changeSketch: snapshot key ${key} has ${cells.length} fields, this sketch watches ${this.fields.length}`);
       this.#keys.set(key, {
         cells: cells.map((data) => {
@@ -554,14 +790,34 @@ export class SketchTable {
           c.offsetN = Number(data[13]);
           c.relearning = data[14] === true;
           c.frozenSinceMs = nullToNan(data[15]);
+          c.relative = data[16] === true;
+          c.zs = Number(data[17] ?? 0);
+          c.zw = Number(data[18] ?? 0);
+          c.upOwnMs = data.length > 19 ? nullToNan(data[19]) : c.upStartMs;
+          c.downOwnMs = data.length > 20 ? nullToNan(data[20]) : c.downStartMs;
+          c.upCommon = data[21] === true;
+          c.downCommon = data[22] === true;
+          c.upZeroMs = nullToNan(data[23]);
+          c.downZeroMs = nullToNan(data[24]);
+          c.shareSum = Number(data[25] ?? 0);
+          c.shareWeight = Number(data[26] ?? 0);
+          c.shareAt = Number(data[27] ?? 0);
+          c.reference = nullToNan(data[28]);
+          c.upEndMs = nullToNan(data[29]);
+          c.downEndMs = nullToNan(data[30]);
+          c.upChainMs = nullToNan(data[31]);
+          c.downChainMs = nullToNan(data[32]);
           if (c.buffer === null) derive(c);
           return c;
         }),
         seen: seen === true,
+        lastMs: nullToNan(lastMs),
+        fallbackKey: typeof fallbackKey === 'string' ? fallbackKey : undefined,
+        fallback: undefined,
       });
     }
     for (const [key, baselines, seen] of fallbacks as [string, unknown[][], unknown][]) {
-      this.#fallbacks.set(key, { seen: seen === true, baselines: baselines.map((data) => {
+      this.#fallbacks.set(key, { seen: seen === true, members: [], baselines: baselines.map((data) => {
         const b = new Baseline();
         toBaseline(b, data);
         b.neff = Number(data[4]);
@@ -570,6 +826,11 @@ export class SketchTable {
         if (b.buffer === null) derive(b);
         return b;
       }) });
+    }
+    // Each key rejoins the fallback key it came with (its peers).
+    for (const state of this.#keys.values()) {
+      const fallback = state.fallbackKey === undefined ? undefined : this.#fallbacks.get(state.fallbackKey);
+      if (fallback !== undefined) this.#join(state, state.fallbackKey, fallback);
     }
     this.#firstMs = nullToNan(time[0]);
     this.#lastMs = nullToNan(time[1]);

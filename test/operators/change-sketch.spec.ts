@@ -107,6 +107,9 @@ describe('changeSketch', () => {
       expect(() => changeSketch({ ...fixed(6), fields: [{ name: 'x', valueOf: (r) => r.x, transform: 'sqrt' as never }] })).to.throw(RangeError, /transform/);
       expect(() => changeSketch({ ...fixed(6), level: { falseAlarmsPerHour: 0 } })).to.throw(RangeError, /falseAlarmsPerHour/);
       expect(() => changeSketch({ ...fixed(6), keyOf: undefined as never })).to.throw(TypeError, /keyOf/);
+      expect(() => changeSketch(fixed(6, { peerWindowMs: -1 }))).to.throw(RangeError, /peerWindowMs.*\[0, 1000000000000\]/);
+      expect(() => changeSketch(fixed(6, { minEpisodeMs: Number.NaN }))).to.throw(RangeError, /minEpisodeMs/);
+      expect(() => changeSketch(fixed(6, { relativeToFallback: 'yes' as never }))).to.throw(TypeError, /relativeToFallback.*true or false/);
     });
   });
 
@@ -209,6 +212,105 @@ describe('changeSketch', () => {
       const rest = run(stream.slice(317), { ...options, state: restored });
       expect(rest.map((s) => [brief(s), s.suspicion])).to.deep.equal(whole.slice(317).map((s) => [brief(s), s.suspicion]));
       expect(whole.some((s) => s.alarms.length > 0)).to.equal(true);
+    });
+  });
+
+  describe('model-wide shifts, cycles and transients', () => {
+    const gaussian = (random: SeededRandom): number => Math.sqrt(-2 * Math.log(random.nextOpenFloat())) * Math.cos(2 * Math.PI * random.nextFloat());
+    /**
+     * One model, `segments` segments taking records in turn (`stepMs` apart, so each segment sees one
+     * every segments × stepMs), N(0, 1) plus `shift(segment, t)`.
+     */
+    const model = (n: number, segments: number, seed: number, shift: (segment: number, t: number) => number, stepMs = 1000, weights?: readonly number[]): Envelope<Rec>[] => {
+      const random = SeededRandom.fromSeed(seed);
+      const cdf = (weights ?? Array.from({ length: segments }, () => 1)).map((w, i, all) => all.slice(0, i + 1).reduce((a, b) => a + b, 0) / all.reduce((a, b) => a + b, 0));
+      return Array.from({ length: n }, (_, i) => {
+        const t = i * stepMs;
+        const segment = weights === undefined ? i % segments : cdf.findIndex((c) => random.nextFloat() < c || c === 1);
+        return at(gaussian(random) + shift(segment, t), t, `m|s${segment}`, 'm');
+      });
+    };
+    const options = (extra: Partial<ChangeSketchOptions<Rec>> = {}): ChangeSketchOptions<Rec> => fixed(10, { warmupPoints: 50, fallbackKeyOf: (r) => r.model ?? r.key, minEpisodeMs: 60_000, ...extra });
+    /** Reported episodes: runs of alarmed records of one key × field × direction. */
+    const episodes = (out: readonly Sketched<Rec>[]): { key: string; direction: string; first: number }[] => {
+      const open = new Map<string, boolean>();
+      const found: { key: string; direction: string; first: number }[] = [];
+      out.forEach((s, i) => {
+        for (const direction of ['up', 'down']) {
+          const id = `${s.record.key}|${direction}`;
+          const alarmed = s.alarms.some((a) => a.direction === direction);
+          if (alarmed && open.get(id) !== true) found.push({ key: s.record.key, direction, first: i });
+          open.set(id, alarmed);
+        }
+      });
+      return found;
+    };
+
+    it('a shift of every segment of a model at once is common: counted, not reported per segment', () => {
+      // 4 segments, one record a second; from 30 to 35 min every segment is 3σ up.
+      const shift = (_: number, t: number): number => (t >= 1_800_000 && t < 2_100_000 ? 3 : 0);
+      let common = 0;
+      const out = run(model(3600, 4, 11, shift), options({ counts: (c) => (common = c.commonEpisodes) }));
+      expect(episodes(out)).to.deep.equal([]);
+      expect(common).to.be.within(1, 8);
+      // Without the peer check, each segment reports it.
+      const plain = run(model(3600, 4, 11, shift), options({ peerWindowMs: 0 }));
+      expect(new Set(episodes(plain).map((e) => e.key)).size).to.equal(4);
+    });
+
+    it('a shift of one segment is still reported while the others stay put', () => {
+      const out = run(model(3600, 4, 12, (s, t) => (s === 2 && t >= 1_800_000 && t < 2_400_000 ? 2 : 0)), options());
+      const found = episodes(out);
+      expect(found.map((e) => `${e.key} ${e.direction}`)).to.deep.equal(['m|s2 up']);
+      // Reported once its shift has lasted a minute (its change point is the incident's start).
+      const firstMs = found[0]!.first * 1000;
+      expect(firstMs - 1_800_000).to.be.within(60_000, 180_000);
+    });
+
+    it('a rare segment follows its model through a slow cycle (its baseline is relative to the model)', () => {
+      // A cycle of ±2σ over 3 h; one segment has 1 % of the traffic, so its own baseline would learn
+      // the cycle from a value every couple of minutes.
+      const cycle = (_: number, t: number): number => 2 * Math.sin((2 * Math.PI * t) / 10_800_000);
+      const stream = model(40_000, 3, 13, cycle, 500, [60, 39, 1]);
+      const relative = episodes(run(stream, options()));
+      const absolute = episodes(run(stream, options({ relativeToFallback: false, peerWindowMs: 0 })));
+      expect(relative).to.deep.equal([]);
+      expect(absolute.length).to.be.above(0);
+    });
+
+    it('a transient shorter than minEpisodeMs is not reported; a sustained one is, a minute after it began', () => {
+      const single = (from: number, to: number) => Array.from({ length: 1200 }, (_, i) => at(gaussian(SeededRandom.fromSeed(100 + i)) + (i >= from && i < to ? 4 : 0), i * 1000));
+      expect(run(single(600, 630), fixed(10, { warmupPoints: 50, minEpisodeMs: 60_000 })).every((s) => s.alarms.length === 0)).to.equal(true);
+      const sustained = run(single(600, 900), fixed(10, { warmupPoints: 50, minEpisodeMs: 60_000 }));
+      const first = sustained.findIndex((s) => s.alarms.length > 0);
+      // The change point the CUSUM estimates is its last zero, the record before the shift.
+      expect(first).to.be.within(655, 680);
+      expect(run(single(600, 630), fixed(10, { warmupPoints: 50 })).some((s) => s.alarms.length > 0)).to.equal(true);
+    });
+
+    it('property: a common shift yields at most one episode per model × field; a shift of one segment is reported', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 3, max: 6 }),
+          fc.double({ min: 2, max: 5, noNaN: true }),
+          fc.integer({ min: 30, max: 900 }),
+          fc.boolean(),
+          fc.integer({ min: 0, max: 1_000_000 }),
+          (segments, size, seconds, up, seed) => {
+            const sign = up ? 1 : -1;
+            const inside = (t: number): boolean => t >= 1_800_000 && t < 1_800_000 + seconds * 1000;
+            const common = episodes(run(model(3000, segments, seed, (_, t) => (inside(t) ? sign * size : 0)), options()));
+            // At most one episode per model × field (the peer check needs the other segments' values
+            // of the same minute; a segment that leads them by a few records may still be reported once).
+            expect(common.length, 'common shift').to.be.at.most(1);
+            if (seconds >= 300) {
+              const own = episodes(run(model(3000, segments, seed, (s, t) => (s === 0 && inside(t) ? sign * size : 0)), options()));
+              expect(own.map((e) => `${e.key} ${e.direction}`), 'one segment').to.include(`m|s0 ${up ? 'up' : 'down'}`);
+            }
+          },
+        ),
+        { numRuns: 40 },
+      );
     });
   });
 

@@ -45,7 +45,9 @@ const PHASE_ONE = [...stream(T0, 6000, 1), ...stream(T0 + 600_000, 1800, 2, () =
 const PHASE_TWO = [...stream(T0 + 900_000, 600, 4), ...stream(T0 + 960_000, 4, 5, () => 0.8), ...stream(T0 + 960_400, 600, 6)];
 
 function monitor(overrides: Partial<ModelMonitorConfig> = {}) {
-  return createModelMonitor(readModelMonitorConfig({}, { sampleFraction: 0.05, ...overrides }));
+  // Persistence off: phase two's burst lasts 400 ms, a transient the default minimum episode (60 s)
+  // would hold back; here it stands for a mention whose level the labels move.
+  return createModelMonitor(readModelMonitorConfig({}, { sampleFraction: 0.05, sketchMinEpisodeMs: 0, ...overrides }));
 }
 
 /**

@@ -76,6 +76,24 @@ export const MODEL_MONITOR_SETTINGS = {
     default: '5',
     help: 'alarmed records per model × segment × field × direction and dedup window that pass the sampler outside the budget as evidence of a sketch alarm (the rest are counted and sampled as usual)',
   },
+  sketchRelative: {
+    env: 'MODEL_MONITOR_SKETCH_RELATIVE',
+    schema: z.enum(['on', 'off']).transform((v) => v === 'on'),
+    default: 'on',
+    help: "the sketch reads a model × segment against its model's current level without that segment's own share of it (the other segments' level): a cycle or drift common to the model moves the reference at the pace of the model's traffic (on/off)",
+  },
+  sketchPeerWindowMs: {
+    env: 'MODEL_MONITOR_SKETCH_PEER_WINDOW_MS',
+    schema: int(0, 86_400_000),
+    default: '60000',
+    help: "the sketch's peer check, ms of event time: an alarm on a model × segment whose shift (same field, same direction) most of the model's other segments show over this window is a model-wide shift, counted once as common and not mentioned per segment; 0: no peer check (docs/detection.md)",
+  },
+  sketchMinEpisodeMs: {
+    env: 'MODEL_MONITOR_SKETCH_MIN_EPISODE_MS',
+    schema: int(0, 86_400_000),
+    default: '60000',
+    help: "a sketch alarm becomes evidence once its shift has lasted this long, ms of event time from the change point the CUSUM estimates (one dedup window by default: a shift that does not outlast a mention's window is a transient); 0: at once",
+  },
   sketchMaxKeys: { env: 'MODEL_MONITOR_SKETCH_MAX_KEYS', schema: int(1, 10_000_000), default: '100000', help: 'model × segment keys (and models) the sketch tracks; the least recently seen is evicted (counted)' },
   detectors: {
     env: 'MODEL_MONITOR_DETECTORS',

@@ -100,7 +100,7 @@ export class ModelMonitorProbe {
   /** Records each bandit arm chose, summed over every closed epoch. */
   readonly chosenByArm = new Map<string, number>();
   /** The change sketch: its counters, its current level h, and the alarmed records it let through as evidence or held back (over the cap per window). */
-  sketch: Readonly<SketchCounts> & { level: number } = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0, level: 0 };
+  sketch: Readonly<SketchCounts> & { level: number } = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0, commonEpisodes: 0, level: 0 };
   sketchEvidence = 0;
   sketchEvidenceCapped = 0;
   /** Labels joined to their mentions, and the level factors they moved (label-join.ts, recalibration.ts); set by createModelMonitor. */
@@ -368,6 +368,9 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
                   fields: config.fields.map((field) => ({ name: field, valueOf: sketchFieldReader(field), transform: sketchTransformOf(field) })),
                   level: { falseAlarmsPerHour: config.falseAlarmsPerHour },
                   maxKeys: config.sketchMaxKeys,
+                  relativeToFallback: config.sketchRelative,
+                  peerWindowMs: config.sketchPeerWindowMs,
+                  minEpisodeMs: config.sketchMinEpisodeMs,
                   levelScales: recalibration,
                   state: context.state,
                   counts: (counts, level) => (probe.sketch = { ...counts, level }),
