@@ -17,7 +17,7 @@ import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 import { quantile } from '../evaluate/index.js';
 import type { GroundTruth } from '../generator/index.js';
-import { LabelDesk, type Lane, type LabelDeskCounts, type LabelDeskOptions } from './label-desk.js';
+import { LabelDesk, type Lane, type LabelDeskCounts, type LabelDeskOptions, type ShadowDeskCounts } from './label-desk.js';
 import { fromKafkaHeaders } from '../../runtime/kafka/headers.js';
 
 export interface LabelerTopics {
@@ -27,6 +27,8 @@ export interface LabelerTopics {
   readonly slow?: string;
   /** Where labels go. Default `labels`. */
   readonly labels?: string;
+  /** Shadow mentions (model-monitor's MODEL_MONITOR_SHADOW_DETECTORS), a share of them labelled (desk `shadowShare`). Default: none. */
+  readonly shadow?: string;
 }
 
 export interface RunLabelerOptions {
@@ -66,6 +68,8 @@ export interface LabelerOutcome {
   readonly counts: LabelDeskCounts;
   readonly latency: Readonly<Record<Lane, LaneLatency>>;
   readonly labelsWritten: number;
+  /** The shadow lane's counts, when it was followed. */
+  readonly shadow?: ShadowDeskCounts;
   /** Records on either lane that were not Mentions (counted, skipped). */
   readonly undecodable: number;
 }
@@ -99,7 +103,7 @@ class LabelQueue implements AsyncIterable<Label> {
 
 export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOutcome> {
   const log = options.log ?? ((message: string) => console.error(message));
-  const topics = { fast: options.topics?.fast ?? 'mentions.review', slow: options.topics?.slow ?? 'mentions', labels: options.topics?.labels ?? 'labels' };
+  const topics = { fast: options.topics?.fast ?? 'mentions.review', slow: options.topics?.slow ?? 'mentions', labels: options.topics?.labels ?? 'labels', shadow: options.topics?.shadow || undefined };
   const delays: Record<Lane, { eventTime: number[]; processing: number[] }> = { fast: { eventTime: [], processing: [] }, slow: { eventTime: [], processing: [] } };
   const desk = new LabelDesk({
     ...options.desk,
@@ -118,8 +122,8 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
   });
   const lanes: readonly Lane[] = options.lanes ?? ['fast', 'slow'];
   if (lanes.length === 0 || lanes.some((lane) => lane !== 'fast' && lane !== 'slow')) throw new RangeError(`runLabeler: lanes must be some of fast, slow; got ${JSON.stringify(lanes)}`);
-  const followed = lanes.map((lane) => topics[lane]);
-  await ensureTopics(options.brokers, [...followed.map((topic) => ({ topic, partitions: 4 })), { topic: topics.labels, partitions: 4 }], undefined, options.clientConfig);
+  const followed = [...lanes.map((lane) => topics[lane]), ...(topics.shadow === undefined ? [] : [topics.shadow])];
+  await ensureTopics(options.brokers, [...followed, topics.labels].map((topic) => ({ topic, partitions: 4 })), undefined, options.clientConfig);
   // A topic just created (here or by the topology) may not have partition metadata or leaders yet:
   // the readers assign the partitions they are told of at start, so wait until there are some.
   for (const topic of followed) await partitionsKnown(options.brokers, topic, options.clientConfig, options.signal);
@@ -128,7 +132,7 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
   let undecodable = 0;
   let eventTimeMs = -Infinity;
 
-  const follow = async (topic: string, lane: Lane): Promise<void> => {
+  const follow = async (topic: string, lane: Lane | 'shadow'): Promise<void> => {
     const serde = createTopicSerde({ contract: MentionContract, topic });
     const batches = readTopic({ brokers: options.brokers, topic, toEnd: false, idleMs: options.untilIdleMs, signal: options.signal, clientConfig: options.clientConfig });
     let read = 0;
@@ -140,17 +144,22 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
           undecodable++;
           continue;
         }
+        if (lane === 'shadow') {
+          // Shadow mentions are labelled, but their event time does not move the live lanes' clock.
+          desk.offerShadow(mention);
+          continue;
+        }
         desk.offer(mention, lane);
         eventTimeMs = Math.max(eventTimeMs, mention.window_end);
       }
       queue.push(desk.advanceTo(eventTimeMs));
-      options.onRead?.(lane, read);
+      if (lane !== 'shadow') options.onRead?.(lane, read);
     }
   };
 
   log(`labeler: ${lanes.includes('fast') ? `fast lane ${topics.fast}` : 'fast lane not followed'}, slow lane ${lanes.includes('slow') ? topics.slow : 'not followed'} → ${topics.labels} (${options.truth.incidents.length} incidents in the ground truth)`);
   try {
-    await Promise.all(lanes.map((lane) => follow(topics[lane], lane)));
+    await Promise.all([...lanes.map((lane) => follow(topics[lane], lane)), ...(topics.shadow === undefined ? [] : [follow(topics.shadow, 'shadow')])]);
     if (options.flushAtEnd) queue.push(desk.flush());
   } finally {
     queue.close();
@@ -167,7 +176,8 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
     processingP50Ms: quantile(delays[lane].processing, 0.5),
     processingP99Ms: quantile(delays[lane].processing, 0.99),
   });
-  return { counts, latency: { fast: latencyOf('fast'), slow: latencyOf('slow') }, labelsWritten, undecodable };
+  if (topics.shadow !== undefined) log(`labeler: shadow lane ${topics.shadow}: ${desk.shadowCounts.labelled} labels of ${desk.shadowCounts.offered} shadow mentions (${desk.shadowCounts.sampled} sampled)`);
+  return { counts, latency: { fast: latencyOf('fast'), slow: latencyOf('slow') }, labelsWritten, undecodable, ...(topics.shadow === undefined ? {} : { shadow: desk.shadowCounts }) };
 }
 
 function decode(serde: ReturnType<typeof createTopicSerde<Mention>>, message: Message): Mention | undefined {
