@@ -15,6 +15,7 @@ export interface LabFlags {
   sampleFraction: string;
   concurrency: string;
   only?: string;
+  recalibration?: boolean;
   reports: string;
   untilIdle: string;
   brokers?: string;
@@ -73,6 +74,7 @@ export async function labCommand(flags: LabFlags): Promise<void> {
       sampleFraction,
       concurrency,
       only,
+      recalibration: flags.recalibration === true,
       reportsDir: flags.reports,
       prices,
       untilIdleMs,

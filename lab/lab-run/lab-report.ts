@@ -1,6 +1,7 @@
 /** What a lab run produced, and reports/lab.json built from it. */
 import type { UnitPricesUsd } from '../../runtime/cost/spend-meter.js';
 import type { LabRow, VariantResult } from './variant-result.js';
+import type { RecalibrationSummary } from './recalibration-report.js';
 
 export interface LabReport {
   readonly command: string;
@@ -20,6 +21,8 @@ export interface LabReport {
   /** Strict dedup (dedup-strict, else baseline): collapsed groups, and the share with more than one distinct sub-signal. */
   readonly collapsedGroups: number;
   readonly collapsedShare: number | null;
+  /** The recalibration experiment, when the run had its variants (recalibration-report.ts). */
+  readonly recalibration?: RecalibrationSummary;
 }
 
 /** Strict dedup's collapsed groups: from the dedup-strict ablation, else the baseline. */
@@ -51,5 +54,6 @@ export function labJson(report: LabReport): Record<string, LabRow | Record<strin
     failures: report.failures,
     skipped: report.skipped,
   };
+  if (report.recalibration !== undefined) json['_recalibration'] = { ...report.recalibration };
   return json;
 }

@@ -42,13 +42,14 @@ export async function renderLabHtml(report: LabReport, markdownTable: string): P
     labels: allocations.map((a) => new Date(a.epoch_start_ms).toISOString().slice(5, 16).replace('T', ' ')),
     datasets: arms.map((arm, i) => ({ label: arm, data: allocations.map((a) => a.emitted_by_arm[arm] ?? 0), backgroundColor: colour(i + 2), borderColor: colour(i + 2), fill: true, pointRadius: 0 })),
   };
-  const charts = [
+  const charts: { id: string; title: string; config: { type: string; data: unknown; options: Record<string, unknown> } }[] = [
     { id: 'pr', title: 'Precision / recall over the detector threshold (mentions scoring below a threshold left out)', config: { type: 'scatter', data: pr, options: { scales: { x: { title: { display: true, text: 'incident recall' }, min: 0, max: 1 }, y: { title: { display: true, text: 'precision' }, min: 0, max: 1 } } } } },
     { id: 'cost', title: 'Mention rate per cost: mentions per $1k of spend', config: { type: 'bar', data: cost, options: { plugins: { legend: { display: false } } } } },
     { id: 'lanes', title: 'Lane load: records processed per lane', config: { type: 'bar', data: lanes, options: {} } },
     { id: 'latency', title: 'Time to mention: mentions per latency bin', config: { type: 'bar', data: latency, options: {} } },
     { id: 'bandit', title: 'Bandit allocation over event time (signal-path): records sampled per arm per epoch', config: { type: 'line', data: allocation, options: { scales: { y: { stacked: true } }, animation: false } } },
   ];
+  charts.push(...recalibrationCharts(results, colour));
   const canvases = charts.map((c) => `<section><h2>${escapeHtml(c.title)}</h2><canvas id="${c.id}" height="110"></canvas></section>`).join('\n');
   const scripts = charts.map((c) => `new Chart(document.getElementById(${JSON.stringify(c.id)}), ${JSON.stringify(withoutAnimation(c.config))});`).join('\n');
   return `<!doctype html>
@@ -98,6 +99,52 @@ function markdownToHtml(markdown: string): string {
   }
   flush();
   return html.join('\n');
+}
+
+/**
+ * The recalibration experiment over event time (hours from the stream's start): rolling precision,
+ * rolling recall, and the level factors (mean over fields, replayed from the labels), one line per
+ * recalibration variant; none when the run had no such variant.
+ */
+function recalibrationCharts(results: LabReport['results'], colour: (i: number) => string): { id: string; title: string; config: { type: string; data: unknown; options: Record<string, unknown> } }[] {
+  const tracked = results.filter((r) => r.recalibration !== undefined);
+  if (tracked.length === 0) return [];
+  const hours = (ms: number, startMs: number): number => Number(((ms - startMs) / 3_600_000).toFixed(3));
+  // Slow-only variants dashed, fast ones solid; one colour per start.
+  const style = (r: (typeof tracked)[number], i: number): Record<string, unknown> => ({
+    label: r.variant.name,
+    borderColor: colour(i),
+    backgroundColor: colour(i),
+    borderDash: r.variant.labelLanes === 'slow' ? [6, 4] : [],
+    showLine: true,
+    pointRadius: 0,
+    borderWidth: 1.5,
+  });
+  const series = (pick: (p: NonNullable<(typeof tracked)[number]['recalibration']>['points'][number]) => number | null): unknown => ({
+    datasets: tracked.map((r, i) => ({ ...style(r, i), data: r.recalibration!.points.flatMap((p) => (pick(p) === null ? [] : [{ x: hours(p.atMs, r.recalibration!.startMs), y: pick(p) }])) })),
+  });
+  const meanScale = (scales: Readonly<Record<string, number>>): number => {
+    const values = Object.values(scales);
+    return values.length === 0 ? 1 : values.reduce((a, b) => a + b, 0) / values.length;
+  };
+  const levels = {
+    datasets: tracked.map((r, i) => {
+      const track = r.recalibration!;
+      const end = track.points[track.points.length - 1]?.atMs ?? track.startMs;
+      // A step line: each factor holds until the next label moves it, up to the end of the run.
+      const steps = track.levels.flatMap((p, k) => {
+        const next = track.levels[k + 1]?.atMs ?? end;
+        return [{ x: hours(p.atMs, track.startMs), y: meanScale(p.scales) }, { x: hours(next, track.startMs), y: meanScale(p.scales) }];
+      });
+      return { ...style(r, i), data: steps };
+    }),
+  };
+  const axes = (y: string, min?: number, max?: number): Record<string, unknown> => ({ scales: { x: { type: 'linear', title: { display: true, text: "event time since the stream's start, h" } }, y: { title: { display: true, text: y }, ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) } } });
+  return [
+    { id: 'recal-precision', title: 'Recalibration: rolling precision over event time (dashed: slow lane only)', config: { type: 'scatter', data: series((p) => p.precision), options: axes('rolling precision', 0, 1) } },
+    { id: 'recal-recall', title: 'Recalibration: rolling incident recall over event time (dashed: slow lane only)', config: { type: 'scatter', data: series((p) => p.recall), options: axes('rolling recall', 0, 1) } },
+    { id: 'recal-levels', title: 'Recalibration: level factor over event time, mean over fields (replayed from the labels; 1 = calibrated)', config: { type: 'scatter', data: levels, options: axes('level factor') } },
+  ];
 }
 
 function laneLoads(report: Readonly<Record<string, unknown>> | undefined): number[] {

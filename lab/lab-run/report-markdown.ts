@@ -5,6 +5,7 @@
  */
 import type { LabReport } from './lab-report.js';
 import type { VariantResult } from './variant-result.js';
+import { recalibrationMarkdown } from './recalibration-report.js';
 
 const pct = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${(100 * x).toFixed(digits)}%`);
 const num = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
@@ -116,6 +117,7 @@ export function renderLabMarkdown(report: LabReport): string {
     for (const r of labelled) lines.push(`| ${r.variant.name} | ${r.row.labels_fast ?? 0} | ${duration(r.row.feedback_fast_p50_ms)} | ${r.row.labels_slow ?? 0} | ${duration(r.row.feedback_slow_p50_ms)} |`);
     lines.push('');
   }
+  lines.push(...recalibrationMarkdown(report.recalibration));
   lines.push(`Unit prices: $${report.prices.perEvent} per ingested event, $${report.prices.perEnrichmentCall} per enrichment call, $${report.prices.perDetectorCall} per detector call. Charts: lab.html; figures: lab.json (beside this file).`, '');
   return `${lines.join('\n')}\n`;
 }

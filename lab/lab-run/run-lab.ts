@@ -22,6 +22,9 @@ import { runVariant } from './run-variant.js';
 import { unsupportedReason } from './variant-support.js';
 import { variantResult, type VariantResult } from './variant-result.js';
 import { labVariants, type LabVariant } from './variants.js';
+import type { GivenLabel } from './recalibration-track.js';
+import { recalibrationSummary } from './recalibration-report.js';
+import { SKETCH_DETECTOR } from '../../topologies/model-monitor/sketch-evidence.js';
 
 export interface LabOptions {
   readonly brokers: string;
@@ -33,8 +36,10 @@ export interface LabOptions {
   readonly sampleFraction: number;
   /** Variant processes at once (the machine's cores bound it). */
   readonly concurrency: number;
-  /** Variant names to run; default all. */
+  /** Variant names to run; default all but the opt-in experiments. */
   readonly only?: readonly string[];
+  /** Add the recalibration experiment's variants (variants.ts) to the run. Default false. */
+  readonly recalibration?: boolean;
   /** Folder of lab.md, lab.html, lab.json; per-variant summaries and logs go to `<dir>/lab/`. */
   readonly reportsDir: string;
   readonly prices: UnitPricesUsd;
@@ -58,7 +63,7 @@ export interface LabOutcome {
 
 export async function runLab(options: LabOptions): Promise<LabOutcome> {
   const startedAt = Date.now();
-  const variants = selectVariants(labVariants(options.sampleFraction), options.only);
+  const variants = selectVariants(labVariants(options.sampleFraction), options.only, options.recalibration === true);
   const workDir = path.join(options.reportsDir, 'lab');
   await mkdir(workDir, { recursive: true });
   const prefix = `lab-${startedAt}`;
@@ -93,7 +98,15 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
         const labelsTopic = `${prefix}.${variant.name}.labels`;
         const stopLabeler = new AbortController();
         let slowLaneRead = 0;
+        // Every label given, with its mention's model and field: the recalibration experiment replays the levels from them.
+        const given: GivenLabel[] = [];
+        let variantStopped = false;
         const labeling = runLabeler({
+          lanes: variant.labelLanes === 'slow' ? ['slow'] : ['fast', 'slow'],
+          onLabel: (label, mention, lane) => {
+            const detectors = (mention.attributes['detectors'] ?? mention.detector).split(',');
+            given.push({ mention_id: label.mention_id, labeled_at: label.labeled_at, verdict: label.verdict, lane, model: mention.model_id, field: mention.field, sketch: detectors.includes(SKETCH_DETECTOR), ...(variantStopped ? { after_run: true } : {}) });
+          },
           onRead: (lane, records) => {
             if (lane === 'slow') slowLaneRead = records;
           },
@@ -122,6 +135,7 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
             untilIdleMs: options.untilIdleMs,
             onConsumed: (n) => progress.consumed(variant.name, n),
           });
+          variantStopped = true;
           const summary = await readRunSummary(summaryFile);
           progress.consumed(variant.name, summary.consumed);
           const mentions = await readMentions(options.brokers, topics.mentions, 0, options.clientConfig);
@@ -133,7 +147,8 @@ export async function runLab(options: LabOptions): Promise<LabOutcome> {
           // Kept beside the summary, so that the reports can be rendered again without the broker.
           await writeFile(path.join(workDir, `${variant.name}.mentions.json`), JSON.stringify(mentions));
           if (labels !== undefined) await writeFile(path.join(workDir, `${variant.name}.labels.json`), JSON.stringify(labels));
-          results.push(variantResult(variant, mentions, truth, summary, labels));
+          await writeFile(path.join(workDir, `${variant.name}.labels-given.json`), JSON.stringify(given));
+          results.push(variantResult(variant, mentions, truth, summary, labels, given));
           progress.evaluated(`${variant.name}: ${mentions.length} mentions, ${summary.consumed.toLocaleString('en')} consumed`);
         } catch (error) {
           stopLabeler.abort();
@@ -188,7 +203,9 @@ interface LabRunMeta {
 
 async function writeLabReports(reportsDir: string, meta: LabRunMeta, incidents: number, results: readonly VariantResult[]): Promise<LabOutcome> {
   const collapsed = collapsedGroups(results);
-  const report: LabReport = { ...meta, skipped: meta.skipped ?? [], incidents, results, collapsedGroups: collapsed.groups, collapsedShare: collapsed.share };
+  const tracked = results.flatMap((r) => (r.recalibration === undefined ? [] : [{ variant: r.variant, track: r.recalibration }]));
+  const recalibration = recalibrationSummary(tracked);
+  const report: LabReport = { ...meta, skipped: meta.skipped ?? [], incidents, results, collapsedGroups: collapsed.groups, collapsedShare: collapsed.share, ...(recalibration === undefined ? {} : { recalibration }) };
   const files = {
     markdown: path.join(reportsDir, 'lab.md'),
     html: path.join(reportsDir, 'lab.html'),
@@ -215,16 +232,18 @@ export async function renderLabFromRun(reportsDir: string): Promise<LabOutcome> 
     const summary = await readRunSummary(path.join(workDir, `${variant.name}.summary.json`));
     const mentions = JSON.parse(await readFile(path.join(workDir, `${variant.name}.mentions.json`), 'utf8')) as Mention[];
     const labels = await readFile(path.join(workDir, `${variant.name}.labels.json`), 'utf8').then((text) => JSON.parse(text) as LabelerOutcome, () => undefined);
-    results.push(variantResult(variant, mentions, truth, summary, labels));
+    const given = await readFile(path.join(workDir, `${variant.name}.labels-given.json`), 'utf8').then((text) => JSON.parse(text) as GivenLabel[], () => undefined);
+    results.push(variantResult(variant, mentions, truth, summary, labels, given));
   }
   return writeLabReports(reportsDir, meta, truth.incidents.length, results);
 }
 
-function selectVariants(all: LabVariant[], only: readonly string[] | undefined): LabVariant[] {
-  if (only === undefined || only.length === 0) return all;
-  const unknown = only.filter((name) => !all.some((v) => v.name === name));
+/** The variants named in `only`; without it, every variant but the opt-in experiments' (unless `recalibration`). */
+function selectVariants(all: LabVariant[], only: readonly string[] | undefined, recalibration: boolean): LabVariant[] {
+  const unknown = (only ?? []).filter((name) => !all.some((v) => v.name === name));
   if (unknown.length > 0) throw new RangeError(`--only ${unknown.join(',')}: unknown variant; the variants are ${all.map((v) => v.name).join(', ')}`);
-  return all.filter((v) => only.includes(v.name));
+  const named = (v: LabVariant): boolean => (only === undefined || only.length === 0 ? v.experiment === undefined : only.includes(v.name));
+  return all.filter((v) => named(v) || (recalibration && v.experiment === 'recalibration'));
 }
 
 function priceEnv(prices: UnitPricesUsd): Record<string, string> {

@@ -9,6 +9,8 @@ import type { GroundTruth } from '../generator/index.js';
 import { costKpis, quantile, scoreMentions, type MentionScore, type RunSummaryFile } from '../evaluate/index.js';
 import type { LabelerOutcome } from '../labeler/run-labeler.js';
 import type { LabVariant } from './variants.js';
+import { recalibrationTrack, type RecalibrationTrack } from './recalibration-report.js';
+import type { GivenLabel } from './recalibration-track.js';
 
 /** The row of reports/lab.json: exactly these names. */
 export interface LabRow {
@@ -61,11 +63,13 @@ export interface VariantResult {
   /** Mentions that merged more than one event, and those among them with more than one distinct sub-signal. */
   readonly collapsedGroups: number;
   readonly collapsedWithSubSignals: number;
+  /** A recalibration variant's rolling figures and level factors over event time (recalibration-report.ts). */
+  readonly recalibration?: RecalibrationTrack;
 }
 
 const CURVE_POINTS = 12;
 
-export function variantResult(variant: LabVariant, mentions: readonly Mention[], truth: GroundTruth, summary: RunSummaryFile, labels?: LabelerOutcome): VariantResult {
+export function variantResult(variant: LabVariant, mentions: readonly Mention[], truth: GroundTruth, summary: RunSummaryFile, labels?: LabelerOutcome, labelsGiven?: readonly GivenLabel[]): VariantResult {
   const score = scoreMentions(mentions, truth);
   const cost = costKpis(score, summary);
   const latenciesMs = mentions.flatMap((m) => {
@@ -101,6 +105,7 @@ export function variantResult(variant: LabVariant, mentions: readonly Mention[],
     latenciesMs,
     collapsedGroups: collapsed.length,
     collapsedWithSubSignals: withSubSignals.length,
+    ...(variant.experiment === 'recalibration' ? { recalibration: recalibrationTrack(variant, mentions, truth, labelsGiven ?? [], summary) } : {}),
   };
 }
 

@@ -11,7 +11,7 @@
  *   model-monitor that does not accept these settings yet makes the lab skip it, with the reason.
  */
 
-export type Component = 'all' | 'budget' | 'sampling' | 'enrichment' | 'partitioning' | 'detection' | 'dedup';
+export type Component = 'all' | 'budget' | 'sampling' | 'enrichment' | 'partitioning' | 'detection' | 'dedup' | 'recalibration';
 
 export interface LabVariant {
   readonly name: string;
@@ -27,6 +27,16 @@ export interface LabVariant {
    * rejection, when they are not accepted (instead of failing the run or measuring something else).
    */
   readonly needs?: string;
+  /**
+   * Which lanes the lab's labelers label for this variant (lab/labeler). Default both: the fast lane
+   * (`mentions.review`) and the slow lane (`mentions`). `slow`: the labelers do not follow the fast
+   * lane at all, so every label comes in the slow lane's batches; model-monitor runs unchanged.
+   */
+  readonly labelLanes?: 'both' | 'slow';
+  /** Set on the variants of an opt-in experiment: not run unless asked for (`--recalibration`, `--only`). */
+  readonly experiment?: 'recalibration';
+  /** The level factor the variant starts from (MODEL_MONITOR_LEVEL_SCALE); recalibration variants only. */
+  readonly levelScale?: number;
 }
 
 import { MODEL_MONITOR_SETTINGS } from '../../topologies/model-monitor/config.js';
@@ -97,9 +107,40 @@ export function labVariants(sampleFraction = 0.01): LabVariant[] {
     ablation('detector-precision', 'precision-tuned threshold', 'detection', { MODEL_MONITOR_THRESHOLD_TUNING: 'precision' }),
     ablation('dedup-strict', 'strict dedup', 'dedup', { MODEL_MONITOR_DEDUP_MODE: 'strict' }),
     { ...ablation('ceiling', 'no sampling (upper bound)', 'budget', { MODEL_MONITOR_SAMPLE_FRACTION: '1' }) },
+    ...recalibrationVariants(sp),
     {
       ...ablation('sketch-only', 'full-coverage sketch alone, sampled detectors off', 'detection', { MODEL_MONITOR_DETECTORS: 'none', MODEL_MONITOR_SKETCH: 'on' }),
       needs: 'the sketch stage in model-monitor (MODEL_MONITOR_DETECTORS=none, MODEL_MONITOR_SKETCH=on)',
     },
+  ];
+}
+
+/**
+ * The recalibration experiment (docs/lab.md): signal-path started at the calibrated levels and at
+ * deliberately miscalibrated ones (×0.5, ×2 of every level factor), learning online from labels
+ * (MODEL_MONITOR_RECALIBRATE=on) fed by both lanes or by the slow lane alone. Fast and slow variants
+ * of one start run the very same model-monitor settings — review share included, so the same
+ * mentions are copied to `mentions.review` —; only the labelers differ: for a slow variant they
+ * ignore the fast lane and label every mention in the slow lane's batches. So the comparison is of
+ * when labels arrive, not of which mentions exist or how many labels there are.
+ */
+function recalibrationVariants(sp: Record<string, string>): LabVariant[] {
+  const variant = (name: string, label: string, levelScale: number, labelLanes: 'both' | 'slow'): LabVariant => ({
+    name,
+    label,
+    component: 'recalibration',
+    from: 'signal-path',
+    env: { ...sp, MODEL_MONITOR_RECALIBRATE: 'on', MODEL_MONITOR_LEVEL_SCALE: String(levelScale) },
+    labelLanes,
+    experiment: 'recalibration',
+    levelScale,
+    needs: 'online recalibration in model-monitor (MODEL_MONITOR_RECALIBRATE, MODEL_MONITOR_LEVEL_SCALE)',
+  });
+  return [
+    variant('recal-calibrated', 'calibrated levels, fast + slow lane labels (reference)', 1, 'both'),
+    variant('recal-half-fast', 'levels ×0.5, fast + slow lane labels', 0.5, 'both'),
+    variant('recal-half-slow', 'levels ×0.5, slow lane labels only', 0.5, 'slow'),
+    variant('recal-double-fast', 'levels ×2, fast + slow lane labels', 2, 'both'),
+    variant('recal-double-slow', 'levels ×2, slow lane labels only', 2, 'slow'),
   ];
 }

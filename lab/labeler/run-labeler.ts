@@ -44,6 +44,13 @@ export interface RunLabelerOptions {
   readonly flushAtEnd?: boolean;
   readonly signal?: AbortSignal;
   readonly log?: (message: string) => void;
+  /**
+   * The lanes to follow. Default both; `['slow']` leaves the fast lane unread, so every mention is
+   * labelled in the slow lane's batches (the lab's slow-only recalibration variants).
+   */
+  readonly lanes?: readonly Lane[];
+  /** Told of every label as it is given, with its mention and lane. */
+  readonly onLabel?: (label: Label, mention: Mention, lane: Lane) => void;
   /** Told, after each batch, how many records it has read from a lane so far (a caller that knows how many mentions there are can wait for them). */
   readonly onRead?: (lane: Lane, records: number) => void;
 }
@@ -110,9 +117,12 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
       }
       lists.eventTime.push(label.labeled_at - mention.window_end);
       lists.processing.push(Date.now() - mention.emitted_at);
+      options.onLabel?.(label, mention, lane);
     },
   });
-  const followed = topics.shadow === undefined ? [topics.fast, topics.slow] : [topics.fast, topics.slow, topics.shadow];
+  const lanes: readonly Lane[] = options.lanes ?? ['fast', 'slow'];
+  if (lanes.length === 0 || lanes.some((lane) => lane !== 'fast' && lane !== 'slow')) throw new RangeError(`runLabeler: lanes must be some of fast, slow; got ${JSON.stringify(lanes)}`);
+  const followed = [...lanes.map((lane) => topics[lane]), ...(topics.shadow === undefined ? [] : [topics.shadow])];
   await ensureTopics(options.brokers, [...followed, topics.labels].map((topic) => ({ topic, partitions: 4 })), undefined, options.clientConfig);
   // A topic just created (here or by the topology) may not have partition metadata or leaders yet:
   // the readers assign the partitions they are told of at start, so wait until there are some.
@@ -147,9 +157,9 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
     }
   };
 
-  log(`labeler: fast lane ${topics.fast}, slow lane ${topics.slow} → ${topics.labels} (${options.truth.incidents.length} incidents in the ground truth)`);
+  log(`labeler: ${lanes.includes('fast') ? `fast lane ${topics.fast}` : 'fast lane not followed'}, slow lane ${lanes.includes('slow') ? topics.slow : 'not followed'} → ${topics.labels} (${options.truth.incidents.length} incidents in the ground truth)`);
   try {
-    await Promise.all([follow(topics.fast, 'fast'), follow(topics.slow, 'slow'), ...(topics.shadow === undefined ? [] : [follow(topics.shadow, 'shadow')])]);
+    await Promise.all([...lanes.map((lane) => follow(topics[lane], lane)), ...(topics.shadow === undefined ? [] : [follow(topics.shadow, 'shadow')])]);
     if (options.flushAtEnd) queue.push(desk.flush());
   } finally {
     queue.close();

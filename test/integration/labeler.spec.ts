@@ -72,4 +72,30 @@ describe('integration: the lab labeler (signalpath label)', function () {
     expect(outcome.counts.duplicates).to.equal(2);
     expect(outcome.undecodable).to.equal(0);
   });
+
+  it('with the slow lane only (the lab\'s slow-only recalibration variants), the fast-lane copies are labelled in the slow batch, never by the fast lane', async () => {
+    const { brokers } = await sharedBroker();
+    const topics = { fast: uniqueName('review'), slow: uniqueName('mentions'), labels: uniqueName('labels') };
+    const slow = [mention('tp-1', 'rare', HOUR + 5 * MIN), mention('fp-1', 'common', HOUR + 5 * MIN), mention('late', 'common', 5 * HOUR)];
+    await ensureTopics(brokers, [topics.fast, topics.slow].map((topic) => ({ topic, partitions: 2 })));
+    await writeTopic(slow, { brokers, topic: topics.slow, contract: MentionContract });
+    await writeTopic([slow[0]!, slow[1]!], { brokers, topic: topics.fast, contract: MentionContract });
+    const given: { id: string; lane: string }[] = [];
+    const outcome = await runLabeler({
+      brokers,
+      truth,
+      topics,
+      lanes: ['slow'],
+      onLabel: (label, _mention, lane) => given.push({ id: label.mention_id, lane }),
+      desk: { unsureShare: 0, wrongShare: 0, capacityPerHour: Infinity },
+      untilIdleMs: 3_000,
+      flushAtEnd: true,
+      log: () => {},
+    });
+    expect(outcome.labelsWritten).to.equal(3);
+    expect(outcome.counts.labelled).to.deep.equal({ fast: 0, slow: 3 });
+    expect(outcome.counts.offered.fast).to.equal(0);
+    expect(given.map((g) => g.lane)).to.deep.equal(['slow', 'slow', 'slow']);
+    expect(given.map((g) => g.id).sort()).to.deep.equal(['fp-1', 'late', 'tp-1']);
+  });
 });

@@ -100,6 +100,8 @@ describe('lab: figures and reports', () => {
         detection: variant.name === 'sketch-only' ? [] : ['MODEL_MONITOR_THRESHOLD_TUNING'],
         dedup: ['MODEL_MONITOR_DEDUP_MODE'],
         budget: ['MODEL_MONITOR_SAMPLE_FRACTION'],
+        // The recalibration experiment: where the levels start, and learning on (fast vs slow is the labelers').
+        recalibration: ['MODEL_MONITOR_RECALIBRATE', 'MODEL_MONITOR_LEVEL_SCALE'],
       };
       expect(changed, variant.name).to.have.members(expected[variant.component]!);
     }
