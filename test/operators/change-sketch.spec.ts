@@ -269,9 +269,9 @@ describe('changeSketch', () => {
 
     it('a rare segment follows its model through a slow cycle (its baseline is relative to the model)', () => {
       // A cycle of ±2σ over 3 h; one segment has 1 % of the traffic, so its own baseline would learn
-      // the cycle from a value every couple of minutes.
+      // the cycle from a value every couple of minutes. Its reference is the median of its 3 peers.
       const cycle = (_: number, t: number): number => 2 * Math.sin((2 * Math.PI * t) / 10_800_000);
-      const stream = model(40_000, 3, 13, cycle, 500, [60, 39, 1]);
+      const stream = model(40_000, 4, 13, cycle, 500, [50, 30, 19, 1]);
       const relative = episodes(run(stream, options()));
       const absolute = episodes(run(stream, options({ relativeToFallback: false, peerWindowMs: 0 })));
       expect(relative).to.deep.equal([]);
