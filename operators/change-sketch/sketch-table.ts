@@ -145,8 +145,8 @@ const REFERENCE_AGE_WINDOWS = 5;
 /** A peer's offset from the common level learns with this time constant (peer windows of event time), at most every PEER_OFFSET_EVERY of a window. */
 const PEER_OFFSET_WINDOWS = 10;
 const PEER_OFFSET_EVERY = 1 / 6;
-/** A peer's level counts while its decayed weight in its fallback's mean is at least this many values' (learnRate each). */
-const MIN_PEER_WEIGHT = 0.05;
+/** The robust common level clips each peer's level at this many of its standard errors from the peers' median. */
+const REFERENCE_CLIP = 2;
 /**
  * A key reads against the other keys while its share of its fallback's mean is below RELATIVE_BELOW
  * and against its own level once it is above ABSOLUTE_ABOVE (the gap keeps it from flapping).
@@ -301,6 +301,8 @@ export class SketchTable {
   #h = 0;
   /** Scratch for #commonLevel: the peers' levels, and the variance of their median. */
   readonly #scratch: number[] = [];
+  readonly #scratchVariances: number[] = [];
+  readonly #scratchSorted: number[] = [];
   #commonVariance = 0;
   #firstMs = NaN;
   #lastMs = NaN;
@@ -390,8 +392,10 @@ export class SketchTable {
       // whole model (a daily cycle, a drift of every segment) moves the reference too, at the pace of the
       // model's traffic rather than of this key's. Not scored while the fallback is missing or cold.
       const baseWarm = base !== undefined && base.buffer === null && !Number.isNaN(xb);
-      const reference = cell.relative && baseWarm ? this.#reference(state, cell, i, base, eventTimeMs) : NaN;
-      const v = cell.relative ? xb - reference : x;
+      // The common level now (NaN: too few peers to give one; the cell reads against its last reference
+      // for this record and then becomes its own reference, below).
+      const common = cell.relative && baseWarm ? this.#reference(state, cell, i, base, eventTimeMs) : NaN;
+      const v = cell.relative ? xb - cell.reference : x;
       if (cell.buffer === null) {
         if (Number.isNaN(v)) continue;
         z = (v - cell.mean) / cell.zScale;
@@ -441,15 +445,16 @@ export class SketchTable {
           cell.relative = true;
           if (cell.n > 0) cell.mean -= common;
         }
-      } else if (cell.relative && baseWarm && cell.buffer === null && !this.#slow(cell, ABSOLUTE_ABOVE)) {
+      } else if (cell.relative && baseWarm && cell.buffer === null && (Number.isNaN(common) || !this.#slow(cell, ABSOLUTE_ABOVE))) {
         // A key that has become busy (or most of its fallback's traffic) is its own reference: its
-        // baseline follows a slow change itself, and the other keys would only add their noise.
+        // baseline follows a slow change itself, and the other keys would only add their noise. So is
+        // one whose peers are too few to give a robust reference (a held reference would go stale).
         cell.mean += cell.reference;
         cell.relative = false;
         cell.reference = NaN;
       }
       if (cell.relative) {
-        if (baseWarm) this.#learn(cell, xb - (Number.isNaN(reference) ? this.#reference(state, cell, i, base, eventTimeMs) : reference), 'identity');
+        if (baseWarm) this.#learn(cell, xb - cell.reference, 'identity');
       } else if (!Number.isNaN(x)) this.#learn(cell, x, transform);
       if (baseWarm && this.#relativeToFallback) this.#learnPeerOffset(state, cell, i, base, eventTimeMs);
       if (cell.relearning && cell.buffer === null) cell.relearning = false;
@@ -638,9 +643,8 @@ export class SketchTable {
   }
 
   /**
-   * The level a relative cell is read against: the model's common level as the key's peers show it
-   * (#commonLevel), held at its last value while they are too few to give one. Sets the cell's
-   * reference and its variance.
+   * The model's common level as the key's peers show it (#commonLevel), or NaN when they are too few
+   * to give one. When there is one it becomes the cell's reference (and its variance the reference's).
    */
   #reference(state: KeyState, cell: Cell, field: number, base: Baseline, eventTimeMs: number): number {
     const common = this.#commonLevel(state, field, base, eventTimeMs);
@@ -648,7 +652,7 @@ export class SketchTable {
       cell.reference = common;
       cell.referenceVariance = this.#commonVariance;
     }
-    return cell.reference;
+    return common;
   }
 
   /**
@@ -662,28 +666,47 @@ export class SketchTable {
    */
   #commonLevel(state: KeyState, field: number, base: Baseline, eventTimeMs: number): number {
     const levels = this.#scratch;
+    const variances = this.#scratchVariances;
     levels.length = 0;
-    let variance = 0;
+    variances.length = 0;
     const maxAge = REFERENCE_AGE_WINDOWS * (this.#peerMs > 0 ? this.#peerMs : 60_000);
     for (const peer of state.fallback!.members) {
       if (peer === state || !(eventTimeMs - peer.lastMs <= maxAge)) continue;
       const cell = peer.cells[field]!;
       this.#decayShare(cell, base);
-      if (!(cell.shareWeight >= MIN_PEER_WEIGHT * this.#learnRate)) continue;
+      if (!(cell.shareWeight > 0)) continue;
       const level = cell.shareSum / cell.shareWeight;
       if (Number.isNaN(cell.peerOffset)) {
         cell.peerOffset = level - base.mean;
         cell.peerOffsetAtMs = eventTimeMs;
       }
       levels.push(level - cell.peerOffset);
-      variance += (base.variance * cell.shareSq) / (cell.shareWeight * cell.shareWeight);
+      variances.push((base.variance * cell.shareSq) / (cell.shareWeight * cell.shareWeight));
     }
     const m = levels.length;
     if (m < MIN_REFERENCE_PEERS) return NaN;
-    this.#commonVariance = ((Math.PI / 2) * variance) / (m * m);
-    levels.sort((x, y) => x - y);
+    const sorted = this.#scratchSorted;
+    sorted.length = 0;
+    for (const y of levels) sorted.push(y);
+    sorted.sort((x, y) => x - y);
     const mid = m >> 1;
-    return m % 2 === 1 ? levels[mid]! : (levels[mid - 1]! + levels[mid]!) / 2;
+    const med = m % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    // One step of a Huber M-estimate from the median: the precision-weighted mean of the peers' levels,
+    // each clipped to within REFERENCE_CLIP of its standard errors of the median. A peer in agreement
+    // counts with its full precision (the estimate is as precise as the pooled level of the others);
+    // one that is off (its own incident, the drift of the biggest segment) moves it by at most
+    // REFERENCE_CLIP of its own standard errors × its share of the precision.
+    let sum = 0;
+    let weight = 0;
+    for (let j = 0; j < m; j++) {
+      const w = 1 / variances[j]!;
+      const limit = REFERENCE_CLIP * Math.sqrt(variances[j]!);
+      const d = levels[j]! - med;
+      sum += w * (d > limit ? limit : d < -limit ? -limit : d);
+      weight += w;
+    }
+    this.#commonVariance = 1 / weight;
+    return med + sum / weight;
   }
 
   /**
@@ -696,7 +719,7 @@ export class SketchTable {
     const since = eventTimeMs - cell.peerOffsetAtMs;
     if (since < PEER_OFFSET_EVERY * windowMs) return;
     this.#decayShare(cell, base);
-    if (!(cell.shareWeight >= MIN_PEER_WEIGHT * this.#learnRate)) return;
+    if (!(cell.shareWeight > 0)) return;
     const level = cell.shareSum / cell.shareWeight;
     const common = this.#commonLevel(state, field, base, eventTimeMs);
     if (Number.isNaN(common)) return;

@@ -278,6 +278,29 @@ describe('changeSketch', () => {
       expect(absolute.length).to.be.above(0);
     });
 
+    it('a shift or a drift of the biggest segment does not make the other segments alarm (their reference is a median over peers)', () => {
+      // s0 has 60 % of the traffic, s1…s4 10 % each (6 values a minute: they read against their peers).
+      // From 40 to 80 min s0 is 3σ up (a step), or drifts up to 3σ over its first 20 min.
+      const stream = (shift: (t: number) => number, seed: number): Envelope<Rec>[] => {
+        const random = SeededRandom.fromSeed(seed);
+        return Array.from({ length: 7200 }, (_, i) => {
+          const t = i * 1000;
+          const segment = i % 10 < 6 ? 0 : (i % 10) - 5;
+          return at(gaussian(random) + (segment === 0 ? shift(t) : 0), t, `m|s${segment}`, 'm');
+        });
+      };
+      const inside = (t: number): boolean => t >= 2_400_000 && t < 4_800_000;
+      const step = (t: number): number => (inside(t) ? 3 : 0);
+      const drift = (t: number): number => (inside(t) ? 3 * Math.min(1, (t - 2_400_000) / 1_200_000) : 0);
+      for (const [name, shift] of [['step', step], ['drift', drift]] as const) {
+        for (const seed of [21, 22, 23]) {
+          const found = episodes(run(stream(shift, seed), options()));
+          expect(found.filter((e) => e.key !== 'm|s0'), `${name}, seed ${seed}`).to.deep.equal([]);
+          if (name === 'step') expect(found.map((e) => `${e.key} ${e.direction}`), `${name}, seed ${seed}`).to.include('m|s0 up');
+        }
+      }
+    });
+
     it('a transient shorter than minEpisodeMs is not reported; a sustained one is, a minute after it began', () => {
       const single = (from: number, to: number) => Array.from({ length: 1200 }, (_, i) => at(gaussian(SeededRandom.fromSeed(100 + i)) + (i >= from && i < to ? 4 : 0), i * 1000));
       expect(run(single(600, 630), fixed(10, { warmupPoints: 50, minEpisodeMs: 60_000 })).every((s) => s.alarms.length === 0)).to.equal(true);
