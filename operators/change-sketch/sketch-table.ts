@@ -21,8 +21,11 @@
  *    with short gaps) is stale: a level shift or a drift is the new normal. The episode ends, and the
  *    cell's baseline is learnt afresh from its next `warmupPoints` values (scored by nothing meanwhile).
  * 5. Relative keys (`relativeToFallback`): a key slower than the peer window and a minor share of its
- *    fallback's mean learns and is scored on its value minus the other keys' level — the fallback's
- *    mean without this key's own share of it — so a cycle common to the model moves its reference.
+ *    fallback's mean learns and is scored on its value minus its model's common level: a robust
+ *    estimate (median, then one Huber step) over the other keys of the fallback key of their level (each
+ *    one's decaying share of the fallback's mean) less their usual offset from it. A cycle common to
+ *    the model moves it; one key's own incident or drift does not. With fewer than 3 such peers the
+ *    key is its own reference.
  * 6. Peer check (`peerWindowMs`): an alarmed half is not reported while most of the fallback's other
  *    keys with recent values show the same shift (recent mean beyond k, or a half above h/4): it is
  *    common to them (counted in `commonEpisodes`). Persistence (`minEpisodeMs`): a half is reported once
