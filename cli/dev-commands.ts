@@ -14,6 +14,7 @@ import { evaluateCommand } from './evaluate-command.js';
 import { registerAuthoringCommands } from './authoring-commands.js';
 import { labCommand } from './lab-command.js';
 import { labelCommand } from './label-command.js';
+import { shadowReportCommand } from './shadow-report-command.js';
 import { registryCommand } from './registry-command.js';
 import { brokersOption, setting } from './options.js';
 import { PROFILE_NAMES } from '../lab/generator/index.js';
@@ -74,6 +75,8 @@ export function registerDevCommands(program: Command): void {
     .option('--fast-topic <name>', 'the fast lane', 'mentions.review')
     .option('--slow-topic <name>', 'the slow lane', 'mentions')
     .option('--labels-topic <name>', 'where labels go', 'labels')
+    .option('--shadow-topic <name>', "shadow mentions (MODEL_MONITOR_SHADOW_DETECTORS), a share of them labelled outside the live lanes' capacity; '' : none", 'mentions.shadow')
+    .option('--shadow-share <share>', 'share of shadow mentions labelled (a draw per mention id)', '0.2')
     .option('--fast-delay <min,max>', 'minutes of event time from a fast-lane mention to its label', '2,10')
     .option('--slow-batch <min,max>', 'hours of event time between two slow-lane batches', '24,48')
     .option('--capacity <n>', "labels per hour of event time, or 'unlimited'", '120')
@@ -84,6 +87,25 @@ export function registerDevCommands(program: Command): void {
     .option('--flush', 'when stopping, label what is still pending (a finished replay)')
     .addOption(brokersOption())
     .action(labelCommand);
+
+  program
+    .command('shadow-report')
+    .description('Compare live mentions with each shadow detector\'s (MODEL_MONITOR_SHADOW_DETECTORS) over one event-time range: agreement, live-only and shadow-only mentions per field, labelled precision with a Wilson interval, and a verdict (promote, hold, regression) by the rule it prints; writes <reports>/shadow-report.md and .json.')
+    .option('--topic <name>', 'live mentions', 'mentions')
+    .option('--shadow-topic <name>', 'shadow mentions', 'mentions.shadow')
+    .option('--labels-topic <name>', 'labels', 'labels')
+    .option('--from <time>', "event time: mentions whose window starts at or after it (epoch ms or ISO-8601); default: the topics' beginning")
+    .option('--to <time>', 'event time: mentions whose window starts before it; default: no end')
+    .option('--truth <file>', 'ground-truth JSON-lines file from signalpath generate: adds each side\'s precision against the truth')
+    .option('--slack <ms>', 'with --truth: a mention window may miss the incident by this much and still match', '60000')
+    .option('--target <precision>', 'target precision of the verdict rule', '0.95')
+    .option('--min-labels <n>', 'labels each side needs before a verdict other than hold', '10')
+    .option('--confidence <c>', 'confidence of the precision intervals', '0.95')
+    .option('--reports <dir>', 'folder for shadow-report.md and shadow-report.json', 'reports')
+    .addOption(brokersOption())
+    .action(async (flags: Parameters<typeof shadowReportCommand>[0]) => {
+      await shadowReportCommand(flags);
+    });
 
   program
     .command('evaluate')

@@ -14,6 +14,8 @@ export interface LabelFlags {
   fastTopic: string;
   slowTopic: string;
   labelsTopic: string;
+  shadowTopic: string;
+  shadowShare: string;
   fastDelay: string;
   slowBatch: string;
   capacity: string;
@@ -45,6 +47,7 @@ export async function labelCommand(flags: LabelFlags): Promise<void> {
     unsureShare: numberFlag('--unsure', flags.unsure, (x) => x >= 0 && x <= 1, 'a share in [0, 1]'),
     wrongShare: numberFlag('--wrong', flags.wrong, (x) => x >= 0 && x <= 1, 'a share in [0, 1]'),
     seed: numberFlag('--seed', flags.seed, Number.isInteger, 'a whole number'),
+    shadowShare: numberFlag('--shadow-share', flags.shadowShare, (x) => x >= 0 && x <= 1, 'a share in [0, 1]'),
   };
   const untilIdleMs = flags.untilIdle === undefined ? undefined : numberFlag('--until-idle', flags.untilIdle, (x) => Number.isInteger(x) && x > 0, 'a whole number of ms > 0');
   // Read first: a wrong path fails before anything connects.
@@ -61,7 +64,7 @@ export async function labelCommand(flags: LabelFlags): Promise<void> {
       brokers: connection.brokers,
       clientConfig: connection.clientConfig,
       truth,
-      topics: { fast: flags.fastTopic, slow: flags.slowTopic, labels: flags.labelsTopic },
+      topics: { fast: flags.fastTopic, slow: flags.slowTopic, labels: flags.labelsTopic, shadow: flags.shadowTopic },
       desk,
       untilIdleMs,
       flushAtEnd: flags.flush === true,

@@ -12,6 +12,12 @@
  * - **verdict**: the ground truth decides (the evaluator's matching rule, incident-match.ts); a share
  *   `unsureShare` of labels is UNSURE and a share `wrongShare` of the rest is flipped, as people err.
  *
+ * - **shadow lane** (`mentions.shadow`, {@link LabelDesk.offerShadow}): a share `shadowShare` of shadow
+ *   mentions (a draw per mention id) is labelled like the fast lane (a fast delay after its window),
+ *   by people of its own: shadow labels take none of the live lanes' capacity, so a shadow changes no
+ *   live label. Their labels go to the same topic, labeller `<name>/shadow`; shadow mention ids are
+ *   their own (`shadow:<name>:…`), so no live consumer takes them for a live mention's.
+ *
  * A mention is labelled at most once: a fast-lane copy and its slow-lane original share a mention id;
  * whichever arrives first, a mention with a fast-lane copy is labelled by the fast lane (unless the
  * slow lane labelled it before the copy came). Every draw of a mention comes
@@ -45,7 +51,9 @@ export interface LabelDeskOptions {
   readonly name?: string;
   /** Mentions waiting for a label, ≥ 1; beyond it the oldest is dropped. Default 100 000. */
   readonly maxPending?: number;
-  /** Told of every label as it is given, with its mention and lane (for feedback-latency figures). */
+  /** Share of shadow mentions labelled, [0, 1]. Default 0.2. */
+  readonly shadowShare?: number;
+  /** Told of every live label as it is given, with its mention and lane (for feedback-latency figures). */
   readonly onLabel?: (label: Label, mention: Mention, lane: Lane) => void;
 }
 
@@ -63,6 +71,14 @@ export interface LabelDeskCounts {
   waitedForCapacity: number;
 }
 
+/** Shadow mentions offered, sampled for a label (shadowShare), labelled, and their verdicts. */
+export interface ShadowDeskCounts {
+  offered: number;
+  sampled: number;
+  labelled: number;
+  verdicts: Record<Label['verdict'], number>;
+}
+
 interface Pending {
   readonly mention: Mention;
   readonly lane: Lane;
@@ -71,6 +87,8 @@ interface Pending {
   readonly sequence: number;
   /** Set when the label was due but the desk had no capacity left: it is given later, when it can be. */
   waited?: boolean;
+  /** A shadow mention (labelled on the fast lane's timing, outside the capacity). */
+  readonly shadow?: boolean;
 }
 
 const HOUR_MS = 3_600_000;
@@ -114,6 +132,7 @@ export class LabelDesk {
     dropped: 0,
     waitedForCapacity: 0,
   };
+  readonly shadowCounts: ShadowDeskCounts = { offered: 0, sampled: 0, labelled: 0, verdicts: { TRUE_POSITIVE: 0, FALSE_POSITIVE: 0, UNSURE: 0 } };
   readonly #incidents: readonly IncidentWindow[];
   readonly #slackMs: number;
   readonly #fastDelayMs: readonly [number, number];
@@ -121,6 +140,7 @@ export class LabelDesk {
   readonly #capacityPerHour: number;
   readonly #unsureShare: number;
   readonly #wrongShare: number;
+  readonly #shadowShare: number;
   readonly #seed: number;
   readonly #name: string;
   readonly #maxPending: number;
@@ -148,6 +168,7 @@ export class LabelDesk {
     if (!(this.#capacityPerHour > 0)) throw new RangeError(`LabelDesk: capacityPerHour must be > 0 (Infinity: no limit), got ${options.capacityPerHour}`);
     this.#unsureShare = checkShare('unsureShare', options.unsureShare, 0.05);
     this.#wrongShare = checkShare('wrongShare', options.wrongShare, 0.02);
+    this.#shadowShare = checkShare('shadowShare', options.shadowShare, 0.2);
     this.#seed = options.seed ?? 1;
     if (!Number.isInteger(this.#seed)) throw new RangeError(`LabelDesk: seed must be an integer, got ${options.seed}`);
     this.#name = options.name ?? 'lab-labeler';
@@ -203,6 +224,23 @@ export class LabelDesk {
     return true;
   }
 
+  /** Takes a shadow mention; true when it is sampled for a label (a share `shadowShare`, drawn per mention id). */
+  offerShadow(mention: Mention): boolean {
+    if (!mention.shadow || this.#seen.has(mention.mention_id)) return false;
+    this.#seen.add(mention.mention_id);
+    this.shadowCounts.offered++;
+    const draws = this.#drawsOf(mention.mention_id);
+    if (!(draws.sample < this.#shadowShare)) return false;
+    this.shadowCounts.sampled++;
+    this.#pending.set(mention.mention_id, { mention, lane: 'fast', shadow: true, dueMs: mention.window_end + this.#between(this.#fastDelayMs, draws.delay), sequence: this.#sequence++ });
+    while (this.#pending.size > this.#maxPending) {
+      const oldest = this.#pending.keys().next().value as string;
+      this.#pending.delete(oldest);
+      this.counts.dropped++;
+    }
+    return true;
+  }
+
   /** Moves event time to `nowMs` (never back) and returns the labels given by then. */
   advanceTo(nowMs: number): Label[] {
     // Never back; the same time again still gives what has fallen due since (a lagging lane's mention).
@@ -235,14 +273,22 @@ export class LabelDesk {
 
   #give(due: readonly Pending[], givenAt: (pending: Pending) => number): Label[] {
     const labels: Label[] = [];
-    for (const pending of due) {
+    // Shadow labels first and outside the capacity: the live lanes' labels are what they would be without them.
+    for (const pending of due.filter((p) => p.shadow === true)) {
+      this.#pending.delete(pending.mention.mention_id);
+      labels.push(this.#label(pending, givenAt(pending)));
+    }
+    const live = due.filter((p) => p.shadow !== true);
+    let given = 0;
+    for (const pending of live) {
       if (this.#tokens < 1) {
-        for (const waiting of due.slice(labels.length)) {
+        for (const waiting of live.slice(given)) {
           if (!waiting.waited) this.counts.waitedForCapacity++;
           waiting.waited = true;
         }
         break;
       }
+      given++;
       this.#tokens -= 1;
       this.#pending.delete(pending.mention.mention_id);
       labels.push(this.#label(pending, givenAt(pending)));
@@ -260,6 +306,11 @@ export class LabelDesk {
       const wrong = draws.wrong < this.#wrongShare;
       if (wrong) this.counts.wrong++;
       verdict = isTrue !== wrong ? 'TRUE_POSITIVE' : 'FALSE_POSITIVE';
+    }
+    if (pending.shadow === true) {
+      this.shadowCounts.labelled++;
+      this.shadowCounts.verdicts[verdict]++;
+      return { mention_id: mention.mention_id, labeled_at: Math.round(labeledAt), verdict, labeler: `${this.#name}/shadow`, note: 'shadow lane' };
     }
     this.counts.labelled[lane]++;
     this.counts.verdicts[verdict]++;
@@ -290,8 +341,8 @@ export class LabelDesk {
     return range[0] + u * (range[1] - range[0]);
   }
 
-  #drawsOf(mentionId: string): { delay: number; unsure: number; wrong: number } {
+  #drawsOf(mentionId: string): { delay: number; unsure: number; wrong: number; sample: number } {
     const random = SeededRandom.fromSeed(hashOf(mentionId) ^ this.#seed);
-    return { delay: random.nextFloat(), unsure: random.nextFloat(), wrong: random.nextFloat() };
+    return { delay: random.nextFloat(), unsure: random.nextFloat(), wrong: random.nextFloat(), sample: random.nextFloat() };
   }
 }

@@ -17,7 +17,7 @@ import { writeTopic } from '../../runtime/kafka/topic-writer.js';
 import { createTopicSerde } from '../../runtime/serde/index.js';
 import { quantile } from '../evaluate/index.js';
 import type { GroundTruth } from '../generator/index.js';
-import { LabelDesk, type Lane, type LabelDeskCounts, type LabelDeskOptions } from './label-desk.js';
+import { LabelDesk, type Lane, type LabelDeskCounts, type LabelDeskOptions, type ShadowDeskCounts } from './label-desk.js';
 import { fromKafkaHeaders } from '../../runtime/kafka/headers.js';
 
 export interface LabelerTopics {
@@ -27,6 +27,8 @@ export interface LabelerTopics {
   readonly slow?: string;
   /** Where labels go. Default `labels`. */
   readonly labels?: string;
+  /** Shadow mentions (model-monitor's MODEL_MONITOR_SHADOW_DETECTORS), a share of them labelled (desk `shadowShare`). Default: none. */
+  readonly shadow?: string;
 }
 
 export interface RunLabelerOptions {
@@ -59,6 +61,8 @@ export interface LabelerOutcome {
   readonly counts: LabelDeskCounts;
   readonly latency: Readonly<Record<Lane, LaneLatency>>;
   readonly labelsWritten: number;
+  /** The shadow lane's counts, when it was followed. */
+  readonly shadow?: ShadowDeskCounts;
   /** Records on either lane that were not Mentions (counted, skipped). */
   readonly undecodable: number;
 }
@@ -92,7 +96,7 @@ class LabelQueue implements AsyncIterable<Label> {
 
 export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOutcome> {
   const log = options.log ?? ((message: string) => console.error(message));
-  const topics = { fast: options.topics?.fast ?? 'mentions.review', slow: options.topics?.slow ?? 'mentions', labels: options.topics?.labels ?? 'labels' };
+  const topics = { fast: options.topics?.fast ?? 'mentions.review', slow: options.topics?.slow ?? 'mentions', labels: options.topics?.labels ?? 'labels', shadow: options.topics?.shadow || undefined };
   const delays: Record<Lane, { eventTime: number[]; processing: number[] }> = { fast: { eventTime: [], processing: [] }, slow: { eventTime: [], processing: [] } };
   const desk = new LabelDesk({
     ...options.desk,
@@ -108,16 +112,17 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
       lists.processing.push(Date.now() - mention.emitted_at);
     },
   });
-  await ensureTopics(options.brokers, [{ topic: topics.fast, partitions: 4 }, { topic: topics.slow, partitions: 4 }, { topic: topics.labels, partitions: 4 }], undefined, options.clientConfig);
+  const followed = topics.shadow === undefined ? [topics.fast, topics.slow] : [topics.fast, topics.slow, topics.shadow];
+  await ensureTopics(options.brokers, [...followed, topics.labels].map((topic) => ({ topic, partitions: 4 })), undefined, options.clientConfig);
   // A topic just created (here or by the topology) may not have partition metadata or leaders yet:
   // the readers assign the partitions they are told of at start, so wait until there are some.
-  for (const topic of [topics.fast, topics.slow]) await partitionsKnown(options.brokers, topic, options.clientConfig, options.signal);
+  for (const topic of followed) await partitionsKnown(options.brokers, topic, options.clientConfig, options.signal);
   const queue = new LabelQueue();
   const written = writeTopic(queue, { brokers: options.brokers, topic: topics.labels, contract: LabelContract, clientConfig: options.clientConfig, flushEvery: 1_000 });
   let undecodable = 0;
   let eventTimeMs = -Infinity;
 
-  const follow = async (topic: string, lane: Lane): Promise<void> => {
+  const follow = async (topic: string, lane: Lane | 'shadow'): Promise<void> => {
     const serde = createTopicSerde({ contract: MentionContract, topic });
     const batches = readTopic({ brokers: options.brokers, topic, toEnd: false, idleMs: options.untilIdleMs, signal: options.signal, clientConfig: options.clientConfig });
     let read = 0;
@@ -129,17 +134,22 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
           undecodable++;
           continue;
         }
+        if (lane === 'shadow') {
+          // Shadow mentions are labelled, but their event time does not move the live lanes' clock.
+          desk.offerShadow(mention);
+          continue;
+        }
         desk.offer(mention, lane);
         eventTimeMs = Math.max(eventTimeMs, mention.window_end);
       }
       queue.push(desk.advanceTo(eventTimeMs));
-      options.onRead?.(lane, read);
+      if (lane !== 'shadow') options.onRead?.(lane, read);
     }
   };
 
   log(`labeler: fast lane ${topics.fast}, slow lane ${topics.slow} → ${topics.labels} (${options.truth.incidents.length} incidents in the ground truth)`);
   try {
-    await Promise.all([follow(topics.fast, 'fast'), follow(topics.slow, 'slow')]);
+    await Promise.all([follow(topics.fast, 'fast'), follow(topics.slow, 'slow'), ...(topics.shadow === undefined ? [] : [follow(topics.shadow, 'shadow')])]);
     if (options.flushAtEnd) queue.push(desk.flush());
   } finally {
     queue.close();
@@ -156,7 +166,8 @@ export async function runLabeler(options: RunLabelerOptions): Promise<LabelerOut
     processingP50Ms: quantile(delays[lane].processing, 0.5),
     processingP99Ms: quantile(delays[lane].processing, 0.99),
   });
-  return { counts, latency: { fast: latencyOf('fast'), slow: latencyOf('slow') }, labelsWritten, undecodable };
+  if (topics.shadow !== undefined) log(`labeler: shadow lane ${topics.shadow}: ${desk.shadowCounts.labelled} labels of ${desk.shadowCounts.offered} shadow mentions (${desk.shadowCounts.sampled} sampled)`);
+  return { counts, latency: { fast: latencyOf('fast'), slow: latencyOf('slow') }, labelsWritten, undecodable, ...(topics.shadow === undefined ? {} : { shadow: desk.shadowCounts }) };
 }
 
 function decode(serde: ReturnType<typeof createTopicSerde<Mention>>, message: Message): Mention | undefined {

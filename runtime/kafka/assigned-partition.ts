@@ -32,6 +32,12 @@ export class AssignedPartition {
   #held: Message[] = [];
   /** While rewinding: the offset the consume loop still has to seek back to. */
   #seekTo: number | null = null;
+  /**
+   * After a rewind's seek back from this offset: records at or beyond it still arriving were fetched
+   * before the client applied the seek (an asynchronous seek does not purge what was already fetched),
+   * so they are dropped until the first record below it — the re-read — arrives. Null: none pending.
+   */
+  #staleFrom: number | null = null;
   /** While revoking: settlements of abandoned records, run once the partition is let go. */
   #onRelease: (() => void)[] = [];
 
@@ -101,6 +107,8 @@ export class AssignedPartition {
    */
   rewind(newAssignmentId: number): number {
     const seekTo = this.lastCommitted >= 0 ? this.lastCommitted : this.firstOffset;
+    // The record before nextOffset was handed out, so a seek below it has that record to read again.
+    this.#staleFrom = seekTo >= 0 && this.nextOffset > seekTo ? (this.#staleFrom === null ? this.nextOffset : Math.max(this.#staleFrom, this.nextOffset)) : this.#staleFrom;
     this.#tracker.revoke();
     const dropped = this.#tracker.unsettled;
     this.#tracker = new PartitionOffsetTracker(this.topic, this.partition);
@@ -126,6 +134,17 @@ export class AssignedPartition {
     this.#seekTo = null;
     this.#lifecycle.apply('seek-issued');
     return seekTo;
+  }
+
+  /**
+   * Whether a record fetched now is a stale one from before the rewind's seek took effect (see
+   * #staleFrom): true drops it. The first record below that offset ends the wait.
+   */
+  fetchedBeforeSeek(offset: number): boolean {
+    if (this.#staleFrom === null) return false;
+    if (offset >= this.#staleFrom) return true;
+    this.#staleFrom = null;
+    return false;
   }
 
   /** Runs `settle` at the release when revoking (see KafkaSource.whenLetGo); reports whether it waits. */

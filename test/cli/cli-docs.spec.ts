@@ -40,7 +40,7 @@ describe('command-line reference', () => {
 
   it('--brokers is one option: the same flag, help and variable on every command that connects to Kafka', () => {
     const withBrokers = fullProgram().commands.filter((command) => command.options.some((option) => option.long === '--brokers'));
-    expect(withBrokers.map((command) => command.name()).sort()).to.deep.equal(['demo', 'evaluate', 'generate', 'lab', 'label', 'produce', 'run', 'tail']);
+    expect(withBrokers.map((command) => command.name()).sort()).to.deep.equal(['demo', 'evaluate', 'generate', 'lab', 'label', 'produce', 'run', 'shadow-report', 'tail']);
     const shapes = new Set(withBrokers.map((command) => JSON.stringify(describeOption(command.options.find((option) => option.long === '--brokers')!))));
     expect([...shapes]).to.deep.equal([JSON.stringify({ flags: '--brokers <host:port,...>', env: 'KAFKA_BROKERS', default: undefined, required: false, help: SETTINGS.brokers.help })]);
   });

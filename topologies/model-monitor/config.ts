@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../../runtime/config.js';
 import { detectorNames } from '../../operators/parallel-detect/index.js';
+import { parseShadowDetectors, SHADOW_SYNTAX } from './shadow-path.js';
 
 // The sketch runs on every record before the sampler (MODEL_MONITOR_SKETCH); its point-detector form
 // is for series (NAB), not for the sampled records, where its name would be taken for the sketch's.
@@ -106,6 +107,19 @@ export const MODEL_MONITOR_SETTINGS = {
     // 70 % without, same recall); they stay available as context.
     default: 'none',
     help: `detectors per model × segment × field on the sampled records, comma-separated (${SAMPLED_DETECTORS.join(', ')}), or none (the sketch alone decides)`,
+  },
+  shadowDetectors: {
+    env: 'MODEL_MONITOR_SHADOW_DETECTORS',
+    schema: z.string().transform((v, context) => {
+      try {
+        return parseShadowDetectors(v);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    default: 'none',
+    help: `detectors in shadow mode on the same records as the live path: their mentions (shadow: true) go to mentions.shadow only, to be judged against labels (signalpath shadow-report, docs/feedback.md); ${SHADOW_SYNTAX}`,
   },
   fields: {
     env: 'MODEL_MONITOR_FIELDS',

@@ -32,7 +32,7 @@ import type { Sampled, SamplingStrategy } from '../../operators/adaptive-sample.
 import { DedupCounters, windowedDedup } from '../../operators/windowed-dedup.js';
 import { dropRecord, withValue, type Envelope } from '../../core/envelope.js';
 import { assertSnapshotVersion, type OperatorStateHandle } from '../../core/state.js';
-import { defineTopology, filterRecords, mapRecords, withContext, type Topology, type TopologyGauge } from '../../runtime/topology.js';
+import { defineTopology, filterRecords, mapRecords, withContext, type RoutedEnvelope, type StepChain, type Topology, type TopologyGauge } from '../../runtime/topology.js';
 import { InferenceEventContract, MentionContract, type InferenceEvent, type Mention } from '../../schemas/index.js';
 import { registryLookup, type ModelMetadata } from './registry-client.js';
 import type { KpiSources, SpendMeter } from '../../runtime/telemetry/kpis.js';
@@ -48,6 +48,7 @@ import { bucketPercentile } from '../../runtime/telemetry/tail-recovery.js';
 import { LevelRecalibrator } from './recalibration.js';
 import { SketchEvidenceGate, SKETCH_DETECTOR, sketchFieldReader, sketchFindings, sketchTransformOf } from './sketch-evidence.js';
 import { thresholdFor } from './thresholds.js';
+import { isShadowMentionId, ShadowPath, type ShadowCounts } from './shadow-path.js';
 
 /** A record with its preliminary score, as the samplers see it. */
 export interface ScoredEvent {
@@ -107,6 +108,8 @@ export class ModelMonitorProbe {
   labelJoin!: LabelJoin;
   recalibration!: LevelRecalibrator;
   recalibrate = false;
+  /** Shadow detectors' counters by name (shadow-path.ts); empty without MODEL_MONITOR_SHADOW_DETECTORS. */
+  shadow: () => Record<string, ShadowCounts> = () => ({});
 }
 
 /** How a record's enrichment status reads in telemetry: did it wait for the registry or not. */
@@ -159,7 +162,8 @@ function kpiSources(config: ModelMonitorConfig, probe: ModelMonitorProbe, extras
     mentionOf: (value) => ({ id: (value as Mention).mention_id, score: (value as Mention).score }),
     ...(config.labelsTopic ? { labelsTopic: config.labelsTopic } : {}),
     // Every label also meets its mention in the label-join step's state and may move a level.
-    onLabel: (mentionId, verdict, receivedAtMs) => void probe.labelJoin.label(mentionId, verdict, receivedAtMs),
+    // A shadow mention's label is for shadow-report only: it never moves a live level.
+    onLabel: (mentionId, verdict, receivedAtMs) => void (isShadowMentionId(mentionId) ? undefined : probe.labelJoin.label(mentionId, verdict, receivedAtMs)),
     ...(extras.spend === undefined ? {} : { spend: extras.spend }),
     cache: () => ({ hits: probe.enrich.hits + probe.enrich.staleHits, misses: probe.enrich.misses }),
     lanes: () => probe.partition.lanes().map((lane) => ({ lane: lane.lane, records: lane.records, busyMs: lane.busyMs, queued: lane.queued })),
@@ -307,6 +311,20 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
   };
   let hold: EventTimeHold | undefined;
   let enrichDelay: EnrichDelayTracker | undefined;
+  // Shadow detectors: a side path from the `shadow` step to the last one (shadow-path.ts); built per chain.
+  const shadowOptions = { specs: config.shadowDetectors, fields: config.fields, falseAlarmsPerHour: config.falseAlarmsPerHour, maxKeys: config.sketchMaxKeys, relativeToFallback: config.sketchRelative, peerWindowMs: config.sketchPeerWindowMs, minEpisodeMs: config.sketchMinEpisodeMs, evidencePerWindow: config.sketchEvidencePerWindow, dedupWindowMs: config.dedupWindowMs, dedupMode: config.dedupMode };
+  let shadow: ShadowPath | undefined;
+  const withShadowTap = (chain: StepChain<Envelope<InferenceEvent>>): StepChain<Envelope<InferenceEvent>> =>
+    config.shadowDetectors.length === 0
+      ? chain
+      : chain.step('shadow', withContext((context) => {
+          shadow = new ShadowPath(shadowOptions);
+          const current = shadow;
+          probe.shadow = () => current.counts();
+          return current.tap(context.state);
+        }));
+  const withShadowJoin = (chain: StepChain<RoutedEnvelope>): StepChain<RoutedEnvelope> =>
+    config.shadowDetectors.length === 0 ? chain : chain.step('shadow-out', withContext(() => shadow!.join('shadow')));
 
   const topology = defineTopology<InferenceEvent>({
     name: 'model-monitor',
@@ -316,6 +334,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
     outputs: {
       mentions: { topic: 'mentions', contract: MentionContract },
       review: { topic: 'mentions.review', contract: MentionContract },
+      ...(config.shadowDetectors.length === 0 ? {} : { shadow: { topic: 'mentions.shadow', contract: MentionContract } }),
     },
     gauges: [
       {
@@ -337,7 +356,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
       ...recalibrationGauges(probe, () => probe.sketch.level),
     ],
     steps: (input) =>
-      input
+      withShadowJoin(withShadowTap(input
         .step(
           'validate',
           withContext((context) =>
@@ -351,7 +370,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
               return [envelope];
             }),
           ),
-        )
+        ))
         .step(
           // With the sketch: its suspicion is the adaptive arm's score; without it, the preliminary |z|.
           config.sketch ? 'sketch' : 'preliminary-score',
@@ -540,7 +559,7 @@ export function createModelMonitor(config: ModelMonitorConfig, extras: ModelMoni
             onBatch: (_, reviewed) => (probe.reviewed += reviewed),
             onReview: (mention) => probe.labelJoin.fastLane(mention.mention_id),
           }),
-        ),
+        )),
   });
   return { topology, probe };
 }

@@ -96,6 +96,33 @@ describe('kafka source: partition lifecycle state machine', () => {
     expect(partition.takeSeek()).to.equal(null);
   });
 
+  it('after a rewind, records fetched before the seek took effect (at or past where reading had got to) are dropped until the re-read begins', () => {
+    const partition = new AssignedPartition('in', 0, 1);
+    partition.prepared(null);
+    const seqs = [10, 11, 12, 13].map((offset) => track(partition, offset));
+    partition.tracker.settle(seqs[0]!);
+    markCommitted(new Map([[0, partition]]), offsetsToCommit([partition], { completedLeftOut: 0 }, () => {}));
+    rewindToCommitted([partition], () => 2);
+    expect(partition.takeSeek()).to.equal(11);
+    // Already in the client's queue when the seek was issued: 14 and 15 come first, and are not the re-read.
+    expect(partition.fetchedBeforeSeek(14)).to.equal(true);
+    expect(partition.fetchedBeforeSeek(15)).to.equal(true);
+    // The re-read from the committed offset ends the wait; from then on every record is handled.
+    expect(partition.fetchedBeforeSeek(11)).to.equal(false);
+    expect(partition.fetchedBeforeSeek(14)).to.equal(false);
+  });
+
+  it('a rewind with nothing read past the commit has no stale records to drop', () => {
+    const partition = new AssignedPartition('in', 0, 1);
+    partition.prepared(null);
+    const seq = track(partition, 10);
+    partition.tracker.settle(seq);
+    markCommitted(new Map([[0, partition]]), offsetsToCommit([partition], { completedLeftOut: 0 }, () => {}));
+    rewindToCommitted([partition], () => 2);
+    partition.takeSeek();
+    expect(partition.fetchedBeforeSeek(11)).to.equal(false);
+  });
+
   it('abandoned settlements of a revoking partition run at its release, after its unsettled records are counted out', () => {
     const partition = new AssignedPartition('in', 0, 4);
     partition.prepared(null);
