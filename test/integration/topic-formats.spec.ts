@@ -111,7 +111,9 @@ describe('integration: topic formats (records from producers outside signalpath)
   // dead-lettered, an injected incident mentioned (model-monitor without a model registry: enrichment off).
   for (const format of ['avro', 'json', 'avro-confluent'] as const) {
     it(`model-monitor end to end from a producer of ${format}: every record monitored, incidents mentioned`, async () => {
-      const stream = generateStream({ count: 30_000, seed: 11, models: 8, incidents: 6, eventsPerSecond: 50 });
+      // 10 events/s: 50 min of event time, so incidents (5–12 % of the span) last minutes, as real ones
+      // do — model-monitor reports a shift once it has lasted a minute (MODEL_MONITOR_SKETCH_MIN_EPISODE_MS).
+      const stream = generateStream({ count: 30_000, seed: 11, models: 8, incidents: 6, eventsPerSecond: 10 });
       const generated = [...stream.events];
       const wire = createTopicSerde({ contract: InferenceEventContract, topic: 'mm-external-events', schemaRegistry: { url: registry.url } });
       await wire.prepare();
