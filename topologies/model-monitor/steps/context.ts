@@ -8,11 +8,11 @@
 import type { Subject } from 'rxjs';
 import { LRUCache } from 'lru-cache';
 import type { ArmFeedback } from '../../../operators/bandit-budget.js';
+import type { WatermarkHold } from '../../../operators/watermark-hold.js';
 import { SeededRandom } from '../../../core/random.js';
 import type { ModelMonitorConfig } from '../config.js';
 import { BackgroundRate } from '../background-rate.js';
 import type { EnrichDelayTracker } from '../enrich-delay.js';
-import type { EventTimeHold } from '../event-time-hold.js';
 import { LabelJoin } from '../label-join.js';
 import type { ModelMonitorProbe } from '../probe.js';
 import { LevelRecalibrator } from '../recalibration.js';
@@ -43,7 +43,7 @@ export interface MonitorContext {
   /** The bandit's feedback (set by sample, fed by apply-thresholds); absent without the bandit. */
   feedbackSink: Subject<ArmFeedback> | undefined;
   /** The watermark hold between hold-watermark and release-watermark. */
-  hold: EventTimeHold | undefined;
+  hold: WatermarkHold | undefined;
   /** Which records enrichment delayed past their dedup window (hold-watermark → enrich-model → annotate). */
   enrichDelay: EnrichDelayTracker | undefined;
   /** The shadow detectors' side path (shadow → shadow-out); absent without MODEL_MONITOR_SHADOW_DETECTORS. */
