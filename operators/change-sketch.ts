@@ -68,9 +68,11 @@ export interface ChangeSketchOptions<T> {
   /** Keys (and fallback keys) held; beyond them an idle key is evicted (second chance; counted). Default 100 000, range [1, 10 000 000]. */
   readonly maxKeys?: number;
   /**
-   * With `fallbackKeyOf`: a key's own baseline is of its values minus its fallback key's current mean
-   * (its level relative to its model's), so a level that moves for every key of a fallback key (a daily
-   * cycle) moves the reference at the pace of the fallback's traffic, not of one rare key's. Default true.
+   * With `fallbackKeyOf`: a slow, minor key's own baseline is of its values minus the common level of
+   * the other keys of its fallback key (a robust median of their levels, each less its usual offset;
+   * at least 3 such peers, else the key is its own reference), so a level that moves for every key of a
+   * fallback key (a daily cycle) moves the reference at the pace of the fallback's traffic, and one
+   * peer's own incident or drift does not. Default true.
    */
   readonly relativeToFallback?: boolean;
   /**

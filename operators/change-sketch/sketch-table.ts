@@ -21,8 +21,11 @@
  *    with short gaps) is stale: a level shift or a drift is the new normal. The episode ends, and the
  *    cell's baseline is learnt afresh from its next `warmupPoints` values (scored by nothing meanwhile).
  * 5. Relative keys (`relativeToFallback`): a key slower than the peer window and a minor share of its
- *    fallback's mean learns and is scored on its value minus the other keys' level — the fallback's
- *    mean without this key's own share of it — so a cycle common to the model moves its reference.
+ *    fallback's mean learns and is scored on its value minus its model's common level: a robust
+ *    estimate (median, then one Huber step) over the other keys of the fallback key of their level (each
+ *    one's decaying share of the fallback's mean) less their usual offset from it. A cycle common to
+ *    the model moves it; one key's own incident or drift does not. With fewer than 3 such peers the
+ *    key is its own reference.
  * 6. Peer check (`peerWindowMs`): an alarmed half is not reported while most of the fallback's other
  *    keys with recent values show the same shift (recent mean beyond k, or a half above h/4): it is
  *    common to them (counted in `commonEpisodes`). Persistence (`minEpisodeMs`): a half is reported once
@@ -135,8 +138,18 @@ const MS_PER_HOUR = 3_600_000;
 const RATE_BUCKET_MS = 60_000;
 /** The rate is measured over at least this much event time (the first record alone says little). */
 const MIN_RATE_SPAN_MS = 1000;
-/** Below this share of the weight in a fallback's mean, the other keys do not give a reference (held still). */
-const MIN_OTHERS_SHARE = 0.1;
+/**
+ * The reference of a relative key is a median over its peers: with fewer usable peers than this, one
+ * peer's own incident could move it, so the key keeps its last reference (it reads against its own level).
+ */
+const MIN_REFERENCE_PEERS = 3;
+/** A peer's level counts for the reference while its latest value is at most this many peer windows old. */
+const REFERENCE_AGE_WINDOWS = 5;
+/** A peer's offset from the common level learns with this time constant (peer windows of event time), at most every PEER_OFFSET_EVERY of a window. */
+const PEER_OFFSET_WINDOWS = 10;
+const PEER_OFFSET_EVERY = 1 / 6;
+/** The robust common level clips each peer's level at this many of its standard errors from the peers' median. */
+const REFERENCE_CLIP = 2;
 /**
  * A key reads against the other keys while its share of its fallback's mean is below RELATIVE_BELOW
  * and against its own level once it is above ABSOLUTE_ABOVE (the gap keeps it from flapping).
@@ -186,9 +199,19 @@ class Cell extends Baseline {
    */
   shareSum = 0;
   shareWeight = 0;
+  /** The sum of the squared weights (decaying by (1 − learnRate)² per value): the share's effective sample is shareWeight² / shareSq. */
+  shareSq = 0;
   shareAt = 0;
   /** The reference the cell was last read against (held while the other keys are too few to give one). */
   reference = NaN;
+  /** That reference's variance (in its own units), for the guard band. */
+  referenceVariance = 0;
+  /**
+   * This key's level minus the model's common level (the median over its peers), learnt slowly while
+   * its baseline learns: a peer's level minus its offset is its estimate of the common level. NaN: unset.
+   */
+  peerOffset = NaN;
+  peerOffsetAtMs = NaN;
   /** Recent values (z, clipped), exponentially weighted in event time: sum and weight, as of the key's last record. */
   zs = 0;
   zw = 0;
@@ -279,6 +302,11 @@ export class SketchTable {
   readonly #fallbacks = new Map<string, FallbackState>();
   readonly counts: SketchCounts = { records: 0, episodes: 0, relearns: 0, evictions: 0, keys: 0, commonEpisodes: 0 };
   #h = 0;
+  /** Scratch for #commonLevel: the peers' levels, and the variance of their median. */
+  readonly #scratch: number[] = [];
+  readonly #scratchVariances: number[] = [];
+  readonly #scratchSorted: number[] = [];
+  #commonVariance = 0;
   #firstMs = NaN;
   #lastMs = NaN;
   #bucket = NaN;
@@ -367,12 +395,14 @@ export class SketchTable {
       // whole model (a daily cycle, a drift of every segment) moves the reference too, at the pace of the
       // model's traffic rather than of this key's. Not scored while the fallback is missing or cold.
       const baseWarm = base !== undefined && base.buffer === null && !Number.isNaN(xb);
-      const reference = cell.relative && baseWarm ? this.#reference(cell, base) : NaN;
-      const v = cell.relative ? xb - reference : x;
+      // The common level now (NaN: too few peers to give one; the cell reads against its last reference
+      // for this record and then becomes its own reference, below).
+      const common = cell.relative && baseWarm ? this.#reference(state, cell, i, base, eventTimeMs) : NaN;
+      const v = cell.relative ? xb - cell.reference : x;
       if (cell.buffer === null) {
         if (Number.isNaN(v)) continue;
         z = (v - cell.mean) / cell.zScale;
-        guard = cell.relative ? 2 * Math.sqrt(1 / cell.neff + 1 / (base!.neff * Math.max(MIN_OTHERS_SHARE, 1 - cell.shareWeight))) : cell.guard;
+        guard = cell.relative ? 2 * Math.sqrt(1 / cell.neff + cell.referenceVariance / (cell.scale * cell.scale)) : cell.guard;
       } else if (!cell.relearning && base !== undefined && base.buffer === null && !Number.isNaN(xb)) {
         raw = (xb - base.mean) / base.zScale;
         z = raw - cell.offset;
@@ -408,24 +438,28 @@ export class SketchTable {
         continue;
       }
       cell.frozenSinceMs = NaN;
-      if (!cell.relative && baseWarm && this.#relativeToFallback && this.#slow(cell, RELATIVE_BELOW)) {
-        // From now on relative to the other keys: a new cell from its first value; a warm one (it began
-        // before its fallback was warm, or its share fell) keeps its level, restated against the reference.
-        if (cell.n === 0) cell.relative = true;
-        else if (cell.buffer === null && (transform !== 'auto' || cell.mode === base.mode)) {
+      if (baseWarm) this.#decayShare(cell, base);
+      if (!cell.relative && baseWarm && this.#relativeToFallback && this.#slow(cell, RELATIVE_BELOW) && (cell.n === 0 || (cell.buffer === null && (transform !== 'auto' || cell.mode === base.mode)))) {
+        // From now on relative to the other keys, once they give a reference: a new cell from its first
+        // value; a warm one (it began before its fallback was warm, or its share fell) keeps its level,
+        // restated against the reference.
+        const common = this.#reference(state, cell, i, base, eventTimeMs);
+        if (!Number.isNaN(common)) {
           cell.relative = true;
-          cell.mean -= this.#reference(cell, base);
+          if (cell.n > 0) cell.mean -= common;
         }
-      } else if (cell.relative && baseWarm && cell.buffer === null && !this.#slow(cell, ABSOLUTE_ABOVE)) {
+      } else if (cell.relative && baseWarm && cell.buffer === null && (Number.isNaN(common) || !this.#slow(cell, ABSOLUTE_ABOVE))) {
         // A key that has become busy (or most of its fallback's traffic) is its own reference: its
-        // baseline follows a slow change itself, and the other keys would only add their noise.
-        cell.mean += this.#reference(cell, base);
+        // baseline follows a slow change itself, and the other keys would only add their noise. So is
+        // one whose peers are too few to give a robust reference (a held reference would go stale).
+        cell.mean += cell.reference;
         cell.relative = false;
         cell.reference = NaN;
       }
       if (cell.relative) {
-        if (baseWarm) this.#learn(cell, xb - this.#reference(cell, base), 'identity');
+        if (baseWarm) this.#learn(cell, xb - cell.reference, 'identity');
       } else if (!Number.isNaN(x)) this.#learn(cell, x, transform);
+      if (baseWarm && this.#relativeToFallback) this.#learnPeerOffset(state, cell, i, base, eventTimeMs);
       if (cell.relearning && cell.buffer === null) cell.relearning = false;
       if (base !== undefined && !Number.isNaN(xb)) {
         if (baseWarm) {
@@ -435,6 +469,7 @@ export class SketchTable {
           this.#decayShare(cell, base);
           cell.shareSum = (1 - this.#learnRate) * cell.shareSum + this.#learnRate * taught;
           cell.shareWeight = (1 - this.#learnRate) * cell.shareWeight + this.#learnRate;
+          cell.shareSq = this.#keep2 * cell.shareSq + this.#rate2;
           cell.shareAt = base.n + 1;
         }
         this.#learn(base, xb, transform);
@@ -582,6 +617,7 @@ export class SketchTable {
     cell.frozenSinceMs = NaN;
     cell.relative = false;
     cell.reference = NaN;
+    cell.referenceVariance = 0;
     cell.upOwnMs = cell.downOwnMs = cell.upZeroMs = cell.downZeroMs = NaN;
     cell.upEndMs = cell.downEndMs = cell.upChainMs = cell.downChainMs = NaN;
     cell.upCommon = cell.downCommon = false;
@@ -604,20 +640,95 @@ export class SketchTable {
       const keep = Math.exp(steps * this.#logKeep);
       cell.shareSum *= keep;
       cell.shareWeight *= keep;
+      cell.shareSq *= keep * keep;
       cell.shareAt = base.n;
     }
   }
 
   /**
-   * The level a relative cell is read against: its fallback's mean without this key's own share of it
-   * (the other keys' level), so that a key that is most of its model's traffic is not read against
-   * itself; held at its last value while the other keys' weight is below MIN_OTHERS_SHARE.
+   * The model's common level as the key's peers show it (#commonLevel), or NaN when they are too few
+   * to give one. When there is one it becomes the cell's reference (and its variance the reference's).
    */
-  #reference(cell: Cell, base: Baseline): number {
+  #reference(state: KeyState, cell: Cell, field: number, base: Baseline, eventTimeMs: number): number {
+    const common = this.#commonLevel(state, field, base, eventTimeMs);
+    if (!Number.isNaN(common)) {
+      cell.reference = common;
+      cell.referenceVariance = this.#commonVariance;
+    }
+    return common;
+  }
+
+  /**
+   * The model's common level as `state`'s peers show it: the median, over the other keys of its
+   * fallback key that are warm and have had a value within REFERENCE_AGE_WINDOWS peer windows, of
+   * their level (their baseline's mean, on the fallback's scale) minus their offset from the common
+   * level. A median, not the traffic-weighted mean of their values: one peer's own incident (or the
+   * drift of the biggest segment) cannot move it; an alarmed peer's frozen baseline counts as its level
+   * before the shift. NaN with fewer than MIN_REFERENCE_PEERS such peers. Leaves the median's variance
+   * (π/2 × the peers' mean squared standard error / their number) in #commonVariance.
+   */
+  #commonLevel(state: KeyState, field: number, base: Baseline, eventTimeMs: number): number {
+    const levels = this.#scratch;
+    const variances = this.#scratchVariances;
+    levels.length = 0;
+    variances.length = 0;
+    const maxAge = REFERENCE_AGE_WINDOWS * (this.#peerMs > 0 ? this.#peerMs : 60_000);
+    for (const peer of state.fallback!.members) {
+      if (peer === state || !(eventTimeMs - peer.lastMs <= maxAge)) continue;
+      const cell = peer.cells[field]!;
+      this.#decayShare(cell, base);
+      if (!(cell.shareWeight > 0)) continue;
+      const level = cell.shareSum / cell.shareWeight;
+      if (Number.isNaN(cell.peerOffset)) {
+        cell.peerOffset = level - base.mean;
+        cell.peerOffsetAtMs = eventTimeMs;
+      }
+      levels.push(level - cell.peerOffset);
+      variances.push((base.variance * cell.shareSq) / (cell.shareWeight * cell.shareWeight));
+    }
+    const m = levels.length;
+    if (m < MIN_REFERENCE_PEERS) return NaN;
+    const sorted = this.#scratchSorted;
+    sorted.length = 0;
+    for (const y of levels) sorted.push(y);
+    sorted.sort((x, y) => x - y);
+    const mid = m >> 1;
+    const med = m % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    // One step of a Huber M-estimate from the median: the precision-weighted mean of the peers' levels,
+    // each clipped to within REFERENCE_CLIP of its standard errors of the median. A peer in agreement
+    // counts with its full precision (the estimate is as precise as the pooled level of the others);
+    // one that is off (its own incident, the drift of the biggest segment) moves it by at most
+    // REFERENCE_CLIP of its own standard errors × its share of the precision.
+    let sum = 0;
+    let weight = 0;
+    for (let j = 0; j < m; j++) {
+      const w = 1 / variances[j]!;
+      const limit = REFERENCE_CLIP * Math.sqrt(variances[j]!);
+      const d = levels[j]! - med;
+      sum += w * (d > limit ? limit : d < -limit ? -limit : d);
+      weight += w;
+    }
+    this.#commonVariance = 1 / weight;
+    return med + sum / weight;
+  }
+
+  /**
+   * Learns the cell's offset from its model's common level (its level minus the median of its peers'),
+   * slowly in event time and only while its baseline learns, so that the peers' estimates of the common
+   * level agree, and a segment's own slow change joins its offset rather than the others' reference.
+   */
+  #learnPeerOffset(state: KeyState, cell: Cell, field: number, base: Baseline, eventTimeMs: number): void {
+    const windowMs = this.#peerMs > 0 ? this.#peerMs : 60_000;
+    const since = eventTimeMs - cell.peerOffsetAtMs;
+    if (since < PEER_OFFSET_EVERY * windowMs) return;
     this.#decayShare(cell, base);
-    const others = 1 - cell.shareWeight;
-    if (others >= MIN_OTHERS_SHARE || Number.isNaN(cell.reference)) cell.reference = (base.mean - cell.shareSum) / Math.max(MIN_OTHERS_SHARE, others);
-    return cell.reference;
+    if (!(cell.shareWeight > 0)) return;
+    const level = cell.shareSum / cell.shareWeight;
+    const common = this.#commonLevel(state, field, base, eventTimeMs);
+    if (Number.isNaN(common)) return;
+    if (Number.isNaN(cell.peerOffset)) cell.peerOffset = level - common;
+    else cell.peerOffset += (1 - Math.exp(-since / (PEER_OFFSET_WINDOWS * windowMs))) * (level - common - cell.peerOffset);
+    cell.peerOffsetAtMs = eventTimeMs;
   }
 
   #learn(b: Baseline, x: number, transform: FieldTransform): void {
@@ -745,7 +856,7 @@ export class SketchTable {
 
   /** Plain JSON-safe data: every key's and fallback key's cells, the rate measurement, the counters. */
   snapshot(): Record<string, unknown> {
-    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.nvar, c.mode, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning, nanToNull(c.frozenSinceMs), c.relative, c.zs, c.zw, nanToNull(c.upOwnMs), nanToNull(c.downOwnMs), c.upCommon, c.downCommon, nanToNull(c.upZeroMs), nanToNull(c.downZeroMs), c.shareSum, c.shareWeight, c.shareAt, nanToNull(c.reference), nanToNull(c.upEndMs), nanToNull(c.downEndMs), nanToNull(c.upChainMs), nanToNull(c.downChainMs)];
+    const cell = (c: Cell): unknown[] => [c.n, c.mean, c.variance, c.buffer, c.neff, c.nvar, c.mode, c.up, c.down, nanToNull(c.upStartMs), nanToNull(c.downStartMs), c.cooldown, c.offset, c.offsetN, c.relearning, nanToNull(c.frozenSinceMs), c.relative, c.zs, c.zw, nanToNull(c.upOwnMs), nanToNull(c.downOwnMs), c.upCommon, c.downCommon, nanToNull(c.upZeroMs), nanToNull(c.downZeroMs), c.shareSum, c.shareWeight, c.shareAt, nanToNull(c.reference), nanToNull(c.upEndMs), nanToNull(c.downEndMs), nanToNull(c.upChainMs), nanToNull(c.downChainMs), c.referenceVariance, nanToNull(c.peerOffset), nanToNull(c.peerOffsetAtMs), c.shareSq];
     const base = (b: Baseline): unknown[] => [b.n, b.mean, b.variance, b.buffer, b.neff, b.nvar, b.mode];
     return {
       keys: [...this.#keys].map(([key, state]) => [key, state.cells.map(cell), state.seen, nanToNull(state.lastMs), state.fallbackKey ?? null]),
@@ -807,6 +918,10 @@ export class SketchTable {
           c.downEndMs = nullToNan(data[30]);
           c.upChainMs = nullToNan(data[31]);
           c.downChainMs = nullToNan(data[32]);
+          c.referenceVariance = Number(data[33] ?? 0);
+          c.peerOffset = nullToNan(data[34]);
+          c.peerOffsetAtMs = nullToNan(data[35]);
+          c.shareSq = Number(data[36] ?? 0);
           if (c.buffer === null) derive(c);
           return c;
         }),

@@ -269,13 +269,36 @@ describe('changeSketch', () => {
 
     it('a rare segment follows its model through a slow cycle (its baseline is relative to the model)', () => {
       // A cycle of ±2σ over 3 h; one segment has 1 % of the traffic, so its own baseline would learn
-      // the cycle from a value every couple of minutes.
+      // the cycle from a value every couple of minutes. Its reference is the median of its 3 peers.
       const cycle = (_: number, t: number): number => 2 * Math.sin((2 * Math.PI * t) / 10_800_000);
-      const stream = model(40_000, 3, 13, cycle, 500, [60, 39, 1]);
+      const stream = model(40_000, 4, 13, cycle, 500, [50, 30, 19, 1]);
       const relative = episodes(run(stream, options()));
       const absolute = episodes(run(stream, options({ relativeToFallback: false, peerWindowMs: 0 })));
       expect(relative).to.deep.equal([]);
       expect(absolute.length).to.be.above(0);
+    });
+
+    it('a shift or a drift of the biggest segment does not make the other segments alarm (their reference is a median over peers)', () => {
+      // s0 has 60 % of the traffic, s1…s4 10 % each (6 values a minute: they read against their peers).
+      // From 40 to 80 min s0 is 3σ up (a step), or drifts up to 3σ over its first 20 min.
+      const stream = (shift: (t: number) => number, seed: number): Envelope<Rec>[] => {
+        const random = SeededRandom.fromSeed(seed);
+        return Array.from({ length: 7200 }, (_, i) => {
+          const t = i * 1000;
+          const segment = i % 10 < 6 ? 0 : (i % 10) - 5;
+          return at(gaussian(random) + (segment === 0 ? shift(t) : 0), t, `m|s${segment}`, 'm');
+        });
+      };
+      const inside = (t: number): boolean => t >= 2_400_000 && t < 4_800_000;
+      const step = (t: number): number => (inside(t) ? 3 : 0);
+      const drift = (t: number): number => (inside(t) ? 3 * Math.min(1, (t - 2_400_000) / 1_200_000) : 0);
+      for (const [name, shift] of [['step', step], ['drift', drift]] as const) {
+        for (const seed of [21, 22, 23]) {
+          const found = episodes(run(stream(shift, seed), options()));
+          expect(found.filter((e) => e.key !== 'm|s0'), `${name}, seed ${seed}`).to.deep.equal([]);
+          if (name === 'step') expect(found.map((e) => `${e.key} ${e.direction}`), `${name}, seed ${seed}`).to.include('m|s0 up');
+        }
+      }
     });
 
     it('a transient shorter than minEpisodeMs is not reported; a sustained one is, a minute after it began', () => {

@@ -81,7 +81,7 @@ export const MODEL_MONITOR_SETTINGS = {
     env: 'MODEL_MONITOR_SKETCH_RELATIVE',
     schema: z.enum(['on', 'off']).transform((v) => v === 'on'),
     default: 'on',
-    help: "the sketch reads a model × segment against its model's current level without that segment's own share of it (the other segments' level): a cycle or drift common to the model moves the reference at the pace of the model's traffic (on/off)",
+    help: "the sketch reads a slow, minor model × segment against its model's common level: a robust median over the model's other segments (at least 3) of their level less their usual offset, so a cycle or drift common to the model moves the reference at the pace of the model's traffic and one segment's own incident does not (on/off)",
   },
   sketchPeerWindowMs: {
     env: 'MODEL_MONITOR_SKETCH_PEER_WINDOW_MS',
