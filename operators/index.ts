@@ -114,6 +114,9 @@ export {
   WatermarkTracker,
   OperatorWatermark,
 } from '../core/event-time/index.js';
+// watermarkHold
+export { watermarkHold, EventTimeHold, type WatermarkHold } from './watermark-hold.js';
+
 export { SeededRandom } from '../core/random.js';
 export { OperatorStateHandle, type OperatorSnapshot } from '../core/state.js';
 export type { UsageItem, UsageMeter } from '../core/usage-meter.js';

@@ -9,7 +9,6 @@ import { TopologyTestDriver } from '../../runtime/testing/topology-test-driver.j
 import type { InferenceEvent, Mention } from '../../schemas/index.js';
 import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
 import { modelMonitorReport } from '../../topologies/model-monitor/run-report.js';
-import { EventTimeHold } from '../../topologies/model-monitor/event-time-hold.js';
 import { reviewLane } from '../../topologies/model-monitor/review-lane.js';
 import { thresholdFor } from '../../topologies/model-monitor/thresholds.js';
 import { deriveThresholds } from '../../lab/tuning/model-monitor-thresholds.js';
@@ -97,16 +96,5 @@ describe('topology model-monitor', function () {
     expect(out.filter((e) => e.output === 'mentions')).to.have.length(10);
     for (const e of out) e.settlement.settle('delivered');
     expect(settled).to.have.length(10);
-  });
-
-  it('event-time hold: a record leaves with a watermark below the oldest record still in flight', () => {
-    const hold = new EventTimeHold();
-    const old = hold.enter(testEnvelope('old', { eventTimeMs: 1_000, watermarkMs: 900 }));
-    const young = hold.enter(testEnvelope('young', { eventTimeMs: 70_000, watermarkMs: 65_000 }));
-    expect(hold.leave(young).watermarkMs).to.equal(999);
-    expect(hold.leave(old).watermarkMs).to.equal(900);
-    const dropped = hold.enter(testEnvelope('dropped', { eventTimeMs: 5, watermarkMs: 0 }));
-    dropped.settlement.settle('dropped');
-    expect(hold.size).to.equal(0);
   });
 });

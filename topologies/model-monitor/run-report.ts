@@ -5,7 +5,7 @@
  * labels did to them. Plain JSON.
  */
 import { bucketPercentile } from '../../runtime/telemetry/tail-recovery.js';
-import type { ModelMonitorProbe } from './topology.js';
+import type { ModelMonitorProbe } from './probe.js';
 
 /** Allocation points kept in the report: enough for a chart, bounded for a long run. */
 const MAX_ALLOCATION_POINTS = 500;

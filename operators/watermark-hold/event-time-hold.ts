@@ -4,7 +4,7 @@
  * while others pass, lanes that run side by side) break that: a record can reach the dedup windows
  * after records whose watermark has already closed its window, and would be dropped as late.
  *
- * `EventTimeHold` restores the guarantee between two points of the chain: `enter` notes each record's
+ * `EventTimeHold` (the logic behind the `watermarkHold` operator) restores the guarantee between two points of the chain: `enter` notes each record's
  * event time (and wraps its settlement, so a record that leaves early — dead-lettered, dropped —
  * stops counting), `leave` stamps the record with min(its watermark, oldest event time still between
  * the two points − 1). Windows then close only once nothing older is still on its way.
@@ -25,12 +25,11 @@ export class EventTimeHold {
   readonly #counts = new Map<number, number>();
   readonly #heap: number[] = [];
   readonly #tokens = new WeakMap<Settlement, Token>();
+  #held = 0;
 
   /** Records between the two points now. */
   get size(): number {
-    let n = 0;
-    for (const count of this.#counts.values()) n += count;
-    return n;
+    return this.#held;
   }
 
   enter<T>(envelope: Envelope<T>): Envelope<T> {
@@ -51,13 +50,14 @@ export class EventTimeHold {
     };
     this.#tokens.set(wrapper, token);
     this.#counts.set(token.eventTimeMs, (this.#counts.get(token.eventTimeMs) ?? 0) + 1);
+    this.#held++;
     this.#push(token.eventTimeMs);
     return { ...envelope, settlement: wrapper };
   }
 
   leave<T>(envelope: Envelope<T>): Envelope<T> {
     const token = this.#tokens.get(envelope.settlement);
-    if (token === undefined) return envelope; // did not pass enter (cannot happen in model-monitor)
+    if (token === undefined) return envelope; // did not pass enter: nothing held it
     this.#close(token);
     const oldest = this.#oldest();
     const watermarkMs = oldest === undefined ? envelope.watermarkMs : Math.min(envelope.watermarkMs, oldest - 1);
@@ -67,6 +67,7 @@ export class EventTimeHold {
   #close(token: Token): void {
     if (!token.open) return;
     token.open = false;
+    this.#held--;
     const count = (this.#counts.get(token.eventTimeMs) ?? 1) - 1;
     if (count <= 0) this.#counts.delete(token.eventTimeMs);
     else this.#counts.set(token.eventTimeMs, count);
