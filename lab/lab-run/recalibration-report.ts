@@ -6,7 +6,7 @@
  */
 import type { Mention } from '../../schemas/index.js';
 import { readModelMonitorConfig } from '../../topologies/model-monitor/config.js';
-import type { LevelRecalibratorOptions } from '../../topologies/model-monitor/recalibration.js';
+import { recalibratorOptions, type LevelRecalibratorOptions } from '../../topologies/model-monitor/recalibration.js';
 import { mentionMatchesIncident } from '../evaluate/incident-match.js';
 import type { GroundTruth } from '../generator/index.js';
 import type { RunSummaryFile } from '../evaluate/index.js';
@@ -43,20 +43,7 @@ export interface RecalibrationTrack {
 /** The rule's settings as the variant's model-monitor reads them. */
 export function recalibratorOptionsOf(env: Readonly<Record<string, string>>): LevelRecalibratorOptions {
   const config = readModelMonitorConfig({ ...env, MODEL_REGISTRY_URL: 'http://127.0.0.1:1' });
-  return {
-    fields: config.fields,
-    enabled: config.recalibrate,
-    targetPrecision: config.targetPrecision,
-    priorLabels: config.recalibrationPriorLabels,
-    memoryLabels: config.recalibrationMemoryLabels,
-    raiseFactor: config.recalibrationRaise,
-    lowerFactor: config.recalibrationLower,
-    floor: config.levelFloor,
-    ceiling: config.levelCeiling,
-    modelLabels: config.recalibrationModelLabels,
-    maxModels: 10_000,
-    initialScale: config.levelScale,
-  };
+  return recalibratorOptions(config);
 }
 
 export function recalibrationTrack(variant: LabVariant, mentions: readonly Mention[], truth: GroundTruth, labels: readonly GivenLabel[], summary: Pick<RunSummaryFile, 'elapsedMs' | 'topologyReport'>): RecalibrationTrack {

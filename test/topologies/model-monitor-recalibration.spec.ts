@@ -6,7 +6,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { OperatorStateHandle } from '../../core/state.js';
-import { SeededRandom } from '../../core/random.js';
 import { TopologyTestDriver } from '../../runtime/testing/topology-test-driver.js';
 import type { InferenceEvent, Mention } from '../../schemas/index.js';
 import { readModelMonitorConfig, type ModelMonitorConfig } from '../../topologies/model-monitor/config.js';
@@ -14,35 +13,16 @@ import { LabelJoin, type AwaitedMention } from '../../topologies/model-monitor/l
 import { applyLabel, LevelRecalibrator, newCell, type RecalibrationRule } from '../../topologies/model-monitor/recalibration.js';
 import { modelMonitorReport } from '../../topologies/model-monitor/run-report.js';
 import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
+import { oneKeyStream } from '../support/monitor-stream.js';
 
 const RULE: RecalibrationRule = { targetPrecision: 0.95, priorLabels: 10, memoryLabels: 50, raiseFactor: 1.1, lowerFactor: 1.05, floor: 1, ceiling: 3 };
 
-/** `count` records of model m1, segment s1, every 100 ms from `startMs`; latency × e^shift(i) (its σ is 0.2 in log). */
-function stream(startMs: number, count: number, seed: number, shift: (i: number) => number = () => 0): InferenceEvent[] {
-  const random = SeededRandom.fromSeed(seed);
-  const gauss = (): number => random.nextGaussian();
-  return Array.from({ length: count }, (_, i) => ({
-    event_id: `e${seed}-${i}`,
-    ts: startMs + i * 100,
-    model_id: 'm1',
-    model_version: 'v1',
-    tenant: 't1',
-    segment: 's1',
-    features: [gauss(), gauss(), gauss(), gauss()],
-    prediction: 0.3 + 0.02 * gauss(),
-    confidence: 0.8 + 0.02 * gauss(),
-    latency_ms: 100 * Math.exp(0.2 * gauss() + shift(i)),
-    input_tokens: 100,
-    output_tokens: Math.round(200 * Math.exp(0.1 * gauss())),
-    attributes: {},
-  }));
-}
 
 const T0 = Date.UTC(2026, 0, 1);
 /** Ten minutes of normal traffic, then a three-minute level shift of latency (8σ): a few latency mentions. */
-const PHASE_ONE = [...stream(T0, 6000, 1), ...stream(T0 + 600_000, 1800, 2, () => 1.6), ...stream(T0 + 780_000, 1200, 3)];
+const PHASE_ONE = [...oneKeyStream(T0, 6000, 1), ...oneKeyStream(T0 + 600_000, 1800, 2, () => 1.6), ...oneKeyStream(T0 + 780_000, 1200, 3)];
 /** Then a short burst: four records at +4σ (about 13 of CUSUM, h ≈ 9.8 at this rate), then normal again. */
-const PHASE_TWO = [...stream(T0 + 900_000, 600, 4), ...stream(T0 + 960_000, 4, 5, () => 0.8), ...stream(T0 + 960_400, 600, 6)];
+const PHASE_TWO = [...oneKeyStream(T0 + 900_000, 600, 4), ...oneKeyStream(T0 + 960_000, 4, 5, () => 0.8), ...oneKeyStream(T0 + 960_400, 600, 6)];
 
 function monitor(overrides: Partial<ModelMonitorConfig> = {}) {
   // Persistence off: phase two's burst lasts 400 ms, a transient the default minimum episode (60 s)

@@ -5,7 +5,6 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { SeededRandom } from '../../core/random.js';
 import { TopologyTestDriver } from '../../runtime/testing/topology-test-driver.js';
 import type { OperatorSnapshot } from '../../core/state.js';
 import type { InferenceEvent, Mention } from '../../schemas/index.js';
@@ -13,31 +12,12 @@ import { readModelMonitorConfig, type ModelMonitorConfig } from '../../topologie
 import { isShadowMentionId, parseShadowDetectors, promotedSketchSnapshot, shadowNameOf } from '../../topologies/model-monitor/shadow-path.js';
 import { createModelMonitor } from '../../topologies/model-monitor/topology.js';
 import { ConfigError } from '../../runtime/config.js';
+import { oneKeyStream } from '../support/monitor-stream.js';
 
-/** `count` records of model m1, segment s1, every 100 ms from `startMs`; latency × e^shift(i) (its σ is 0.2 in log). */
-function stream(startMs: number, count: number, seed: number, shift: (i: number) => number = () => 0): InferenceEvent[] {
-  const random = SeededRandom.fromSeed(seed);
-  const gauss = (): number => random.nextGaussian();
-  return Array.from({ length: count }, (_, i) => ({
-    event_id: `e${seed}-${i}`,
-    ts: startMs + i * 100,
-    model_id: 'm1',
-    model_version: 'v1',
-    tenant: 't1',
-    segment: 's1',
-    features: [gauss(), gauss(), gauss(), gauss()],
-    prediction: 0.3 + 0.02 * gauss(),
-    confidence: 0.8 + 0.02 * gauss(),
-    latency_ms: 100 * Math.exp(0.2 * gauss() + shift(i)),
-    input_tokens: 100,
-    output_tokens: Math.round(200 * Math.exp(0.1 * gauss())),
-    attributes: {},
-  }));
-}
 
 const T0 = Date.UTC(2026, 0, 1);
 /** Ten minutes of normal traffic, a three-minute latency shift (8σ), five minutes normal; then a small shift (2σ) for three minutes. */
-const EVENTS = [...stream(T0, 6000, 1), ...stream(T0 + 600_000, 1800, 2, () => 1.6), ...stream(T0 + 780_000, 3000, 3), ...stream(T0 + 1_080_000, 1800, 4, () => 0.4), ...stream(T0 + 1_260_000, 1200, 5)];
+const EVENTS = [...oneKeyStream(T0, 6000, 1), ...oneKeyStream(T0 + 600_000, 1800, 2, () => 1.6), ...oneKeyStream(T0 + 780_000, 3000, 3), ...oneKeyStream(T0 + 1_080_000, 1800, 4, () => 0.4), ...oneKeyStream(T0 + 1_260_000, 1200, 5)];
 
 function monitor(overrides: Partial<ModelMonitorConfig> = {}, env: NodeJS.ProcessEnv = {}) {
   return createModelMonitor(readModelMonitorConfig(env, { sampleFraction: 0.05, ...overrides }));

@@ -25,6 +25,7 @@
  * [min(floor, start), max(ceiling, start)].
  */
 import type { LevelScales } from '../../operators/change-sketch.js';
+import type { ModelMonitorConfig } from './config.js';
 
 export interface RecalibrationRule {
   /** The precision the levels aim for, (0, 1). */
@@ -205,4 +206,22 @@ export class LevelRecalibrator implements LevelScales {
     this.modelEvictions = Number(snapshot['modelEvictions'] ?? 0);
     this.version++;
   }
+}
+
+/** The recalibrator's options as model-monitor's configuration sets them (the topology and the lab's replay of its levels). */
+export function recalibratorOptions(config: ModelMonitorConfig): LevelRecalibratorOptions {
+  return {
+    fields: config.fields,
+    enabled: config.recalibrate,
+    targetPrecision: config.targetPrecision,
+    priorLabels: config.recalibrationPriorLabels,
+    memoryLabels: config.recalibrationMemoryLabels,
+    raiseFactor: config.recalibrationRaise,
+    lowerFactor: config.recalibrationLower,
+    floor: config.levelFloor,
+    ceiling: config.levelCeiling,
+    modelLabels: config.recalibrationModelLabels,
+    maxModels: 10_000,
+    initialScale: config.levelScale,
+  };
 }

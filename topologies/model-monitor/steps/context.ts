@@ -15,7 +15,7 @@ import { BackgroundRate } from '../background-rate.js';
 import type { EnrichDelayTracker } from '../enrich-delay.js';
 import { LabelJoin } from '../label-join.js';
 import type { ModelMonitorProbe } from '../probe.js';
-import { LevelRecalibrator } from '../recalibration.js';
+import { LevelRecalibrator, recalibratorOptions } from '../recalibration.js';
 import { registryLookup, type ModelMetadata } from '../registry-client.js';
 import type { ShadowPath } from '../shadow-path.js';
 import { SKETCH_DETECTOR } from '../sketch-evidence.js';
@@ -54,20 +54,7 @@ export interface MonitorContext {
 export function createMonitorContext(config: ModelMonitorConfig, probe: ModelMonitorProbe): MonitorContext {
   const random = SeededRandom.fromSeed(config.seed);
   // Labels move the sketch's level per field (and model × field): recalibration.ts, docs/feedback.md.
-  const recalibration = new LevelRecalibrator({
-    fields: config.fields,
-    enabled: config.recalibrate,
-    targetPrecision: config.targetPrecision,
-    priorLabels: config.recalibrationPriorLabels,
-    memoryLabels: config.recalibrationMemoryLabels,
-    raiseFactor: config.recalibrationRaise,
-    lowerFactor: config.recalibrationLower,
-    floor: config.levelFloor,
-    ceiling: config.levelCeiling,
-    modelLabels: config.recalibrationModelLabels,
-    maxModels: 10_000,
-    initialScale: config.levelScale,
-  });
+  const recalibration = new LevelRecalibrator(recalibratorOptions(config));
   probe.recalibration = recalibration;
   probe.recalibrate = config.recalibrate;
   probe.labelJoin = new LabelJoin({
