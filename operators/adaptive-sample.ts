@@ -51,7 +51,7 @@ export interface AdaptiveSampleOptions<T> {
   readonly maxHeldRecords?: number;
   /**
    * Windows open at once (records arrive out of order by up to the allowed lateness). Opening one
-   * more closes the earliest early (its stragglers then count as late). Default 4, range [1, 1000].
+   * more closes the earliest early (its stragglers then count as late). Default 4, range [1, 10 000].
    */
   readonly maxOpenWindows?: number;
   /** A record whose window has already closed: 'drop' (default) or a side-output function that owns it. */
@@ -115,7 +115,7 @@ export function adaptiveSample<T>(options: AdaptiveSampleOptions<T>): OperatorFu
   const windowMs = options.windowMs ?? 60_000;
   assertWindowSizeMs(windowMs, 'adaptiveSample: windowMs');
   const maxHeldRecords = checkInteger(op, 'maxHeldRecords', options.maxHeldRecords ?? 100_000, 1, 10_000_000);
-  const maxOpenWindows = checkInteger(op, 'maxOpenWindows', options.maxOpenWindows ?? 4, 1, 1000);
+  const maxOpenWindows = checkInteger(op, 'maxOpenWindows', options.maxOpenWindows ?? 4, 1, 10_000);
   assertLateRecordPolicy(options.lateRecords, 'adaptiveSample: lateRecords');
   assertSeededRandom(options.random, 'adaptiveSample: random');
   assertStateHandle(options.state, 'adaptiveSample: state');

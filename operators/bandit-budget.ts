@@ -73,7 +73,7 @@ export interface BanditBudgetOptions<T> {
   readonly floorShare?: number;
   /** Records held per open epoch over all arms. Default 100 000, range [1, 10 000 000]. */
   readonly maxHeldRecords?: number;
-  /** Epochs open at once; opening one more closes the earliest early. Default 2, range [1, 100]. */
+  /** Epochs open at once; opening one more closes the earliest early. Default 2, range [1, 10 000]. */
   readonly maxOpenEpochs?: number;
   /** Side output for allocation decisions (write them to a topic, log them). Default: none. */
   readonly onAllocation?: (allocation: BudgetAllocation) => void;
@@ -172,7 +172,7 @@ export function banditBudget<T>(options: BanditBudgetOptions<T>): OperatorFuncti
   assertWindowSizeMs(epochMs, 'banditBudget: epochMs');
   if (typeof options.feedback?.subscribe !== 'function') throw new TypeError('banditBudget: feedback must be an Observable<ArmFeedback>');
   const maxHeldRecords = checkInteger(op, 'maxHeldRecords', options.maxHeldRecords ?? 100_000, 1, 10_000_000);
-  const maxOpenEpochs = checkInteger(op, 'maxOpenEpochs', options.maxOpenEpochs ?? 2, 1, 100);
+  const maxOpenEpochs = checkInteger(op, 'maxOpenEpochs', options.maxOpenEpochs ?? 2, 1, 10_000);
   if (options.onAllocation !== undefined && typeof options.onAllocation !== 'function') {
     throw new TypeError('banditBudget: onAllocation must be a function (allocation) => void');
   }

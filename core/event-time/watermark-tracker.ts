@@ -54,7 +54,10 @@ export interface WatermarkTrackerSnapshot {
 
 interface PartitionState {
   maxEventTimeMs: number;
+  /** When it last produced, or was last held active (`holdActive`). */
   lastActivityMs: number;
+  /** When it last produced (or was added). */
+  lastRecordMs: number;
 }
 
 export class WatermarkTracker {
@@ -85,7 +88,8 @@ export class WatermarkTracker {
   addPartition(partition: PartitionId): void {
     const id = String(partition);
     if (!this.#partitions.has(id)) {
-      this.#partitions.set(id, { maxEventTimeMs: -Infinity, lastActivityMs: this.#now() });
+      const nowMs = this.#now();
+      this.#partitions.set(id, { maxEventTimeMs: -Infinity, lastActivityMs: nowMs, lastRecordMs: nowMs });
     }
   }
 
@@ -108,10 +112,11 @@ export class WatermarkTracker {
     const nowMs = this.#now();
     const state = this.#partitions.get(id);
     if (state === undefined) {
-      this.#partitions.set(id, { maxEventTimeMs: eventTimeMs, lastActivityMs: nowMs });
+      this.#partitions.set(id, { maxEventTimeMs: eventTimeMs, lastActivityMs: nowMs, lastRecordMs: nowMs });
     } else {
       if (eventTimeMs > state.maxEventTimeMs) state.maxEventTimeMs = eventTimeMs;
       state.lastActivityMs = nowMs;
+      state.lastRecordMs = nowMs;
     }
     return { late, watermarkMs: this.watermarkMs() };
   }
@@ -137,6 +142,20 @@ export class WatermarkTracker {
   partitionWatermarkMs(partition: PartitionId): number {
     const state = this.#partitions.get(String(partition));
     return state === undefined ? -Infinity : state.maxEventTimeMs - this.allowedLatenessMs;
+  }
+
+  /**
+   * The partition has input left to read (its reader is behind its end, or holds it paused): it is
+   * not idle, however long since its last record. Without this, a partition whose records wait behind
+   * another's long batch, or that is paused for backpressure, went idle, the watermark jumped to the
+   * others' event time, and its records then arrived late. It holds for at most `forAtMostMs` after
+   * the partition's last record, so input it cannot read (a transaction's markers) stops holding.
+   */
+  holdActive(partition: PartitionId, forAtMostMs: number): void {
+    const state = this.#partitions.get(String(partition));
+    if (state === undefined) return;
+    const nowMs = this.#now();
+    if (nowMs - state.lastRecordMs < forAtMostMs) state.lastActivityMs = nowMs;
   }
 
   /** True when the partition is known and has been silent for at least `idleTimeoutMs`. */
@@ -168,6 +187,7 @@ export class WatermarkTracker {
       this.#partitions.set(entry.partition, {
         maxEventTimeMs: entry.maxEventTimeMs ?? -Infinity,
         lastActivityMs: entry.lastActivityMs,
+        lastRecordMs: entry.lastActivityMs,
       });
     }
     this.#watermarkMs = snapshot.watermarkMs ?? -Infinity;

@@ -27,6 +27,9 @@ import { DecodeDeferred, DecodeFailure, RecordDecoder } from './record-decoder.j
 import { createSourceState, type SourceState, type SourceStats } from './source-state.js';
 import type { KafkaSourceOptions, SourceOrigin, SourceReadiness } from './source-options.js';
 
+/** A partition with records left to read holds the watermark for at most this many idle timeouts without a record. */
+const LAGGING_HOLD_TIMEOUTS = 5;
+
 export { OVERSIZE_KEPT_BYTES, RecordTooLargeError } from './record-decoder.js';
 export type { OffsetToCommit } from './commit-positions.js';
 export type { SourceStats } from './source-state.js';
@@ -299,6 +302,7 @@ export class KafkaSource<T> {
       state.lastRecordAtMs = Date.now();
       // One clock read per batch: the records of a batch were fetched together.
       const batchAtMs = this.options.telemetry === undefined ? 0 : performance.now();
+      this.#holdLaggingActive();
       for (const message of messages) {
         const cure = this.#handle(message, emit, true, batchAtMs);
         if (cure !== null) {
@@ -469,6 +473,19 @@ export class KafkaSource<T> {
       return highOffset === 0 || (highOffset > 0 && lowOffset === highOffset);
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * A partition with records left to read is not idle while the others deliver: its records wait
+   * behind their batches or behind a pause of ours. Were it idle, the watermark would jump to the
+   * others' event time and its records arrive late. The hold lasts LAGGING_HOLD_TIMEOUTS idle
+   * timeouts at most: a partition that delivers nothing for that long (records it cannot read, such
+   * as a last transaction's markers) stops holding the others back.
+   */
+  #holdLaggingActive(): void {
+    for (const assigned of this.#state.partitions.values()) {
+      if ((this.#lagOf(assigned) ?? 0) > 0) this.#watermarks.holdActive(assigned.partition, LAGGING_HOLD_TIMEOUTS * this.options.idleTimeoutMs);
     }
   }
 

@@ -127,6 +127,30 @@ describe('event time', () => {
       expect(tracker.partitionWatermarkMs('a')).to.equal(200);
     });
 
+    it('keeps a partition held active (input left to read) in the minimum, for at most the hold after its last record', () => {
+      const { clock, tracker } = trackerAt({ idleTimeoutMs: 1000 });
+      tracker.observe('a', 100);
+      tracker.observe('b', 10_000);
+      for (const nowMs of [900, 1800, 2700]) {
+        clock.nowMs = nowMs;
+        tracker.holdActive('a', 3000);
+        tracker.observe('b', 10_000 + nowMs);
+      }
+      // 'a' has produced nothing for 2700 ms, but it was held active: it still holds the watermark.
+      expect(tracker.isIdle('a')).to.equal(false);
+      expect(tracker.watermarkMs()).to.equal(100);
+      // Past the hold (3000 ms after its last record) holding has no effect: it goes idle.
+      clock.nowMs = 3100;
+      tracker.holdActive('a', 3000);
+      clock.nowMs = 3700;
+      tracker.observe('b', 13_700);
+      expect(tracker.isIdle('a')).to.equal(true);
+      expect(tracker.watermarkMs()).to.equal(13_700);
+      // An unknown partition is not created by holding it.
+      tracker.holdActive('c', 3000);
+      expect(tracker.snapshot().partitions.map((p) => p.partition)).to.deep.equal(['a', 'b']);
+    });
+
     it('forgets a revoked partition', () => {
       const { tracker } = trackerAt();
       tracker.observe(0, 100);

@@ -37,7 +37,7 @@ describe('integration: model-monitor', function () {
       const group = uniqueName('mm');
       const count = 40_000;
       // A few busy models, so that 40k events give the incidents enough traffic to be seen.
-      const stream = generateStream({ count, seed: 11, models: 8, incidents: 6, eventsPerSecond: 50 });
+      const stream = generateStream({ count, seed: 11, models: 8, incidents: 6, eventsPerSecond: 10 });
       await ensureTopics(brokers, [{ topic: input, partitions: 4 }]);
       await writeTopic(stream.events, { brokers, topic: input, contract: InferenceEventContract });
       const truth = stream.truth();

@@ -26,7 +26,7 @@ describe('integration: model-monitor recalibrates from the labeler’s labels', 
     const mentionsTopic = uniqueName('recal-mentions');
     const labelsTopic = uniqueName('recal-labels');
     const group = uniqueName('recal');
-    const stream = generateStream({ count: 30_000, seed: 11, models: 8, incidents: 6, eventsPerSecond: 50 });
+    const stream = generateStream({ count: 30_000, seed: 11, models: 8, incidents: 6, eventsPerSecond: 10 });
     await ensureTopics(brokers, [{ topic: input, partitions: 4 }]);
     await writeTopic(stream.events, { brokers, topic: input, contract: InferenceEventContract });
     const topics = { input, mentions: mentionsTopic, review: `${mentionsTopic}.review`, dlq: `${mentionsTopic}.dlq` };

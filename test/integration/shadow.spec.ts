@@ -29,7 +29,7 @@ describe('integration: shadow detectors, their labels and the shadow report', fu
     const input = uniqueName('shadow-in');
     const mentionsTopic = uniqueName('shadow-mentions');
     const labelsTopic = uniqueName('shadow-labels');
-    const stream = generateStream({ count: 30_000, seed: 11, models: 8, incidents: 6, eventsPerSecond: 50 });
+    const stream = generateStream({ count: 30_000, seed: 11, models: 8, incidents: 6, eventsPerSecond: 10 });
     await ensureTopics(brokers, [{ topic: input, partitions: 4 }]);
     await writeTopic(stream.events, { brokers, topic: input, contract: InferenceEventContract });
     const topics = { input, mentions: mentionsTopic, review: `${mentionsTopic}.review`, shadow: `${mentionsTopic}.shadow`, dlq: `${mentionsTopic}.dlq` };

@@ -217,7 +217,7 @@ describe('adaptiveSample', () => {
       bad({ strategy: { kind: 'adaptive', scoreOf: () => 1, weightCap: 0.01 }, budget: { fraction: 0.1 } }, /option 'strategy.weightCap' must be/);
       bad({ strategy: { kind: 'uniform-rate' }, budget: { recordsPerWindow: 3 } }, /needs budget \{ fraction \}/);
       bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0.1 }, windowMs: 0 }, /windowMs must be an integer/);
-      bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0.1 }, maxOpenWindows: 0 }, /option 'maxOpenWindows' must be an integer in \[1, 1000\]/);
+      bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0.1 }, maxOpenWindows: 0 }, /option 'maxOpenWindows' must be an integer in \[1, 10000\]/);
       bad({ strategy: { kind: 'uniform-reservoir' }, budget: { fraction: 0.1 }, random: Math.random }, /random must be a SeededRandom/);
     });
   });

@@ -199,7 +199,7 @@ describe('banditBudget', () => {
     bad({ epochMs: -1 }, /epochMs must be an integer/);
     bad({ feedback: undefined }, /feedback must be an Observable/);
     bad({ discount: 1.5 }, /option 'discount' must be a number in \(0, 1\]/);
-    bad({ maxOpenEpochs: 0 }, /option 'maxOpenEpochs' must be an integer in \[1, 100\]/);
+    bad({ maxOpenEpochs: 0 }, /option 'maxOpenEpochs' must be an integer in \[1, 10000\]/);
   });
 
   it('runs the doc-comment example', () => {

@@ -26,6 +26,20 @@ function strategies(): Record<'uniform' | 'stratified' | 'adaptive', SamplingStr
   };
 }
 
+/**
+ * Epochs the sampler keeps open: OPEN_AHEAD_MS of event time ahead of the watermark. Partitions are
+ * consumed in batches, so event time runs ahead on one partition while the watermark waits for the
+ * slowest, and one batch of a quiet partition can span hours of event time (source alignment acts
+ * between batches, not within one; at 10 records/s a batch of 5 000 spans 8 minutes per partition,
+ * and a replay's first fetch can span the whole topic). An epoch closed early by the count turns every
+ * later record of it into a late record, lost to the sample and to the evidence. What the open
+ * epochs hold is bounded by the records in flight (the source's maxUnsettled), not by their count.
+ */
+const OPEN_AHEAD_MS = 6 * 3_600_000;
+function openEpochs(epochMs: number): number {
+  return Math.min(10_000, Math.max(100, Math.ceil(OPEN_AHEAD_MS / epochMs)));
+}
+
 /** The budgeted sampler of MODEL_MONITOR_SAMPLING; the bandit's feedback subject goes to `ctx.feedbackSink`. */
 function sampler(ctx: MonitorContext, state?: OperatorStateHandle): SampleOperator {
   const { config, probe, random } = ctx;
@@ -40,7 +54,7 @@ function sampler(ctx: MonitorContext, state?: OperatorStateHandle): SampleOperat
       budget: { fraction: config.sampleFraction },
       windowMs: config.epochMs,
       maxHeldRecords: 200_000,
-      maxOpenWindows: 100,
+      maxOpenWindows: openEpochs(config.epochMs),
       lateRecords,
       label: config.sampling,
       random,
@@ -58,11 +72,7 @@ function sampler(ctx: MonitorContext, state?: OperatorStateHandle): SampleOperat
     policy: config.banditPolicy,
     discount: config.banditDiscount,
     maxHeldRecords: 200_000,
-    // Partitions are consumed in batches, so event time runs ahead on one partition while the
-    // watermark waits for the slowest, and one batch of a quiet partition can span many minutes of
-    // event time (source alignment acts between batches, not within one): keep enough epochs open
-    // that none closes early. What they hold is bounded by maxHeldRecords, not by the epoch count.
-    maxOpenEpochs: 100,
+    maxOpenEpochs: openEpochs(config.epochMs),
     lateRecords,
     random,
     state,
