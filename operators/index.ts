@@ -90,6 +90,9 @@ export {
   type RecallAtPrecision,
 } from './parallel-detect/index.js';
 
+// robustZScore
+export { robustZScore, RobustMoments, type RobustZScoreOptions, type ZScoreField, type ZScored } from './robust-z-score.js';
+
 // windowedDedup
 export { windowedDedup, DedupCounters, type WindowedDedupOptions, type DedupWindow, type DedupMention } from './windowed-dedup.js';
 export type { MentionSourceEvent } from './windowed-dedup/index.js';
