@@ -14,6 +14,18 @@
 // adaptiveSample
 export { adaptiveSample, type AdaptiveSampleOptions, type Sampled, type SampleBudget, type SamplingStrategy } from './adaptive-sample.js';
 
+// backgroundRate
+export {
+  backgroundRate,
+  BackgroundTable,
+  poissonUpperTail,
+  type BackgroundRateOptions,
+  type BackgroundRate,
+  type BackgroundObservation,
+  type BackgroundQuery,
+  type BackgroundEvidence,
+} from './background-rate.js';
+
 // banditBudget
 export {
   banditBudget,

@@ -8,10 +8,10 @@
 import type { Subject } from 'rxjs';
 import { LRUCache } from 'lru-cache';
 import type { ArmFeedback } from '../../../operators/bandit-budget.js';
+import { backgroundRate, type BackgroundRate } from '../../../operators/background-rate.js';
 import type { WatermarkHold } from '../../../operators/watermark-hold.js';
 import { SeededRandom } from '../../../core/random.js';
 import type { ModelMonitorConfig } from '../config.js';
-import { BackgroundRate } from '../background-rate.js';
 import type { EnrichDelayTracker } from '../enrich-delay.js';
 import { LabelJoin } from '../label-join.js';
 import type { ModelMonitorProbe } from '../probe.js';
@@ -37,7 +37,7 @@ export interface MonitorContext {
   readonly metadataByModel: LRUCache<string, { owner?: string; thresholds?: Readonly<Record<string, number>> }>;
   /** Per sampled event: when it entered this process and its event time, for time-to-mention (bounded). */
   readonly arrivals: LRUCache<string, { arrivedAtMs: number; ts: number }>;
-  /** The sampled detectors' background of findings per model × segment × window (min-evidence). */
+  /** The sampled detectors' background of findings per model × segment × window (noted by apply-thresholds, judged by min-evidence). */
   readonly background: BackgroundRate;
   // Per chain:
   /** The bandit's feedback (set by sample, fed by apply-thresholds); absent without the bandit. */
@@ -88,7 +88,7 @@ export function createMonitorContext(config: ModelMonitorConfig, probe: ModelMon
     thresholdOf: (thresholds, field, detector) => (detector === SKETCH_DETECTOR ? 0.8 : Math.max(ownThreshold.get(detector) ?? 0, thresholds?.[field] ?? 0)),
     metadataByModel: new LRUCache({ max: 100_000 }),
     arrivals: new LRUCache({ max: 200_000 }),
-    background: new BackgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha, lookbackWindows: config.evidenceWindows }),
+    background: backgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha, lookbackWindows: config.evidenceWindows, minEvents: config.minEvents }),
     feedbackSink: undefined,
     hold: undefined,
     enrichDelay: undefined,
