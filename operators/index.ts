@@ -131,6 +131,8 @@ export {
 } from '../core/event-time/index.js';
 // watermarkHold
 export { watermarkHold, EventTimeHold, type WatermarkHold } from './watermark-hold.js';
+// windowDelayProbe
+export { windowDelayProbe, WindowDelayTracker, type WindowDelayProbeOptions, type WindowDelayProbe, type WindowDelayCounts, type WindowDelay } from './window-delay-probe.js';
 
 export { SeededRandom } from '../core/random.js';
 export { OperatorStateHandle, type OperatorSnapshot } from '../core/state.js';

@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import type { ArmFeedback } from '../../../operators/bandit-budget.js';
 import { backgroundRate, type BackgroundRate } from '../../../operators/background-rate.js';
 import type { WatermarkHold } from '../../../operators/watermark-hold.js';
+import type { WindowDelayProbe } from '../../../operators/window-delay-probe.js';
 import { SeededRandom } from '../../../core/random.js';
 import type { ModelMonitorConfig } from '../config.js';
 import type { EnrichDelayTracker } from '../enrich-delay.js';
@@ -44,7 +45,9 @@ export interface MonitorContext {
   feedbackSink: Subject<ArmFeedback> | undefined;
   /** The watermark hold between hold-watermark and release-watermark. */
   hold: WatermarkHold | undefined;
-  /** Which records enrichment delayed past their dedup window (hold-watermark → enrich-model → annotate). */
+  /** The probe around enrichment: which records it delayed past their dedup window (hold-watermark → enrich-model). */
+  enrichProbe: WindowDelayProbe | undefined;
+  /** What enrichment delayed or failed, and the mentions those records reached (enrich-model → annotate). */
   enrichDelay: EnrichDelayTracker | undefined;
   /** The shadow detectors' side path (shadow → shadow-out); absent without MODEL_MONITOR_SHADOW_DETECTORS. */
   shadow: ShadowPath | undefined;
@@ -91,6 +94,7 @@ export function createMonitorContext(config: ModelMonitorConfig, probe: ModelMon
     background: backgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha, lookbackWindows: config.evidenceWindows, minEvents: config.minEvents }),
     feedbackSink: undefined,
     hold: undefined,
+    enrichProbe: undefined,
     enrichDelay: undefined,
     shadow: undefined,
   };
