@@ -5,7 +5,7 @@
  * import { adaptiveSample, changeSketch, enrich, keyedPartition, parallelDetect, windowedDedup, perKeyDetector, SeededRandom } from '../../operators/index.js';
  * ```
  *
- * The seven operators with their option types, the values they emit (`Sampled`, `Enriched`,
+ * The operators with their option types, the values they emit (`Sampled`, `Enriched`,
  * `Detection`), event-time helpers, seeded randomness and the detector registry. The pure logic
  * behind each operator (reservoirs, lane table, mention table, …) stays in its folder; import it from
  * there when you need it.
