@@ -30,7 +30,7 @@
  */
 import { defer, map, type OperatorFunction } from 'rxjs';
 import { withValue, type Envelope } from '../core/envelope.js';
-import { checkFunction, checkInteger, checkNumber } from './options.js';
+import { checkFields, checkFunction, checkInteger, checkNumber } from './options.js';
 import { RobustMoments } from './robust-z-score/robust-moments.js';
 
 export { RobustMoments, type RobustMomentsOptions } from './robust-z-score/robust-moments.js';
@@ -73,16 +73,7 @@ export function robustZScore<T>(options: RobustZScoreOptions<T>): OperatorFuncti
   if (typeof options !== 'object' || options === null) throw new TypeError(`${OP}: options are required`);
   checkFunction(OP, 'keyOf', options.keyOf, true);
   checkFunction(OP, 'fallbackKeyOf', options.fallbackKeyOf, false);
-  if (!Array.isArray(options.fields) || options.fields.length < 1 || options.fields.length > 64) {
-    throw new RangeError(`${OP}: option 'fields' must list 1 to 64 fields, got ${Array.isArray(options.fields) ? options.fields.length : String(options.fields)}`);
-  }
-  const names = new Set<string>();
-  for (const field of options.fields) {
-    if (typeof field?.name !== 'string' || field.name === '') throw new TypeError(`${OP}: option 'fields': every field needs a non-empty name`);
-    if (names.has(field.name)) throw new RangeError(`${OP}: option 'fields': field '${field.name}' is listed twice`);
-    names.add(field.name);
-    checkFunction(OP, `fields['${field.name}'].valueOf`, field.valueOf, true);
-  }
+  checkFields(OP, options.fields, 64);
   const momentsOptions = {
     fieldCount: options.fields.length,
     alpha: checkNumber(OP, 'alpha', options.alpha ?? 0.005, 0, 1, true),
