@@ -7,8 +7,8 @@
  * variance and an incident was absorbed into its key's moments within a few dozen records, so its
  * records scored like normal ones (mean sampling weight 0.49 vs 0.46) and an adaptive sampler chose
  * 1.1 % of them at a 1 % budget, no better than uniform. With alpha 0.005 and a clip at 2σ the
- * incident's records in rare segments were chosen 7 % of the time at that budget (model-monitor's
- * synthetic stream, seed 1001, 500k events, 100 incidents).
+ * incident's records in rare segments were chosen 7 % of the time at that budget (the lab's synthetic
+ * inference stream, seed 1001, 500k events, 100 incidents).
  *
  * State: moments per key and per fallback key, in one map whose order is recency: beyond `maxKeys`
  * the least recently seen key is forgotten.
