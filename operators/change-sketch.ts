@@ -13,7 +13,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { withValue, type Envelope } from '../core/envelope.js';
 import { SketchTable, type LevelScales, type SketchAlarm, type SketchCounts, type SketchLevel } from './change-sketch/sketch-table.js';
 import { FIELD_TRANSFORMS, type FieldTransform } from './change-sketch/transforms.js';
-import { checkBoolean, checkFunction, checkInteger, checkNumber, checkOneOf } from './options.js';
+import { checkBoolean, checkFields, checkFunction, checkInteger, checkNumber, checkOneOf } from './options.js';
 import { assertSnapshotVersion, assertStateHandle, type OperatorStateHandle } from '../core/state.js';
 
 export type { AlarmDirection, LevelScales, SketchAlarm, SketchCounts, SketchLevel } from './change-sketch/sketch-table.js';
@@ -140,17 +140,8 @@ export function changeSketch<T>(options: ChangeSketchOptions<T>): OperatorFuncti
   checkFunction(OP, 'keyOf', options.keyOf, true);
   checkFunction(OP, 'fallbackKeyOf', options.fallbackKeyOf, false);
   checkFunction(OP, 'counts', options.counts, false);
-  if (!Array.isArray(options.fields) || options.fields.length < 1 || options.fields.length > 64) {
-    throw new RangeError(`${OP}: option 'fields' must list 1 to 64 fields, got ${Array.isArray(options.fields) ? options.fields.length : String(options.fields)}`);
-  }
-  const names = new Set<string>();
-  for (const field of options.fields) {
-    if (typeof field?.name !== 'string' || field.name === '') throw new TypeError(`${OP}: option 'fields': every field needs a non-empty name`);
-    if (names.has(field.name)) throw new RangeError(`${OP}: option 'fields': field '${field.name}' is listed twice`);
-    names.add(field.name);
-    checkFunction(OP, `fields['${field.name}'].valueOf`, field.valueOf, true);
-    checkOneOf(OP, `fields['${field.name}'].transform`, field.transform ?? 'identity', FIELD_TRANSFORMS);
-  }
+  checkFields(OP, options.fields, 64);
+  for (const field of options.fields) checkOneOf(OP, `fields['${field.name}'].transform`, field.transform ?? 'identity', FIELD_TRANSFORMS);
   const level = options.level ?? { falseAlarmsPerHour: 1 };
   if ('fixed' in level) checkNumber(OP, 'level.fixed', level.fixed, 0, 1e6, true);
   else {

@@ -5,7 +5,7 @@
  * import { adaptiveSample, changeSketch, enrich, keyedPartition, parallelDetect, windowedDedup, perKeyDetector, SeededRandom } from '../../operators/index.js';
  * ```
  *
- * The seven operators with their option types, the values they emit (`Sampled`, `Enriched`,
+ * The operators with their option types, the values they emit (`Sampled`, `Enriched`,
  * `Detection`), event-time helpers, seeded randomness and the detector registry. The pure logic
  * behind each operator (reservoirs, lane table, mention table, …) stays in its folder; import it from
  * there when you need it.
@@ -13,6 +13,18 @@
 
 // adaptiveSample
 export { adaptiveSample, type AdaptiveSampleOptions, type Sampled, type SampleBudget, type SamplingStrategy } from './adaptive-sample.js';
+
+// backgroundRate
+export {
+  backgroundRate,
+  BackgroundTable,
+  poissonUpperTail,
+  type BackgroundRateOptions,
+  type BackgroundRate,
+  type BackgroundObservation,
+  type BackgroundQuery,
+  type BackgroundEvidence,
+} from './background-rate.js';
 
 // banditBudget
 export {
@@ -90,6 +102,9 @@ export {
   type RecallAtPrecision,
 } from './parallel-detect/index.js';
 
+// robustZScore
+export { robustZScore, RobustMoments, type RobustZScoreOptions, type ZScoreField, type ZScored } from './robust-z-score.js';
+
 // windowedDedup
 export { windowedDedup, DedupCounters, type WindowedDedupOptions, type DedupWindow, type DedupMention } from './windowed-dedup.js';
 export type { MentionSourceEvent } from './windowed-dedup/index.js';
@@ -116,6 +131,8 @@ export {
 } from '../core/event-time/index.js';
 // watermarkHold
 export { watermarkHold, EventTimeHold, type WatermarkHold } from './watermark-hold.js';
+// windowDelayProbe
+export { windowDelayProbe, WindowDelayTracker, type WindowDelayProbeOptions, type WindowDelayProbe, type WindowDelayCounts, type WindowDelay } from './window-delay-probe.js';
 
 export { SeededRandom } from '../core/random.js';
 export { OperatorStateHandle, type OperatorSnapshot } from '../core/state.js';

@@ -39,3 +39,17 @@ export function checkBoolean(op: string, name: string, value: unknown): boolean 
   if (typeof value !== 'boolean') throw new TypeError(`${op}: option '${name}' must be true or false, got ${String(value)}`);
   return value;
 }
+
+/** A list of 1 to `max` fields, each with a non-empty name of its own and a `valueOf` function. */
+export function checkFields(op: string, fields: unknown, max: number): void {
+  if (!Array.isArray(fields) || fields.length < 1 || fields.length > max) {
+    throw new RangeError(`${op}: option 'fields' must list 1 to ${max} fields, got ${Array.isArray(fields) ? fields.length : String(fields)}`);
+  }
+  const names = new Set<string>();
+  for (const field of fields as readonly ({ name?: unknown; valueOf?: unknown } | undefined)[]) {
+    if (typeof field?.name !== 'string' || field.name === '') throw new TypeError(`${op}: option 'fields': every field needs a non-empty name`);
+    if (names.has(field.name)) throw new RangeError(`${op}: option 'fields': field '${field.name}' is listed twice`);
+    names.add(field.name);
+    checkFunction(op, `fields['${field.name}'].valueOf`, field.valueOf, true);
+  }
+}

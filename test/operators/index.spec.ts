@@ -4,8 +4,8 @@ import { testEnvelope } from '../../core/envelope.js';
 import * as operators from '../../operators/index.js';
 
 describe('operators/index', () => {
-  it('exports the seven operators and the shared pieces from one module', () => {
-    for (const name of ['adaptiveSample', 'banditBudget', 'changeSketch', 'enrich', 'keyedPartition', 'parallelDetect', 'windowedDedup'] as const) {
+  it('exports the operators and the shared pieces from one module', () => {
+    for (const name of ['adaptiveSample', 'backgroundRate', 'banditBudget', 'changeSketch', 'enrich', 'keyedPartition', 'parallelDetect', 'robustZScore', 'watermarkHold', 'windowDelayProbe', 'windowedDedup'] as const) {
       expect(operators[name], name).to.be.a('function');
     }
     expect(operators.SeededRandom.fromSeed(1).nextFloat()).to.be.within(0, 1);

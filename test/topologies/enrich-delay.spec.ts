@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { map, tap, timer, type Observable } from 'rxjs';
+import { map, timer, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { enrich, type Enriched } from '../../operators/enrich.js';
 import { testEnvelope, type Envelope } from '../../core/envelope.js';
+import { windowDelayProbe } from '../../operators/window-delay-probe.js';
 import { EnrichDelayCounters, EnrichDelayTracker } from '../../topologies/model-monitor/enrich-delay.js';
 
 interface Rec {
@@ -27,18 +28,19 @@ function input(cold: (marbles: string, values: Record<string, Envelope<Rec>>) =>
   return cold('w 19ms bcd|', { w: rec('w', 1_000, 0), b: rec('b', 10_000, 5_000), c: rec('c', 70_000, 65_000), d: rec('d', 130_000, 125_000) });
 }
 
-/** Runs the records through tracker → enrich → tracker in virtual time; returns the counters and what left. */
+/** Runs the records through probe → enrich → probe (the tracker counting) in virtual time; returns the counters and what left. */
 function run(options: { mode: 'async' | 'batched'; maxCacheEntries: number; fail?: boolean }): { counters: EnrichDelayCounters; tracker: EnrichDelayTracker; out: Enriched<Rec, { owner: string }>[] } {
   const scheduler = new TestScheduler((a, b) => {
     expect(a).to.deep.equal(b);
   });
   const counters = new EnrichDelayCounters();
-  const tracker = new EnrichDelayTracker({ windowSizeMs: WINDOW_MS, counters, maxTrackedEvents: 100 });
+  const tracker = new EnrichDelayTracker({ counters, maxTrackedEvents: 100 });
+  const probe = windowDelayProbe({ windowSizeMs: WINDOW_MS });
   const out: Enriched<Rec, { owner: string }>[] = [];
   scheduler.run(({ cold, flush }) => {
     input(cold)
       .pipe(
-        tap((envelope) => tracker.entered(envelope)),
+        probe.enter<Rec>(),
         enrich<Rec, { owner: string }>({
           keyOf: (r) => r.model,
           lookup: () => timer(LOOKUP_FRAMES).pipe(map(() => {
@@ -50,7 +52,7 @@ function run(options: { mode: 'async' | 'batched'; maxCacheEntries: number; fail
           maxCacheEntries: options.maxCacheEntries,
           scheduler,
         }),
-        tap((envelope) => tracker.left(envelope, envelope.value.record.id, envelope.value.status === 'failed')),
+        probe.leave<Enriched<Rec, { owner: string }>>((envelope, delay) => tracker.left(envelope.value.record.id, delay, envelope.value.status === 'failed')),
       )
       .subscribe((envelope) => out.push(envelope.value));
     flush();
@@ -87,29 +89,29 @@ describe('model-monitor enrich-delay: records enrichment delays past their dedup
     expect(counters).to.include({ affectedMentions: 1, mentionsWithFailedEvidence: 1 });
   });
 
-  it('a record whose window had closed before it entered enrichment is late before enrich, not delayed', () => {
+  it('the probe\'s verdicts map to the counters: late on entry is not delayed; a failed record is remembered as failed, not delayed', () => {
     const counters = new EnrichDelayCounters();
-    const tracker = new EnrichDelayTracker({ windowSizeMs: WINDOW_MS, counters, maxTrackedEvents: 100 });
-    tracker.entered(testEnvelope('ahead', { eventTimeMs: 130_000, watermarkMs: 125_000 }));
-    const old = testEnvelope('old', { eventTimeMs: 5_000, watermarkMs: 5_000 });
-    tracker.entered(old);
-    tracker.left(old, 'old', false);
-    expect(counters).to.include({ delayedPastWindow: 0, lateBeforeEnrich: 1 });
-    expect(() => new EnrichDelayTracker({ windowSizeMs: 0, counters })).to.throw(RangeError, 'windowSizeMs');
+    const tracker = new EnrichDelayTracker({ counters, maxTrackedEvents: 100 });
+    tracker.left('old', 'late-on-entry', false);
+    tracker.left('slow', 'delayed', false);
+    tracker.left('both', 'delayed', true);
+    tracker.left('unprobed', undefined, false);
+    expect(counters).to.include({ delayedPastWindow: 2, lateBeforeEnrich: 1, failed: 1 });
+    tracker.mention(['both']);
+    tracker.mention(['slow', 'unprobed']);
+    expect(counters).to.include({ affectedMentions: 2, mentionsWithDelayedEvidence: 1, mentionsWithFailedEvidence: 1 });
   });
 
-  it('property: enrichment that finishes before the next record enters never delays a record', () => {
+  it('property: a mention is affected exactly when one of its evidence ids was delayed or failed', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1e7 }), fc.integer({ min: -1e4, max: 1e4 })), { maxLength: 200 }), (records) => {
+      fc.property(fc.array(fc.tuple(fc.constantFrom<'in-time' | 'delayed' | 'late-on-entry' | undefined>('in-time', 'delayed', 'late-on-entry', undefined), fc.boolean()), { maxLength: 50 }), fc.array(fc.nat({ max: 60 }), { maxLength: 10 }), (records, evidence) => {
         const counters = new EnrichDelayCounters();
-        const tracker = new EnrichDelayTracker({ windowSizeMs: WINDOW_MS, counters, maxTrackedEvents: 100 });
-        records.forEach(([eventTimeMs, skewMs], i) => {
-          const envelope = testEnvelope(i, { eventTimeMs, watermarkMs: eventTimeMs + skewMs });
-          tracker.entered(envelope);
-          tracker.left(envelope, String(i), false);
-        });
-        expect(counters.delayedPastWindow).to.equal(0);
-        expect(counters.lateBeforeEnrich).to.be.at.most(records.length);
+        const tracker = new EnrichDelayTracker({ counters, maxTrackedEvents: 100 });
+        records.forEach(([delay, failed], i) => tracker.left(String(i), delay, failed));
+        tracker.mention(evidence.map(String));
+        const affected = evidence.some((i) => i < records.length && (records[i]![0] === 'delayed' || records[i]![1]));
+        expect(counters.affectedMentions).to.equal(affected ? 1 : 0);
+        expect(counters.failed).to.equal(records.filter(([, failed]) => failed).length);
       }),
     );
   });

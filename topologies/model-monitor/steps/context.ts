@@ -8,10 +8,11 @@
 import type { Subject } from 'rxjs';
 import { LRUCache } from 'lru-cache';
 import type { ArmFeedback } from '../../../operators/bandit-budget.js';
+import { backgroundRate, type BackgroundRate } from '../../../operators/background-rate.js';
 import type { WatermarkHold } from '../../../operators/watermark-hold.js';
+import type { WindowDelayProbe } from '../../../operators/window-delay-probe.js';
 import { SeededRandom } from '../../../core/random.js';
 import type { ModelMonitorConfig } from '../config.js';
-import { BackgroundRate } from '../background-rate.js';
 import type { EnrichDelayTracker } from '../enrich-delay.js';
 import { LabelJoin } from '../label-join.js';
 import type { ModelMonitorProbe } from '../probe.js';
@@ -37,14 +38,16 @@ export interface MonitorContext {
   readonly metadataByModel: LRUCache<string, { owner?: string; thresholds?: Readonly<Record<string, number>> }>;
   /** Per sampled event: when it entered this process and its event time, for time-to-mention (bounded). */
   readonly arrivals: LRUCache<string, { arrivedAtMs: number; ts: number }>;
-  /** The sampled detectors' background of findings per model × segment × window (min-evidence). */
+  /** The sampled detectors' background of findings per model × segment × window (noted by apply-thresholds, judged by min-evidence). */
   readonly background: BackgroundRate;
   // Per chain:
   /** The bandit's feedback (set by sample, fed by apply-thresholds); absent without the bandit. */
   feedbackSink: Subject<ArmFeedback> | undefined;
   /** The watermark hold between hold-watermark and release-watermark. */
   hold: WatermarkHold | undefined;
-  /** Which records enrichment delayed past their dedup window (hold-watermark → enrich-model → annotate). */
+  /** The probe around enrichment: which records it delayed past their dedup window (hold-watermark → enrich-model). */
+  enrichProbe: WindowDelayProbe | undefined;
+  /** What enrichment delayed or failed, and the mentions those records reached (enrich-model → annotate). */
   enrichDelay: EnrichDelayTracker | undefined;
   /** The shadow detectors' side path (shadow → shadow-out); absent without MODEL_MONITOR_SHADOW_DETECTORS. */
   shadow: ShadowPath | undefined;
@@ -88,9 +91,10 @@ export function createMonitorContext(config: ModelMonitorConfig, probe: ModelMon
     thresholdOf: (thresholds, field, detector) => (detector === SKETCH_DETECTOR ? 0.8 : Math.max(ownThreshold.get(detector) ?? 0, thresholds?.[field] ?? 0)),
     metadataByModel: new LRUCache({ max: 100_000 }),
     arrivals: new LRUCache({ max: 200_000 }),
-    background: new BackgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha, lookbackWindows: config.evidenceWindows }),
+    background: backgroundRate({ windowMs: config.dedupWindowMs, alpha: config.evidenceAlpha, lookbackWindows: config.evidenceWindows, minEvents: config.minEvents }),
     feedbackSink: undefined,
     hold: undefined,
+    enrichProbe: undefined,
     enrichDelay: undefined,
     shadow: undefined,
   };

@@ -1,8 +1,10 @@
-/** The detect and apply-thresholds steps: per-key detectors over the lanes, then the registry's thresholds. */
+/** The detect and apply-thresholds steps: per-key detectors over the lanes, then the registry's thresholds (noting the background rate). */
+import { map, tap, type Observable } from 'rxjs';
+import type { BackgroundObservation } from '../../../operators/background-rate.js';
 import { perKeyDetector, type Finding, type RecordDetector } from '../../../operators/parallel-detect/index.js';
 import { parallelDetect, type Detection } from '../../../operators/parallel-detect.js';
-import type { Envelope } from '../../../core/envelope.js';
-import { mapRecords, withContext, type StepOperator } from '../../../runtime/topology.js';
+import { withValue, type Envelope } from '../../../core/envelope.js';
+import { withContext, type StepOperator } from '../../../runtime/topology.js';
 import type { MonitoredEvent } from '../probe.js';
 import { sketchFindings } from '../sketch-evidence.js';
 import type { MonitorContext } from './context.js';
@@ -50,25 +52,34 @@ export function detectStep({ config, probe, ownThreshold }: MonitorContext): Ste
   );
 }
 
+/** What the background rate learns from a detection: its model × segment and the live findings' field × direction. */
+export function backgroundObservation(detection: Detection<MonitoredEvent>): BackgroundObservation | undefined {
+  const { event } = detection;
+  // Evidence of a sketch alarm passed the sampler outside the budget: it is not a sample, so the
+  // sampled detectors' background must not learn from it.
+  if (event.monitor.arm === 'sketch') return undefined;
+  return { key: `${event.model_id}|${event.segment}`, signals: detection.findings.filter((finding) => !finding.shadow).map((finding) => `${finding.field}|${finding.direction}`) };
+}
+
 /**
- * Keeps the findings that reach the registry's threshold; feeds the background rate and the bandit.
- * A sketch evidence record gets its alarms as findings and teaches neither.
+ * Keeps the findings that reach the registry's threshold, then notes the background rate and feeds
+ * the bandit. A sketch evidence record gets its alarms as findings and teaches neither.
  */
 export function applyThresholdsStep(ctx: MonitorContext): StepOperator<Envelope<Detection<MonitoredEvent>>, Envelope<Detection<MonitoredEvent>>> {
   const { probe } = ctx;
-  return mapRecords((detection: Detection<MonitoredEvent>) => {
+  const atThreshold = (detection: Detection<MonitoredEvent>): Detection<MonitoredEvent> => {
     const { monitor } = detection.event;
     const findings: Finding[] = detection.findings.filter((finding) => finding.score >= ctx.thresholdOf(monitor.thresholds, finding.field, finding.detector));
-    const found = findings.some((finding) => !finding.shadow);
-    if (monitor.arm === 'sketch') {
-      // Evidence of a sketch alarm, outside the budget: neither the background rate of the
-      // sampled detectors nor the bandit's yields may learn from it (it is not a sample).
-      probe.findingsByArm.set(monitor.arm, (probe.findingsByArm.get(monitor.arm) ?? 0) + 1);
-      return { ...detection, findings: [...findings, ...sketchFindings(monitor.sketchAlarms)] };
-    }
-    ctx.background.note(detection.event.model_id, detection.event.segment, detection.event.ts, findings.filter((finding) => !finding.shadow));
-    if (found) probe.findingsByArm.set(monitor.arm, (probe.findingsByArm.get(monitor.arm) ?? 0) + 1);
-    ctx.feedbackSink?.next({ arm: monitor.arm, mentions: found ? 1 : 0, cost: 1 });
+    if (monitor.arm === 'sketch') return { ...detection, findings: [...findings, ...sketchFindings(monitor.sketchAlarms)] };
     return findings.length === detection.findings.length ? detection : { ...detection, findings };
-  });
+  };
+  const teachBandit = ({ value: detection }: Envelope<Detection<MonitoredEvent>>): void => {
+    const { arm } = detection.event.monitor;
+    // A sketch evidence record counts as found, outside the budget; the bandit's yields do not learn from it.
+    const found = arm === 'sketch' || detection.findings.some((finding) => !finding.shadow);
+    if (found) probe.findingsByArm.set(arm, (probe.findingsByArm.get(arm) ?? 0) + 1);
+    if (arm !== 'sketch') ctx.feedbackSink?.next({ arm, mentions: found ? 1 : 0, cost: 1 });
+  };
+  return (source: Observable<Envelope<Detection<MonitoredEvent>>>) =>
+    source.pipe(map((envelope) => withValue(envelope, atThreshold(envelope.value))), ctx.background.note(backgroundObservation), tap(teachBandit));
 }

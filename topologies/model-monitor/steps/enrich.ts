@@ -1,5 +1,5 @@
 /** The enrich-model step: each record's model metadata from the registry (cached, pooled, breaker). */
-import { tap } from 'rxjs';
+import { identity } from 'rxjs';
 import type { Sampled } from '../../../operators/adaptive-sample.js';
 import { enrich, type Enriched } from '../../../operators/enrich.js';
 import type { Envelope } from '../../../core/envelope.js';
@@ -12,7 +12,7 @@ import type { MonitorContext } from './context.js';
 export function enrichStep(ctx: MonitorContext): StepOperator<Envelope<Sampled<ScoredEvent>>, Envelope<Enriched<Sampled<ScoredEvent>, ModelMetadata>>> {
   const { config, probe } = ctx;
   return withContext((context) => (source) => {
-    const delay = ctx.enrichDelay;
+    const { enrichProbe, enrichDelay } = ctx;
     return source.pipe(enrich<Sampled<ScoredEvent>, ModelMetadata>({
       keyOf: (sampled) => sampled.record.event.model_id,
       lookup: ctx.lookup,
@@ -30,6 +30,6 @@ export function enrichStep(ctx: MonitorContext): StepOperator<Envelope<Sampled<S
       state: context.state,
     }),
     // Counting only: which records came out after their dedup window had closed, or failed.
-    tap((envelope) => delay?.left(envelope, envelope.value.record.record.event.event_id, envelope.value.status === 'failed')));
+    enrichProbe === undefined ? identity : enrichProbe.leave((envelope, delay) => enrichDelay?.left(envelope.value.record.record.event.event_id, delay, envelope.value.status === 'failed')));
   });
 }

@@ -8,7 +8,7 @@ import type { Detection } from '../../../operators/parallel-detect.js';
 import { windowedDedup } from '../../../operators/windowed-dedup.js';
 import type { Envelope } from '../../../core/envelope.js';
 import { assertSnapshotVersion } from '../../../core/state.js';
-import { filterRecords, mapRecords, withContext, type RoutedEnvelope, type StepOperator } from '../../../runtime/topology.js';
+import { mapRecords, withContext, type RoutedEnvelope, type StepOperator } from '../../../runtime/topology.js';
 import type { Mention } from '../../../schemas/index.js';
 import type { MonitoredEvent } from '../probe.js';
 import { reviewLane } from '../review-lane.js';
@@ -22,15 +22,15 @@ export function dedupStep({ config, probe }: MonitorContext): StepOperator<Envel
 
 /**
  * One outlying event is what heavy-tailed traffic does all the time; an incident repeats, more often
- * than its key's background of outliers (background-rate.ts). A sketch alarm is sequential evidence
- * already (its level holds the false-alarm budget): the Poisson test against the sampled detectors'
- * background is for their single points.
+ * than its model × segment's background of outliers (operators/background-rate.ts, noted by
+ * apply-thresholds). A sketch alarm is sequential evidence already (its level holds the false-alarm
+ * budget): the Poisson test against the sampled detectors' background is for their single points.
  */
-export function minEvidenceStep({ config, background }: MonitorContext): StepOperator<Envelope<Mention>, Envelope<Mention>> {
-  return filterRecords(
-    (mention: Mention) =>
-      (mention.attributes['detectors'] ?? '').split(',').includes(SKETCH_DETECTOR) ||
-      background.surprising(mention.model_id, mention.segment, mention.field, mention.direction, mention.window_start, mention.event_count, config.minEvents),
+export function minEvidenceStep({ background }: MonitorContext): StepOperator<Envelope<Mention>, Envelope<Mention>> {
+  return background.keepSurprising((mention: Mention) =>
+    (mention.attributes['detectors'] ?? '').split(',').includes(SKETCH_DETECTOR)
+      ? undefined
+      : { key: `${mention.model_id}|${mention.segment}`, signal: `${mention.field}|${mention.direction}`, windowStartMs: mention.window_start, count: mention.event_count },
   );
 }
 

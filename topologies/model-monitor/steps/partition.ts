@@ -19,7 +19,7 @@ const CACHE_NOTE: Readonly<Record<Enriched<unknown, unknown>['status'], string>>
  *
  * Order per model × segment is all that follows needs: the detectors keep state per model × segment ×
  * field (parallelDetect calls them in arrival order, synchronous detectors keep it); apply-thresholds
- * is per record; background-rate counts per model × segment × event-time window, whatever the order;
+ * is per record; backgroundRate counts per model × segment × event-time window, whatever the order;
  * dedup groups by event-time window and closes windows by watermark (held back between sample and
  * dedup by hold-watermark/release-watermark), not by arrival order. The one state wider than a
  * segment is the fallback detector per model that scores a segment while it warms up: it learns every

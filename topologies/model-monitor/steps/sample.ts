@@ -8,12 +8,14 @@ import { banditBudget, type ArmFeedback, type BanditArm } from '../../../operato
 import { dropRecord, withValue, type Envelope } from '../../../core/envelope.js';
 import type { OperatorStateHandle } from '../../../core/state.js';
 import { withContext, type StepOperator } from '../../../runtime/topology.js';
-import { samplingWeight } from '../preliminary-score.js';
 import type { ScoredEvent } from '../probe.js';
 import { SketchEvidenceGate } from '../sketch-evidence.js';
 import type { MonitorContext } from './context.js';
 
 type SampleOperator = OperatorFunction<Envelope<ScoredEvent>, Envelope<Sampled<ScoredEvent>>>;
+
+/** Sampling weight from a preliminary |z|: 1 at 3σ, rising with the square; the sampler clamps it. */
+export const samplingWeight = (z: number): number => (z / 3) ** 2;
 
 /** The sampling strategies by arm name. */
 function strategies(): Record<'uniform' | 'stratified' | 'adaptive', SamplingStrategy<ScoredEvent>> {

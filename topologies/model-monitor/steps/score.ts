@@ -1,14 +1,15 @@
 /**
  * The scoring step: with the sketch (`sketch`), its suspicion of the record's key is the adaptive
- * arm's score and its alarms travel with the record; without it (`preliminary-score`), a cheap per-key
- * |z| (preliminary-score.ts).
+ * arm's score and its alarms travel with the record; without it (`preliminary-score`), a cheap robust
+ * |z| per model × segment × field, against the model's moments while the segment warms up
+ * (operators/robust-z-score.ts).
  */
 import { map, type OperatorFunction } from 'rxjs';
 import { changeSketch } from '../../../operators/change-sketch.js';
+import { robustZScore } from '../../../operators/robust-z-score.js';
 import { withValue, type Envelope } from '../../../core/envelope.js';
 import { withContext, type StepOperator } from '../../../runtime/topology.js';
 import type { InferenceEvent } from '../../../schemas/index.js';
-import { PreliminaryScorer } from '../preliminary-score.js';
 import type { ScoredEvent } from '../probe.js';
 import { sketchFieldReader, sketchTransformOf } from '../sketch-evidence.js';
 import type { MonitorContext } from './context.js';
@@ -22,8 +23,16 @@ export function scoreStepName(ctx: MonitorContext): 'sketch' | 'preliminary-scor
 export function scoreStep({ config, probe, recalibration }: MonitorContext): StepOperator<Envelope<InferenceEvent>, Envelope<ScoredEvent>> {
   return withContext((context): OperatorFunction<Envelope<InferenceEvent>, Envelope<ScoredEvent>> => {
     if (!config.sketch) {
-      const scorer = new PreliminaryScorer(config.fields);
-      return map((envelope: Envelope<InferenceEvent>) => withValue(envelope, { event: envelope.value, preliminaryScore: scorer.score(envelope.value), alarms: [] }));
+      return (source) =>
+        source.pipe(
+          robustZScore<InferenceEvent>({
+            keyOf: (event) => `${event.model_id}\u0000${event.segment}`,
+            fallbackKeyOf: (event) => event.model_id,
+            // A field listed twice would score the same |z| twice: once is the same score.
+            fields: [...new Set(config.fields)].map((field) => ({ name: field, valueOf: sketchFieldReader(field) })),
+          }),
+          map((envelope) => withValue(envelope, { event: envelope.value.record, preliminaryScore: envelope.value.score, alarms: [] })),
+        );
     }
     return (source) =>
       source.pipe(
