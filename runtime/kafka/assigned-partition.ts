@@ -24,6 +24,8 @@ export class AssignedPartition {
   lastCommittedMetadata = '';
   /** Offset after the last record consumed from the partition, -1 before the first. */
   nextOffset = -1;
+  /** The group's committed offset when the partition was assigned (-1: none, or not read yet): where reading starts. */
+  committedAtAssign = -1;
   /** Offset of the first record consumed under this assignment (-1 before it): a rewind's fallback. */
   firstOffset = -1;
   /** Records that completed ahead of the commit position this assignment started from (or rewound to): skipped. */

@@ -120,6 +120,8 @@ export class PartitionAssignments {
           }
           for (const { partition, offset, metadata } of committed ?? []) {
             if (offset === undefined || offset < 0) continue;
+            const assigned = this.state.partitions.get(partition);
+            if (assigned !== undefined) assigned.committedAtAssign = offset;
             try {
               const named = decodeCompleted(offset, metadata);
               if (named !== null) completed.set(partition, named);

@@ -27,8 +27,13 @@ import { DecodeDeferred, DecodeFailure, RecordDecoder } from './record-decoder.j
 import { createSourceState, type SourceState, type SourceStats } from './source-state.js';
 import type { KafkaSourceOptions, SourceOrigin, SourceReadiness } from './source-options.js';
 
-/** A partition with records left to read holds the watermark for at most this many idle timeouts without a record. */
+/**
+ * A partition with records left to read holds the watermark for at most this many idle timeouts
+ * without a record, and at least LAGGING_HOLD_MIN_MS (a loaded host can take that long to hand over
+ * the first records of a partition while it works through another's first batch).
+ */
 const LAGGING_HOLD_TIMEOUTS = 5;
+const LAGGING_HOLD_MIN_MS = 60_000;
 
 export { OVERSIZE_KEPT_BYTES, RecordTooLargeError } from './record-decoder.js';
 export type { OffsetToCommit } from './commit-positions.js';
@@ -479,13 +484,32 @@ export class KafkaSource<T> {
   /**
    * A partition with records left to read is not idle while the others deliver: its records wait
    * behind their batches or behind a pause of ours. Were it idle, the watermark would jump to the
-   * others' event time and its records arrive late. The hold lasts LAGGING_HOLD_TIMEOUTS idle
-   * timeouts at most: a partition that delivers nothing for that long (records it cannot read, such
-   * as a last transaction's markers) stops holding the others back.
+   * others' event time and its records arrive late. The hold is bounded (LAGGING_HOLD_TIMEOUTS): a
+   * partition that delivers nothing for that long (records it cannot read, such as a last
+   * transaction's markers) stops holding the others back.
    */
   #holdLaggingActive(): void {
+    const holdMs = Math.max(LAGGING_HOLD_MIN_MS, LAGGING_HOLD_TIMEOUTS * this.options.idleTimeoutMs);
     for (const assigned of this.#state.partitions.values()) {
-      if ((this.#lagOf(assigned) ?? 0) > 0) this.#watermarks.holdActive(assigned.partition, LAGGING_HOLD_TIMEOUTS * this.options.idleTimeoutMs);
+      if (this.#hasInputLeft(assigned)) this.#watermarks.holdActive(assigned.partition, holdMs);
+    }
+  }
+
+  /**
+   * Whether the partition has records left to read, by the client's cached offsets (false when they
+   * are unknown). Before its first record, reading starts at the group's committed offset, or (none)
+   * at the start of the partition with 'earliest' and at its end with 'latest': under load the first
+   * records of a partition can wait in the client's prefetch queue for longer than the idle timeout,
+   * while another partition's first batch is worked through.
+   */
+  #hasInputLeft(assigned: AssignedPartition): boolean {
+    try {
+      const { lowOffset, highOffset } = this.#consumer.getWatermarkOffsets(this.options.topic, assigned.partition);
+      if (highOffset < 0) return false;
+      const from = assigned.nextOffset >= 0 ? assigned.nextOffset : assigned.committedAtAssign >= 0 ? assigned.committedAtAssign : this.options.startFrom === 'latest' ? highOffset : Math.max(0, lowOffset);
+      return highOffset > from;
+    } catch {
+      return false;
     }
   }
 
