@@ -79,10 +79,14 @@ export class StepChain<E> {
     if (this.steps.some((s) => s.name === name) || name === 'decode') {
       throw new TypeError(`step name "${name}" is used twice in this topology (or is the reserved "decode"); step names must be unique`);
     }
-    const build = (context: StepContext): OperatorFunction<unknown, unknown> =>
-      (isFactory(operator) ? operator(context) : operator) as OperatorFunction<unknown, unknown>;
+    const build = (context: StepContext): OperatorFunction<unknown, unknown> => operatorOf(operator, context) as OperatorFunction<unknown, unknown>;
     return new StepChain<F>([...this.steps, { name, build }]);
   }
+}
+
+/** The operator of a step, built with `context` if it is a factory: composes steps inside one step. */
+export function operatorOf<I, O>(operator: StepOperator<I, O>, context: StepContext): OperatorFunction<I, O> {
+  return isFactory(operator) ? operator(context) : operator;
 }
 
 function isFactory<I, O>(operator: StepOperator<I, O>): operator is (context: StepContext) => OperatorFunction<I, O> {

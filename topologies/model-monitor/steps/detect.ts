@@ -1,10 +1,10 @@
 /** The detect and apply-thresholds steps: per-key detectors over the lanes, then the registry's thresholds (noting the background rate). */
-import { map, tap, type Observable } from 'rxjs';
+import { tap, type Observable } from 'rxjs';
 import type { BackgroundObservation } from '../../../operators/background-rate.js';
 import { perKeyDetector, type Finding, type RecordDetector } from '../../../operators/parallel-detect/index.js';
 import { parallelDetect, type Detection } from '../../../operators/parallel-detect.js';
-import { withValue, type Envelope } from '../../../core/envelope.js';
-import { withContext, type StepOperator } from '../../../runtime/topology.js';
+import type { Envelope } from '../../../core/envelope.js';
+import { mapRecords, operatorOf, withContext, type StepOperator } from '../../../runtime/topology.js';
 import type { MonitoredEvent } from '../probe.js';
 import { sketchFindings } from '../sketch-evidence.js';
 import type { MonitorContext } from './context.js';
@@ -80,6 +80,12 @@ export function applyThresholdsStep(ctx: MonitorContext): StepOperator<Envelope<
     if (found) probe.findingsByArm.set(arm, (probe.findingsByArm.get(arm) ?? 0) + 1);
     if (arm !== 'sketch') ctx.feedbackSink?.next({ arm, mentions: found ? 1 : 0, cost: 1 });
   };
-  return (source: Observable<Envelope<Detection<MonitoredEvent>>>) =>
-    source.pipe(map((envelope) => withValue(envelope, atThreshold(envelope.value))), ctx.background.note(backgroundObservation), tap(teachBandit));
+  return withContext((context) => (source: Observable<Envelope<Detection<MonitoredEvent>>>) =>
+    source.pipe(
+      // A record whose thresholds cannot be applied goes to the dead-letter topic with the reason.
+      operatorOf(mapRecords(atThreshold), context),
+      ctx.background.note(backgroundObservation),
+      tap(teachBandit),
+    ),
+  );
 }
